@@ -1,0 +1,50 @@
+# SafeSafar: `make run` and `make test` are all a newcomer needs; both call the idempotent `make setup`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+NLU_VENV := .venv-nlu
+APP_STAMP := $(VENV)/.installed
+NLU_STAMP := $(NLU_VENV)/.installed
+export RASA_TELEMETRY_ENABLED := false
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: setup run test model locales check bench clean help
+help:
+	@echo "make run    - set up on first use, then chat with the assistant (Telegram if TELEGRAM_BOT_TOKEN is set, else the terminal)"
+	@echo "make test   - set up, then run the whole test suite"
+	@echo "make setup  - create both virtual environments, compile catalogs, train the NLU model if inputs changed"
+	@echo "make bench  - run the benchmarks in bench/"
+
+setup: $(APP_STAMP) $(NLU_STAMP) model
+
+$(APP_STAMP): requirements/app.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || \
+	  { echo "error: the application needs Python 3.11 or newer as '$(PYTHON)' (make PYTHON=/path/to/python3.11)"; exit 1; }
+	@echo "== application environment ($(VENV))"
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q -r requirements/app.lock
+	$(VENV)/bin/pip install -q --no-deps -e .
+	@touch $@
+
+$(NLU_STAMP): requirements/nlu.lock
+	@echo "== NLU environment ($(NLU_VENV), Python 3.10, rasa 3.6): the first time takes several minutes"
+	@py310=$$(scripts/find-python310.sh) || exit 1; \
+	  $$py310 -m venv $(NLU_VENV) && \
+	  $(NLU_VENV)/bin/pip install -q -r requirements/nlu.lock
+	@touch $@
+
+# Trains the model only when nlu/ (config, data, lookup tables) changed: keyed by a hash of the inputs.
+model: $(APP_STAMP) $(NLU_STAMP)
+	@$(VENV)/bin/safesafar nlu train --if-needed
+
+run: setup
+	$(VENV)/bin/safesafar run
+
+test: setup
+	$(VENV)/bin/pytest -q
+
+bench: setup
+	$(VENV)/bin/python bench/nlu_throughput.py
+
+clean:
+	rm -rf $(VENV) $(NLU_VENV) .cache nlu/models

@@ -1,0 +1,1 @@
+"""SafeSafar: a multilingual awareness assistant against human trafficking and migrant smuggling."""

@@ -1,0 +1,114 @@
+"""The `safesafar` command."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+
+from .config import Settings
+
+
+def _classify(args, settings: Settings) -> int:
+    from .classify import classify_stream
+    from .nlu.server import NLUUnavailable, nlu_server
+    from .nlu.train import ModelMissing
+    from .services import build_understander
+
+    async def main(url: str) -> int:
+        understander, client = build_understander(settings, url)
+        try:
+            return await classify_stream(understander, sys.stdin.buffer, sys.stdout, sys.stderr, args.concurrency)
+        finally:
+            await client.aclose()
+
+    try:
+        with nlu_server(settings, args.url, log=sys.stderr) as url:
+            asyncio.run(main(url))
+    except (NLUUnavailable, ModelMissing) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # the NLU failing mid-stream: say so, exit non-zero
+        print(f"error: classification failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _train(args, settings: Settings) -> int:
+    from .nlu.train import train
+
+    try:
+        train(settings, if_needed=not args.force)
+    except Exception as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _evaluate(args, settings: Settings) -> int:
+    from .nlu.evaluate import run_evaluation
+
+    return run_evaluation(settings, args)
+
+
+def _serve(args, settings: Settings) -> int:
+    from .nlu.server import RasaProcess
+    from .nlu.train import current_model
+
+    process = RasaProcess(settings, current_model(settings), args.url or settings.nlu_url)
+    process.start()
+    try:
+        process.wait_ready()
+        print(f"NLU server ready at {args.url or settings.nlu_url} (Ctrl-C stops it)", file=sys.stderr)
+        assert process.proc is not None
+        process.proc.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        process.stop()
+    return 0
+
+
+def _run(args, settings: Settings) -> int:
+    from .console import run_console
+
+    if settings.telegram_token:
+        print("note: the Telegram front end is not built yet; opening the local chat instead", file=sys.stderr)
+    return run_console(settings)
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+    parser = argparse.ArgumentParser(prog="safesafar", description="SafeSafar: safe-migration awareness assistant")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("classify", help="classify messages from stdin (one per line) as JSON lines")
+    p.add_argument("--url", help="NLU server URL (default: NLU_URL, started locally if none answers)")
+    p.add_argument("--concurrency", type=int, default=8, help="messages in flight at once (default 8)")
+    p.set_defaults(func=_classify)
+
+    p = sub.add_parser("run", help="run the assistant (local chat in the terminal without a Telegram token)")
+    p.set_defaults(func=_run)
+
+    nlu = sub.add_parser("nlu", help="the NLU model: train, evaluate, serve").add_subparsers(dest="nlu_command", required=True)
+    p = nlu.add_parser("train", help="train the Rasa model (cached by a hash of nlu/)")
+    p.add_argument("--if-needed", action="store_true", default=True, help="only when nlu/ changed (default)")
+    p.add_argument("--force", action="store_true", help="train even if a model for these inputs exists")
+    p.set_defaults(func=_train)
+    p = nlu.add_parser("evaluate", help="per-intent and per-language scores on the held-out sets, confusion matrix")
+    p.add_argument("files", nargs="*", help="held-out TSV files (lang, intent, text); default: nlu/heldout/*.tsv")
+    p.add_argument("--out", default="reports", help="folder for the report and the confusion matrix (default reports/)")
+    p.add_argument("--url", help="NLU server URL")
+    p.set_defaults(func=_evaluate)
+    p = nlu.add_parser("serve", help="run the Rasa server in the foreground")
+    p.add_argument("--url", help="where to listen (default NLU_URL)")
+    p.set_defaults(func=_serve)
+
+    args = parser.parse_args(argv)
+    return args.func(args, Settings.from_env())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

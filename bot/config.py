@@ -1,0 +1,56 @@
+"""Settings from the environment (and a `.env` file in the project root), with sensible local defaults."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _load_dotenv(path: Path) -> dict[str, str]:
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        values[key.strip().removeprefix("export ").strip()] = value.strip().strip("'\"")
+    return values
+
+
+def _env(name: str, default: str, dotenv: dict[str, str]) -> str:
+    return os.environ.get(name) or dotenv.get(name) or default
+
+
+@dataclass(frozen=True)
+class Settings:
+    root: Path = ROOT
+    nlu_url: str = "http://127.0.0.1:5005"
+    nlu_autostart: bool = True
+    nlu_timeout: float = 10.0
+    nlu_concurrency: int = 8
+    nlu_venv: Path = ROOT / ".venv-nlu"
+    nlu_project: Path = ROOT / "nlu"
+    models_dir: Path = ROOT / "nlu" / "models"
+    content_dir: Path = ROOT / "content"
+    contract_path: Path = ROOT / "nlu" / "contract" / "intents.yml"
+    danger_lexicon: Path = ROOT / "content" / "safety" / "danger_lexicon.yml"
+    telegram_token: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        dotenv = _load_dotenv(ROOT / ".env")
+        return cls(
+            nlu_url=_env("NLU_URL", cls.nlu_url, dotenv).rstrip("/"),
+            nlu_autostart=_env("NLU_AUTOSTART", "true", dotenv).lower() not in ("0", "false", "no"),
+            nlu_timeout=float(_env("NLU_TIMEOUT", str(cls.nlu_timeout), dotenv)),
+            nlu_concurrency=int(_env("NLU_CONCURRENCY", str(cls.nlu_concurrency), dotenv)),
+            models_dir=Path(_env("NLU_MODELS_DIR", str(cls.models_dir), dotenv)),
+            content_dir=Path(_env("CONTENT_DIR", str(cls.content_dir), dotenv)),
+            danger_lexicon=Path(_env("DANGER_LEXICON", str(cls.danger_lexicon), dotenv)),
+            telegram_token=_env("TELEGRAM_BOT_TOKEN", "", dotenv),
+        )

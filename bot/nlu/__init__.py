@@ -1,0 +1,1 @@
+"""Language understanding: the Rasa service (over HTTP), its training data, training and evaluation."""

@@ -1,0 +1,175 @@
+"""`safesafar nlu evaluate`: how well the assistant understands messages it never trained on.
+
+Runs the whole understanding path (language identification, Rasa, the danger safety net) over the
+held-out sets and reports intent precision/recall/F1, accuracy per language, language identification
+accuracy, urgent recall on emergencies and the urgent rate on everything else. Writes
+<out>/nlu-report.json, <out>/nlu-errors.tsv and <out>/confusion-matrix.png.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..config import Settings
+from ..understanding import Understander, Understanding
+from .data import Example, read_tsv
+
+
+@dataclass
+class Scores:
+    n: int
+    accuracy: float
+    per_language: dict[str, float]
+    per_language_n: dict[str, int]
+    per_intent: dict[str, dict[str, float]]
+    language_accuracy: float
+    urgent_recall: float
+    urgent_false_rate: float
+    confusion: dict[str, Counter]
+    errors: list[tuple[Example, Understanding]]
+
+    def as_dict(self) -> dict:
+        return {"n": self.n, "intent_accuracy": self.accuracy, "per_language": self.per_language,
+                "per_language_n": self.per_language_n, "per_intent": self.per_intent,
+                "language_accuracy": self.language_accuracy, "urgent_recall": self.urgent_recall,
+                "urgent_false_rate": self.urgent_false_rate}
+
+
+def score(examples: list[Example], results: list[Understanding]) -> Scores:
+    correct = Counter()
+    totals = Counter()
+    tp, fp, fn = Counter(), Counter(), Counter()
+    confusion: dict[str, Counter] = defaultdict(Counter)
+    lang_ok = 0
+    em_total = em_urgent = other_total = other_urgent = 0
+    errors = []
+    for ex, res in zip(examples, results):
+        totals[ex.lang] += 1
+        predicted = res.intent or "none"
+        confusion[ex.intent][predicted] += 1
+        if predicted == ex.intent:
+            correct[ex.lang] += 1
+            tp[ex.intent] += 1
+        else:
+            fn[ex.intent] += 1
+            fp[predicted] += 1
+            errors.append((ex, res))
+        lang_ok += res.language == ex.lang
+        if ex.intent == "emergency":
+            em_total += 1
+            em_urgent += res.priority == "urgent"
+        else:
+            other_total += 1
+            other_urgent += res.priority == "urgent"
+    per_intent = {}
+    for intent in sorted(set(tp) | set(fn) | {i for i in fp if i != "none"}):
+        p = tp[intent] / (tp[intent] + fp[intent]) if tp[intent] + fp[intent] else 0.0
+        r = tp[intent] / (tp[intent] + fn[intent]) if tp[intent] + fn[intent] else 0.0
+        f1 = 2 * p * r / (p + r) if p + r else 0.0
+        per_intent[intent] = {"precision": p, "recall": r, "f1": f1, "support": tp[intent] + fn[intent]}
+    n = len(examples)
+    return Scores(
+        n=n, accuracy=sum(correct.values()) / n if n else 0.0,
+        per_language={lang: correct[lang] / totals[lang] for lang in sorted(totals)},
+        per_language_n=dict(sorted(totals.items())), per_intent=per_intent,
+        language_accuracy=lang_ok / n if n else 0.0,
+        urgent_recall=em_urgent / em_total if em_total else 1.0,
+        urgent_false_rate=other_urgent / other_total if other_total else 0.0,
+        confusion=confusion, errors=errors)
+
+
+async def understand_all(understander: Understander, texts: list[str], concurrency: int = 8) -> list[Understanding]:
+    semaphore = asyncio.Semaphore(concurrency)
+
+    async def one(text: str) -> Understanding:
+        async with semaphore:
+            return await understander.understand(text)
+
+    return await asyncio.gather(*(one(t) for t in texts))
+
+
+def confusion_png(confusion: dict[str, Counter], labels: list[str], path: Path) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    size = len(labels)
+    matrix = [[confusion.get(true, Counter()).get(pred, 0) for pred in labels] for true in labels]
+    fig, ax = plt.subplots(figsize=(max(8, size * 0.45), max(7, size * 0.42)))
+    rows = [sum(r) or 1 for r in matrix]
+    norm = [[v / rows[i] for v in row] for i, row in enumerate(matrix)]
+    ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
+    ax.set_xticks(range(size), labels, rotation=90, fontsize=7)
+    ax.set_yticks(range(size), labels, fontsize=7)
+    for i in range(size):
+        for j in range(size):
+            if matrix[i][j]:
+                ax.text(j, i, str(matrix[i][j]), ha="center", va="center", fontsize=6,
+                        color="white" if norm[i][j] > 0.5 else "black")
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title("SafeSafar NLU: held-out confusion matrix")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def format_report(name: str, s: Scores) -> str:
+    lines = [f"== {name}: {s.n} messages",
+             f"intent accuracy {s.accuracy:.3f}   " + "   ".join(f"{lang} {acc:.3f} (n={s.per_language_n[lang]})" for lang, acc in s.per_language.items()),
+             f"language identification accuracy {s.language_accuracy:.3f}",
+             f"urgent recall on emergencies {s.urgent_recall:.3f}   urgent given to non-emergencies {s.urgent_false_rate:.3%}",
+             f"{'intent':22} {'precision':>9} {'recall':>7} {'f1':>6} {'n':>5}"]
+    for intent, m in s.per_intent.items():
+        lines.append(f"{intent:22} {m['precision']:9.3f} {m['recall']:7.3f} {m['f1']:6.3f} {m['support']:5d}")
+    return "\n".join(lines)
+
+
+def evaluate_sets(understander: Understander, sets: dict[str, list[Example]]) -> dict[str, tuple[Scores, list[Understanding]]]:
+    async def run():
+        out = {}
+        for name, examples in sets.items():
+            results = await understand_all(understander, [e.text for e in examples])
+            out[name] = (score(examples, results), results)
+        return out
+    return asyncio.run(run())
+
+
+def run_evaluation(settings: Settings, args) -> int:
+    from ..contract import contract
+    from ..services import build_understander
+    from .server import NLUUnavailable, nlu_server
+
+    files = [Path(f) for f in args.files] or sorted((settings.nlu_project / "heldout").glob("*.tsv"))
+    if not files:
+        print("error: no held-out files found", file=sys.stderr)
+        return 2
+    sets = {f.stem: read_tsv(f) for f in files}
+    sets["all"] = [e for f in files for e in sets[f.stem]]
+    out_dir = Path(args.out)
+    try:
+        with nlu_server(settings, args.url, log=sys.stderr) as url:
+            understander, client = build_understander(settings, url)
+            results = evaluate_sets(understander, sets)
+    except NLUUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for name, (scores, _) in results.items():
+        print(format_report(name, scores))
+        print()
+    overall, all_results = results["all"]
+    labels = contract().intents + (["none"] if any(r.intent is None for r in all_results) else [])
+    out_dir.mkdir(parents=True, exist_ok=True)
+    confusion_png(overall.confusion, labels, out_dir / "confusion-matrix.png")
+    (out_dir / "nlu-report.json").write_text(json.dumps({k: v[0].as_dict() for k, v in results.items()}, indent=2))
+    with (out_dir / "nlu-errors.tsv").open("w", encoding="utf-8") as handle:
+        handle.write("lang\ttrue\tpredicted\tconfidence\tpriority\ttext\n")
+        for ex, res in overall.errors:
+            handle.write(f"{ex.lang}\t{ex.intent}\t{res.intent}\t{res.confidence:.2f}\t{res.priority}\t{ex.text}\n")
+    print(f"wrote {out_dir / 'confusion-matrix.png'}, {out_dir / 'nlu-report.json'}, {out_dir / 'nlu-errors.tsv'}")
+    return 0

@@ -1,0 +1,91 @@
+"""Understanding one message: language, intent, entities and escalation, independent of any channel.
+
+Pure domain code: the NLU is a port (anything with `async parse(text) -> NLUResult`), so tests run it
+with a fake in milliseconds and the app with the Rasa adapter (bot/nlu/client.py).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from .contract import Contract
+from .language import LanguageIdentifier
+from .nlu.entities import dedupe, normalize_amount
+from .safety import DangerNet, SafetyVerdict
+from .text import clean, letters
+
+EMERGENCY = "emergency"
+
+
+@dataclass(frozen=True)
+class NLUResult:
+    intent: str | None
+    confidence: float
+    ranking: list[tuple[str, float]] = field(default_factory=list)
+    entities: list[dict] = field(default_factory=list)
+    fallback: bool = False
+
+    def probability(self, intent: str) -> float:
+        return next((c for name, c in self.ranking if name == intent), 0.0)
+
+
+class NLUPort(Protocol):
+    async def parse(self, text: str) -> NLUResult: ...
+
+
+@dataclass(frozen=True)
+class Understanding:
+    text: str
+    language: str
+    intent: str | None
+    confidence: float
+    entities: list[dict]
+    escalate: bool
+    priority: str | None
+    ranking: list[tuple[str, float]] = field(default_factory=list)
+    fallback: bool = False
+    safety: SafetyVerdict | None = None
+    error: str | None = None
+
+    def as_contract_dict(self) -> dict:
+        """The classification contract's JSON object (plus `fallback`, `safety_net` and `error` when set)."""
+        out = {"text": self.text, "language": self.language, "intent": self.intent,
+               "confidence": round(float(self.confidence), 4), "entities": self.entities,
+               "escalate": self.escalate, "priority": self.priority}
+        if self.fallback:
+            out["fallback"] = True
+        if self.safety and self.safety.urgent and self.safety.source != "classifier":
+            out["safety_net"] = {"source": self.safety.source, "matched": list(self.safety.matched)}
+        if self.error:
+            out["error"] = self.error
+        return out
+
+
+class Understander:
+    def __init__(self, nlu: NLUPort, languages: LanguageIdentifier, danger: DangerNet, contract: Contract):
+        self.nlu, self.languages, self.danger, self.contract = nlu, languages, danger, contract
+
+    async def understand(self, text: str, default_language: str = "en") -> Understanding:
+        cleaned = clean(text)
+        language = self.languages.identify(cleaned.text, default=default_language)
+        if not cleaned.text:
+            return Understanding(text, language, None, 0.0, [], False, None, error="empty message")
+        result = await self.nlu.parse(cleaned.text)
+        if letters(cleaned.text) == 0 and not result.entities:
+            # emoji, digits or punctuation only: whatever the classifier guesses is not to be trusted
+            result = NLUResult(result.intent, min(result.confidence, 0.3), result.ranking, [], True)
+        verdict = self.danger.assess(cleaned.text, result)
+        intent, confidence = result.intent, result.confidence
+        if verdict.urgent and intent != EMERGENCY:
+            intent, confidence = EMERGENCY, result.probability(EMERGENCY)
+        priority = "urgent" if verdict.urgent else self.contract.priority(intent)
+        entities = []
+        for ent in dedupe(result.entities):
+            start, end = cleaned.to_original(ent["start"], ent["end"])
+            item = {"entity": ent["entity"], "value": ent["value"], "start": start, "end": end}
+            if ent["entity"] == "amount":
+                item.update(normalize_amount(str(ent["value"])))
+            entities.append(item)
+        fallback = result.fallback and not verdict.urgent
+        return Understanding(text, language, intent, confidence, entities, priority is not None, priority,
+                             result.ranking, fallback, verdict)
