@@ -4,6 +4,7 @@ when the classifier is unsure or wrong.
 Editors keep the phrases in content/safety/danger_lexicon.yml, in all three languages. A phrase is a
 sequence of words:
   word        the word itself (Roman Urdu phrases also match other spellings: band/bnd/bund)
+  =word       exactly this spelling (for short Roman Urdu words whose other spellings mean something else)
   word*       any word starting with it (kidnap* -> kidnapped, kidnapping)
   a/b/c       any of these words
   ~           up to three other words in between
@@ -25,6 +26,8 @@ from typing import Protocol
 
 import yaml
 
+from .text import clean
+
 GAP = 3
 _TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)?", re.UNICODE)
 _VOWELS = set("aeiouy")
@@ -36,36 +39,47 @@ class HasRanking(Protocol):
     def probability(self, intent: str) -> float: ...
 
 
+_PRE = (("aa", "a"), ("ee", "i"), ("oo", "o"), ("ai", "e"), ("ay", "e"), ("ey", "e"), ("ae", "e"), ("ei", "e"))
+_CLASS = {"a": "a", "e": "e", "i": "i", "y": "i", "o": "o", "u": "o"}
+
+
 @lru_cache(maxsize=65536)
-def fold(word: str) -> str:
-    """A spelling-insensitive key for Roman Urdu: the consonants (doubled letters once) and the class
-    of a final vowel. maar/mar/mr -> mr, band/bund/bnd -> bnd, rahe/rhe/rahay -> rhe, hai/hay/he -> he,
-    bachao -> bcho but bache -> bche and bachon -> bchn."""
+def fold(word: str) -> tuple[str, str]:
+    """A spelling-insensitive key for Roman Urdu: (consonant skeleton, vowel classes).
+    maar/mar/mr -> ("mr", "a"/""), rahe/rhe/rahay -> ("rh", "ae"/"e"), hai/hay/he -> ("h", "e")."""
     word = word.lower().replace("'", "")
+    for a, b in _PRE:
+        word = word.replace(a, b)
     if not word:
-        return word
-    out = [word[0]]
+        return "", ""
+    skeleton = [word[0]]
+    vowels: list[str] = []
     for char in word[1:]:
-        if char in _VOWELS:
-            continue
-        if out[-1] != char:
-            out.append(char)
-    tail = ""
-    end = len(word)
-    while end > 1 and word[end - 1] in _VOWELS:
-        end -= 1
-    cluster = word[end:]
-    if cluster:
-        last = cluster[-1]
-        if last in "ou":
-            tail = "o"
-        elif last == "e" or (last in "iy" and len(cluster) > 1 and cluster[-2] == "a"):
-            tail = "e"
-        elif last in "iy":
-            tail = "i"
-        else:
-            tail = "a"
-    return "".join(out) + tail
+        cls = _CLASS.get(char)
+        if cls:
+            if not vowels or vowels[-1] != cls or skeleton_len_changed(skeleton, vowels):
+                vowels.append(cls)
+        elif skeleton[-1] != char:
+            skeleton.append(char)
+            vowels.append("|")
+    signature = "".join(v for v in vowels if v != "|")
+    return "".join(skeleton), signature
+
+
+def skeleton_len_changed(skeleton: list[str], vowels: list[str]) -> bool:
+    return bool(vowels) and vowels[-1] == "|"
+
+
+def _subsequence(short: str, long: str) -> bool:
+    it = iter(long)
+    return all(c in it for c in short)
+
+
+def same_roman_word(a: tuple[str, str], b: tuple[str, str]) -> bool:
+    """Same consonants, and the vowels one writer typed fit into the other's (rhe ~ rahe, mara !~ mera)."""
+    if a[0] != b[0]:
+        return False
+    return _subsequence(a[1], b[1]) or _subsequence(b[1], a[1])
 
 
 def tokenize(text: str) -> list[str]:
@@ -76,13 +90,13 @@ def tokenize(text: str) -> list[str]:
 class _Alt:
     word: str
     prefix: bool
-    folded: bool  # compare with fold()
+    folded: tuple[str, str] | None  # Roman Urdu: compare spelling-insensitively
 
-    def matches(self, token: str, folded_token: str) -> bool:
+    def matches(self, token: str, folded_token: tuple[str, str]) -> bool:
         if self.prefix:
             return token.startswith(self.word)
-        if self.folded:
-            return folded_token == self.word
+        if self.folded is not None:
+            return same_roman_word(self.folded, folded_token)
         return token == self.word
 
 
@@ -96,7 +110,7 @@ class Phrase:
     def parse(cls, text: str, language: str) -> "Phrase":
         steps = []
         roman = language == "ur-Latn"
-        for raw in text.lower().split():
+        for raw in clean(text).text.lower().split():
             if raw == "~":
                 steps.append(None)
                 continue
@@ -106,11 +120,13 @@ class Phrase:
                 if not word:
                     continue
                 if word.endswith("*"):
-                    alts.append(_Alt(word[:-1], True, False))
+                    alts.append(_Alt(word[:-1], True, None))
+                elif word.startswith("="):
+                    alts.append(_Alt(word[1:], False, None))
                 elif roman and word.isascii():
-                    alts.append(_Alt(fold(word), False, True))
+                    alts.append(_Alt(word, False, fold(word)))
                 else:
-                    alts.append(_Alt(word, False, False))
+                    alts.append(_Alt(word, False, None))
             steps.append(tuple(alts))
         return cls(text, language, tuple(steps))
 

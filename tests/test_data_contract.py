@@ -1,0 +1,66 @@
+"""The NLU data honours the contract: every intent, every language, enough examples, no leakage."""
+from collections import Counter
+from pathlib import Path
+
+import yaml
+
+from bot.config import ROOT
+from bot.contract import load_contract
+from bot.nlu.data import read_examples
+
+CONFUSABLE = ["check_study_offer", "check_job_offer", "agent_fees", "passport_documents", "verify_agent",
+              "report_suspect", "irregular_route", "parent_guidance", "emergency"]
+SHARED = ROOT.parent / "shared" / "contracts" / "intents.yml"
+
+
+def test_contract_copy_matches_shared():
+    if not SHARED.is_file():
+        import pytest
+        pytest.skip("shared/ is not beside this checkout")
+    assert (ROOT / "nlu" / "contract" / "intents.yml").read_text() == SHARED.read_text()
+
+
+def test_every_intent_has_enough_examples_in_every_language():
+    contract = load_contract()
+    examples = read_examples(ROOT / "nlu" / "data")
+    counts = Counter((e.lang, e.intent) for e in examples)
+    for lang in contract.languages:
+        for intent in contract.intents:
+            minimum = 40 if intent in CONFUSABLE else 25
+            assert counts[(lang, intent)] >= minimum, (lang, intent, counts[(lang, intent)])
+    unknown = {e.intent for e in examples} - set(contract.intents)
+    assert not unknown, unknown
+
+
+def test_urdu_data_is_urdu_script_and_roman_urdu_is_latin():
+    from bot.language import script_counts
+
+    for example in read_examples(ROOT / "nlu" / "data"):
+        arabic, latin = script_counts(example.text)
+        if example.lang == "ur":
+            assert arabic > latin, example
+        else:
+            assert arabic == 0, example
+        assert not any("\u0900" <= c <= "\u097f" for c in example.text), f"Devanagari in {example}"
+
+
+def test_heldout_never_seen_in_training(heldout):
+    train = {e.text.lower() for e in read_examples(ROOT / "nlu" / "data")}
+    for name, examples in heldout.items():
+        leaked = [e.text for e in examples if e.text.lower() in train]
+        assert not leaked, (name, leaked[:5])
+        contract = load_contract()
+        assert {e.intent for e in examples} <= set(contract.intents), name
+        assert {e.lang for e in examples} <= set(contract.languages), name
+
+
+def test_rasa_files_parse_and_have_no_stray_annotations():
+    for path in (ROOT / "nlu" / "data").rglob("*.yml"):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        assert data["version"] == "3.1", path
+        for item in data["nlu"]:
+            for line in str(item.get("examples", "")).splitlines():
+                text = line.strip()[2:]
+                if "intent" in item:
+                    assert not text.startswith("/"), (path, text)
+                    assert "](" not in text and "]{" not in text, (path, text)

@@ -1,0 +1,67 @@
+"""The understanding service with a fake NLU: milliseconds, no Rasa."""
+import asyncio
+
+import pytest
+
+from bot.config import ROOT
+from bot.contract import load_contract
+from bot.language import LanguageIdentifier
+from bot.safety import DangerNet
+from bot.understanding import Understander
+from tests.fakes import KeywordNLU
+
+
+@pytest.fixture(scope="module")
+def parts():
+    return (LanguageIdentifier.from_training_data(ROOT / "nlu" / "data"),
+            DangerNet.from_file(ROOT / "content" / "safety" / "danger_lexicon.yml"), load_contract())
+
+
+def understand(parts, nlu, text):
+    return asyncio.run(Understander(nlu, *parts).understand(text))
+
+
+def test_priorities_follow_the_contract(parts):
+    nlu = KeywordNLU({"report": "report_suspect", "human": "ask_human", "fee": "agent_fees"})
+    assert understand(parts, nlu, "I want to report this agent").priority == "high"
+    assert understand(parts, nlu, "talk to a human please").priority == "normal"
+    fee = understand(parts, nlu, "what fee is legal")
+    assert fee.priority is None and fee.escalate is False
+
+
+def test_safety_net_overrides_a_wrong_intent(parts):
+    nlu = KeywordNLU({"libya": "irregular_route"})
+    result = understand(parts, nlu, "they locked my brother in a room in libya")
+    assert result.intent == "emergency" and result.priority == "urgent" and result.escalate
+    out = result.as_contract_dict()
+    assert out["safety_net"]["source"] == "lexicon"
+
+
+def test_entities_are_reported_against_the_original_text(parts):
+    # the fake sees the cleaned text (no zero-width space): offsets must come back to the original
+    text = "agent\u200b wants 5 lakh rupees"
+    cleaned_start = "agent wants ".__len__()
+    nlu = KeywordNLU({"agent": "agent_fees"},
+                     {"agent": [{"entity": "amount", "value": "5 lakh rupees", "start": cleaned_start, "end": cleaned_start + 13}]})
+    result = understand(parts, nlu, text)
+    ent = result.entities[0]
+    assert text[ent["start"]:ent["end"]] == "5 lakh rupees"
+    assert ent["number"] == 500000 and ent["currency"] == "PKR"
+
+
+def test_empty_and_slash_and_emoji(parts):
+    nlu = KeywordNLU({"emergency": "emergency", "thanks": "thank"})
+    empty = understand(parts, nlu, "   \u200b ")
+    assert empty.intent is None and empty.error == "empty message" and not nlu.seen
+    slash = understand(parts, nlu, "/emergency")
+    assert nlu.seen[-1] == "emergency"  # never the raw "/emergency"
+    emoji = understand(parts, nlu, "🙏🙏")
+    assert emoji.fallback and emoji.confidence <= 0.3
+    assert slash.intent == "emergency"
+
+
+def test_language_is_detected(parts):
+    nlu = KeywordNLU({})
+    assert understand(parts, nlu, "mujhe bahar jana hai kya karun").language == "ur-Latn"
+    assert understand(parts, nlu, "مجھے باہر جانا ہے").language == "ur"
+    assert understand(parts, nlu, "I want to go abroad").language == "en"
