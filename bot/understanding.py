@@ -76,8 +76,13 @@ class Understander:
             result = NLUResult(result.intent, min(result.confidence, 0.3), result.ranking, [], True)
         verdict = self.danger.assess(cleaned.text, result)
         intent, confidence = result.intent, result.confidence
+        fallback = result.fallback
         if verdict.urgent and intent != EMERGENCY:
             intent, confidence = EMERGENCY, result.probability(EMERGENCY)
+        elif not verdict.urgent and intent == EMERGENCY:
+            # an unsure "emergency" guess with no danger words: the next guess, marked unsure
+            intent, confidence = next(((n, c) for n, c in result.ranking if n != EMERGENCY), (None, 0.0))
+            fallback = True
         priority = "urgent" if verdict.urgent else self.contract.priority(intent)
         entities = []
         for ent in dedupe(result.entities):
@@ -86,6 +91,6 @@ class Understander:
             if ent["entity"] == "amount":
                 item.update(normalize_amount(str(ent["value"])))
             entities.append(item)
-        fallback = result.fallback and not verdict.urgent
+        fallback = fallback and not verdict.urgent
         return Understanding(text, language, intent, confidence, entities, priority is not None, priority,
                              result.ranking, fallback, verdict)

@@ -66,9 +66,13 @@ def test_general_question_needs_the_classifier(net):
     assert net.assess(text, wrong(emergency=0.3)).urgent
 
 
-def test_classifier_emergency_is_always_urgent(net):
-    verdict = net.assess("please call me", NLUResult("emergency", 0.4, [("emergency", 0.4)]))
-    assert verdict.urgent and verdict.source == "classifier"
+def test_classifier_emergency_needs_confidence_or_a_danger_word(net):
+    sure = net.assess("please call me", NLUResult("emergency", 0.7, [("emergency", 0.7)]))
+    assert sure.urgent and sure.source == "classifier"
+    unsure = NLUResult("emergency", 0.3, [("emergency", 0.3), ("out_of_scope", 0.25)])
+    assert not net.assess("fix my washing machine", unsure).urgent
+    backed = net.assess("my brother is missing since friday", unsure)
+    assert backed.urgent and backed.source == "lexicon+classifier"
 
 
 def test_roman_urdu_spelling_variants():

@@ -65,3 +65,13 @@ def test_language_is_detected(parts):
     assert understand(parts, nlu, "mujhe bahar jana hai kya karun").language == "ur-Latn"
     assert understand(parts, nlu, "مجھے باہر جانا ہے").language == "ur"
     assert understand(parts, nlu, "I want to go abroad").language == "en"
+
+
+def test_unsure_emergency_without_danger_words_is_not_urgent(parts):
+    class Unsure:
+        async def parse(self, text):
+            from bot.understanding import NLUResult
+            return NLUResult("emergency", 0.3, [("emergency", 0.3), ("out_of_scope", 0.25)])
+
+    result = understand(parts, Unsure(), "fix my washing machine")
+    assert result.priority is None and result.intent == "out_of_scope" and result.fallback

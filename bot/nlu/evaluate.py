@@ -131,13 +131,16 @@ def format_report(name: str, s: Scores) -> str:
 
 
 def evaluate_sets(understander: Understander, sets: dict[str, list[Example]]) -> dict[str, tuple[Scores, list[Understanding]]]:
+    """Scores for each set and for all of them together ("all"); each message is classified once."""
     async def run():
-        out = {}
-        for name, examples in sets.items():
-            results = await understand_all(understander, [e.text for e in examples])
-            out[name] = (score(examples, results), results)
-        return out
-    return asyncio.run(run())
+        return {name: await understand_all(understander, [e.text for e in examples]) for name, examples in sets.items()}
+
+    results = asyncio.run(run())
+    out = {name: (score(sets[name], res), res) for name, res in results.items()}
+    every = [e for name in sets for e in sets[name]]
+    every_results = [r for name in sets for r in results[name]]
+    out["all"] = (score(every, every_results), every_results)
+    return out
 
 
 def run_evaluation(settings: Settings, args) -> int:
@@ -150,7 +153,6 @@ def run_evaluation(settings: Settings, args) -> int:
         print("error: no held-out files found", file=sys.stderr)
         return 2
     sets = {f.stem: read_tsv(f) for f in files}
-    sets["all"] = [e for f in files for e in sets[f.stem]]
     out_dir = Path(args.out)
     try:
         with nlu_server(settings, args.url, log=sys.stderr) as url:

@@ -1,0 +1,188 @@
+"""The content store: topics (one YAML file each, every language side by side), facts with their
+review status, the offer check's questions, and the languages. Reloads when a file changes."""
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import yaml
+
+FACT = re.compile(r"\{fact:([a-z0-9_]+)\}")
+ACTIONS = ("offer_check", "hotline", "human", "report", "menu", "language")
+
+
+class ContentError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Language:
+    code: str
+    name: str
+    catalog: str
+    babel: str
+    direction: str = "ltr"
+    fallback: str | None = None
+
+    @property
+    def rtl(self) -> bool:
+        return self.direction == "rtl"
+
+
+@dataclass(frozen=True)
+class Fact:
+    id: str
+    value: str
+    needs_review: bool
+    unconfirmed: dict[str, str]
+    reviewed: date | None
+    sources: list[dict]
+
+
+@dataclass(frozen=True)
+class Topic:
+    id: str
+    intents: list[str]
+    title: dict[str, str]
+    answer: dict[str, str]
+    buttons: list[dict]
+    sources: list[dict]
+    reviewed: date | None
+    needs_review: bool
+    placeholders: list[str] = field(default_factory=list)
+    path: Path | None = None
+
+
+def _as_date(value) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+class Content:
+    """One consistent snapshot of content/."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.languages = self._load_languages(root / "languages.yml")
+        self.facts = self._load_facts(root / "facts.yml")
+        self.topics: dict[str, Topic] = {}
+        for path in sorted((root / "topics").glob("*.yml")):
+            topic = self._load_topic(path)
+            if topic.id in self.topics:
+                raise ContentError(f"{path.name}: topic id {topic.id!r} is used twice")
+            self.topics[topic.id] = topic
+        self.by_intent: dict[str, Topic] = {}
+        for topic in self.topics.values():
+            for intent in topic.intents:
+                self.by_intent.setdefault(intent, topic)
+        offer = root / "offer_check.yml"
+        self.offer_check = yaml.safe_load(offer.read_text(encoding="utf-8")) if offer.is_file() else None
+
+    @staticmethod
+    def _load_languages(path: Path) -> dict[str, Language]:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return {code: Language(code=code, name=spec["name"], catalog=spec.get("catalog", code),
+                               babel=spec.get("babel", code), direction=spec.get("direction", "ltr"),
+                               fallback=spec.get("fallback"))
+                for code, spec in data["languages"].items()}
+
+    @staticmethod
+    def _load_facts(path: Path) -> dict[str, Fact]:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return {fid: Fact(fid, str(spec.get("value", "")), bool(spec.get("needs_review", True)),
+                          dict(spec.get("unconfirmed") or {}), _as_date(spec.get("reviewed")),
+                          list(spec.get("sources") or []))
+                for fid, spec in (data.get("facts") or {}).items()}
+
+    @staticmethod
+    def _load_topic(path: Path) -> Topic:
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            raise ContentError(f"{path.name}: not valid YAML: {exc}") from exc
+        if not isinstance(data, dict) or "id" not in data:
+            raise ContentError(f"{path.name}: a topic needs at least an id")
+        return Topic(id=str(data["id"]), intents=list(data.get("intents") or []), title=dict(data.get("title") or {}),
+                     answer={k: str(v).strip() for k, v in (data.get("answer") or {}).items()},
+                     buttons=list(data.get("buttons") or []), sources=list(data.get("sources") or []),
+                     reviewed=_as_date(data.get("reviewed")), needs_review=bool(data.get("needs_review", False)),
+                     placeholders=list(data.get("placeholders") or []), path=path)
+
+    # -- rendering -------------------------------------------------------------------------------
+    def pick(self, texts: dict[str, str], language: str) -> str:
+        """The text in `language`, else along its fallback chain, else English."""
+        seen = set()
+        code: str | None = language
+        while code and code not in seen:
+            seen.add(code)
+            if texts.get(code):
+                return texts[code]
+            code = self.languages[code].fallback if code in self.languages else None
+        return texts.get("en") or next(iter(texts.values()), "")
+
+    def fact(self, fact_id: str, language: str) -> str:
+        fact = self.facts.get(fact_id)
+        if fact is None:
+            return ""
+        if fact.needs_review or not fact.value:
+            return self.pick(fact.unconfirmed, language) if fact.unconfirmed else ""
+        return fact.value
+
+    def render(self, text: str, language: str) -> str:
+        return FACT.sub(lambda m: self.fact(m.group(1), language), text)
+
+    def answer(self, topic_id: str, language: str) -> str:
+        topic = self.topics[topic_id]
+        return self.render(self.pick(topic.answer, language), language)
+
+    def title(self, topic_id: str, language: str) -> str:
+        topic = self.topics.get(topic_id)
+        return self.render(self.pick(topic.title, language), language) if topic else topic_id
+
+
+class ContentStore:
+    """Holds the current Content and reloads it when a file under content/ changes (checked at most
+    every `interval` seconds) or when `reload()` is called. A broken edit keeps the last good content."""
+
+    def __init__(self, root: Path, interval: float = 1.0, clock=None):
+        import time
+
+        self.root = root
+        self.interval = interval
+        self._clock = clock or time.monotonic
+        self._lock = threading.Lock()
+        self.content = Content(root)
+        self._stamp = self._fingerprint()
+        self._checked = self._clock()
+        self.last_error: str | None = None
+
+    def _fingerprint(self) -> tuple:
+        files = sorted(p for p in self.root.rglob("*.yml"))
+        return tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files)
+
+    def get(self) -> Content:
+        now = self._clock()
+        if now - self._checked >= self.interval:
+            self._checked = now
+            if self._fingerprint() != self._stamp:
+                self.reload()
+        return self.content
+
+    def reload(self) -> bool:
+        with self._lock:
+            stamp = self._fingerprint()
+            try:
+                content = Content(self.root)
+            except Exception as exc:  # keep serving the last good content
+                self.last_error = str(exc)
+                self._stamp = stamp
+                return False
+            self.content, self._stamp, self.last_error = content, stamp, None
+            return True

@@ -1,0 +1,405 @@
+"""One turn of the conversation: text, a command or a button press in; replies (text and buttons) out.
+
+    language (remembered per user; detected on the first message; the reply follows the user's
+    language unless they chose one) -> NLU (the Understander port) -> policy -> localized replies.
+
+Pure domain code: the NLU, the content, the catalogs and the state repository are injected.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..i18n import I18n
+from ..understanding import Understanding
+from .content import Content, ContentStore
+from .offer_check import ANSWERS, KINDS, OfferCheck
+from .state import ConversationState, StateRepository
+
+CONFIDENT = 0.6  # a different topic this sure interrupts an open offer check
+SOCIAL = {"greet", "goodbye", "thank", "affirm", "deny", "out_of_scope", "bot_capabilities"}
+MENU_TOPICS = ("warning_signs", "irregular_route", "verify_agent", "hotline_info")
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    payload: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    language: str = "en"
+    rtl: bool = False
+
+
+@dataclass
+class Turn:
+    replies: list[Reply]
+    language: str
+    understanding: Understanding | None = None
+    escalation: str | None = None  # urgent | high | normal: what the hotline queue must receive
+    topic: str | None = None
+
+
+@dataclass
+class _Out:
+    """Replies being built for one turn, in one language."""
+    language: str
+    rtl: bool
+    replies: list[Reply] = field(default_factory=list)
+
+    def say(self, text: str, *rows: list[Button]) -> None:
+        self.replies.append(Reply(text, tuple(tuple(r) for r in rows if r), self.language, self.rtl))
+
+
+class Dialogue:
+    def __init__(self, understander, content: ContentStore, states: StateRepository, i18n: I18n):
+        self.understander = understander
+        self.content_store = content
+        self.states = states
+        self.i18n = i18n
+
+    # -- entry points ----------------------------------------------------------------------------
+    async def handle_text(self, user: str, text: str) -> Turn:
+        state = self.states.get(user)
+        content = self._content()
+        stripped = text.strip()
+        if stripped.startswith("/"):
+            turn = self._command(state, content, stripped)
+        else:
+            turn = await self._message(state, content, text)
+        self.states.save(state)
+        return turn
+
+    async def handle_button(self, user: str, payload: str) -> Turn:
+        state = self.states.get(user)
+        turn = self._button(state, self._content(), payload)
+        self.states.save(state)
+        return turn
+
+    def forget(self, user: str) -> None:
+        self.states.delete(user)
+
+    # -- helpers ---------------------------------------------------------------------------------
+    def _content(self) -> Content:
+        content = self.content_store.get()
+        self.i18n.configure({c: l.catalog for c, l in content.languages.items()},
+                            {c: l.babel for c, l in content.languages.items()})
+        return content
+
+    def _out(self, state: ConversationState, content: Content) -> _Out:
+        lang = state.language if state.language in content.languages else "en"
+        return _Out(lang, content.languages[lang].rtl)
+
+    def _t(self, out: _Out, message: str, **values) -> str:
+        return self.i18n.tr(out.language, message, **values)
+
+    def _topic_button(self, out: _Out, content: Content, topic_id: str) -> Button:
+        return Button(content.title(topic_id, out.language), f"topic:{topic_id}")
+
+    def _action_button(self, out: _Out, action: str) -> Button:
+        labels = {
+            "offer_check": self._t(out, "Check my offer"),
+            "hotline": self._t(out, "Hotline numbers"),
+            "human": self._t(out, "Talk to the hotline"),
+            "report": self._t(out, "Report an agent"),
+            "menu": self._t(out, "Main menu"),
+            "language": self._t(out, "Language"),
+            "offer_continue": self._t(out, "Continue the check"),
+        }
+        return Button(labels[action], f"act:{action}")
+
+    def _buttons(self, out: _Out, content: Content, specs: list[dict]) -> list[Button]:
+        buttons = []
+        for spec in specs:
+            if "topic" in spec and spec["topic"] in content.topics:
+                buttons.append(self._topic_button(out, content, spec["topic"]))
+            elif spec.get("action") in ("offer_check", "hotline", "human", "report", "menu", "language"):
+                buttons.append(self._action_button(out, spec["action"]))
+        return buttons
+
+    def _footer(self, out: _Out, content: Content, topic_id: str) -> str:
+        topic = content.topics[topic_id]
+        parts = []
+        publishers = []
+        for source in topic.sources:
+            name = str(source.get("publisher") or "").strip()
+            if name and name not in publishers and not name.startswith("shared/"):
+                publishers.append(name)
+        if publishers:
+            parts.append(self._t(out, "Sources: {sources}", sources=", ".join(publishers[:3])))
+        if topic.reviewed:
+            parts.append(self._t(out, "Reviewed: {date}", date=self.i18n.date(topic.reviewed, out.language)))
+        return " · ".join(parts)
+
+    def _answer_topic(self, out: _Out, content: Content, state: ConversationState, topic_id: str,
+                      extra: list[Button] | None = None) -> None:
+        text = content.answer(topic_id, out.language)
+        footer = self._footer(out, content, topic_id)
+        if footer:
+            text = f"{text}\n\n{footer}"
+        buttons = self._buttons(out, content, content.topics[topic_id].buttons)
+        out.say(text, buttons[:2], buttons[2:] + (extra or []))
+        state.last_topic = topic_id
+
+    def _menu(self, out: _Out, content: Content) -> None:
+        topics = [self._topic_button(out, content, t) for t in MENU_TOPICS if t in content.topics]
+        out.say(self._t(out, "What would you like to do?"), [self._action_button(out, "offer_check")],
+                topics[:2], topics[2:], [self._action_button(out, "language")])
+
+    def _language_picker(self, out: _Out, content: Content) -> None:
+        out.say(self._t(out, "Choose your language"),
+                [Button(lang.name, f"lang:{code}") for code, lang in content.languages.items()])
+
+    # -- commands and buttons --------------------------------------------------------------------
+    def _command(self, state: ConversationState, content: Content, text: str) -> Turn:
+        name = text.split()[0][1:].split("@")[0].lower()
+        out = self._out(state, content)
+        topic = None
+        if name == "start":
+            state.flow = None
+            topic = "greet" if "greet" in content.topics else None
+            if topic:
+                self._answer_topic(out, content, state, topic)
+            self._language_picker(out, content)
+        elif name == "help":
+            topic = "bot_capabilities"
+            self._answer_topic(out, content, state, topic)
+        elif name == "language":
+            self._language_picker(out, content)
+        elif name == "check":
+            self._start_check(out, content, state, None, "")
+        elif name == "menu":
+            self._menu(out, content)
+        elif name in ("hotline", "privacy", "report"):
+            topic = {"hotline": "hotline_info", "privacy": "privacy", "report": "report_suspect"}[name]
+            if topic in content.topics:
+                self._answer_topic(out, content, state, topic)
+        else:
+            out.say(self._t(out, "I don't know that command. Try /help."))
+        return Turn(out.replies, out.language, topic=topic)
+
+    def _button(self, state: ConversationState, content: Content, payload: str) -> Turn:
+        kind, _, value = payload.partition(":")
+        out = self._out(state, content)
+        topic = None
+        escalation = None
+        if kind == "lang" and value in content.languages:
+            state.language, state.language_chosen = value, True
+            out = self._out(state, content)
+            out.say(self._t(out, "Language set to English."))
+            self._menu(out, content)
+        elif kind == "topic" and value in content.topics:
+            topic = value
+            self._answer_topic(out, content, state, value)
+            state.misses = 0
+        elif kind == "act":
+            if value == "offer_check":
+                self._start_check(out, content, state, None, "")
+            elif value == "offer_continue":
+                self._ask_next(out, content, state)
+            elif value == "hotline":
+                topic = "hotline_info"
+                self._answer_topic(out, content, state, topic)
+            elif value == "human":
+                topic, escalation = "ask_human", "normal"
+                self._answer_topic(out, content, state, topic)
+            elif value == "report":
+                topic, escalation = "report_suspect", "high"
+                self._answer_topic(out, content, state, topic)
+            elif value == "language":
+                self._language_picker(out, content)
+            else:
+                self._menu(out, content)
+        elif kind == "oc":
+            self._check_button(out, content, state, value)
+        else:
+            out.say(self._t(out, "That button has expired. Here is the menu."))
+            self._menu(out, content)
+        return Turn(out.replies, out.language, escalation=escalation, topic=topic)
+
+    # -- free text -------------------------------------------------------------------------------
+    async def _message(self, state: ConversationState, content: Content, text: str) -> Turn:
+        result = await self.understander.understand(text, default_language=state.language or "en")
+        if not state.language_chosen and not result.error and (result.language != state.language):
+            from ..text import clean, letters
+
+            if letters(clean(text).text) or state.language is None:
+                state.language = result.language
+        out = self._out(state, content)
+        if result.error:
+            out.say(self._t(out, "Please write your question in a few words."))
+            return Turn(out.replies, out.language, result)
+        if result.priority == "urgent":
+            state.misses = 0
+            self._answer_topic(out, content, state, "emergency")
+            if state.flow:
+                out.say(self._t(out, "Your offer check is paused."), [self._action_button(out, "offer_continue")])
+            return Turn(out.replies, out.language, result, "urgent", "emergency")
+        if state.flow and state.flow.get("name") == "offer_check":
+            if self._check_text(out, content, state, text, result):
+                return Turn(out.replies, out.language, result)
+        intent = result.intent
+        if result.fallback or intent is None:
+            return self._fallback(out, content, state, result)
+        state.misses = 0
+        if intent in ("check_study_offer", "check_job_offer"):
+            self._start_check(out, content, state, "study" if intent == "check_study_offer" else "job", text)
+            return Turn(out.replies, out.language, result, topic=intent)
+        topic = content.by_intent.get(intent)
+        if topic is None:
+            return self._fallback(out, content, state, result)
+        extra = [self._action_button(out, "offer_continue")] if state.flow else None
+        self._answer_topic(out, content, state, topic.id, extra)
+        return Turn(out.replies, out.language, result, result.priority, topic.id)
+
+    def _fallback(self, out: _Out, content: Content, state: ConversationState, result: Understanding) -> Turn:
+        state.misses += 1
+        if state.misses >= 2:
+            state.misses = 0
+            out.say(self._t(out, "Sorry, I still did not understand. A person from the hotline can help you, "
+                                 "or choose a topic from the menu."),
+                    [self._action_button(out, "human")], [self._action_button(out, "menu")])
+            return Turn(out.replies, out.language, result)
+        options = []
+        for intent, _conf in result.ranking:
+            topic = content.by_intent.get(intent)
+            if topic and intent not in SOCIAL and topic.id not in [o for o in options]:
+                options.append(topic.id)
+            if len(options) == 2:
+                break
+        buttons = [self._topic_button(out, content, t) for t in options]
+        out.say(self._t(out, "I am not sure I understood. Did you mean one of these?"), buttons,
+                [self._action_button(out, "menu")])
+        return Turn(out.replies, out.language, result)
+
+    # -- the offer check -------------------------------------------------------------------------
+    def _check(self, content: Content) -> OfferCheck:
+        return OfferCheck(content.offer_check)
+
+    def _start_check(self, out: _Out, content: Content, state: ConversationState, kind: str | None, text: str) -> None:
+        check = self._check(content)
+        flow = {"name": "offer_check", **check.start(kind)}
+        state.flow = flow
+        intro_topic = {"study": "check_study_offer", "job": "check_job_offer"}.get(kind or "")
+        if intro_topic and intro_topic in content.topics:
+            out.say(content.answer(intro_topic, out.language))
+        found = check.prefill(flow, text) if text else []
+        if found:
+            lines = "\n".join("• " + content.render(content.pick(check.by_id[q].text(check.by_id[q].reason, kind or "job"),
+                                                                  out.language), out.language) for q in found)
+            out.say(self._t(out, "From your message I already noted these warning signs:") + "\n" + lines)
+        self._ask_next(out, content, state)
+
+    def _ask_next(self, out: _Out, content: Content, state: ConversationState) -> None:
+        flow = state.flow
+        if not flow or flow.get("name") != "offer_check":
+            self._menu(out, content)
+            return
+        check = self._check(content)
+        if not flow.get("kind"):
+            out.say(self._t(out, "Is it a study offer (admission, scholarship) or a job offer?"),
+                    [Button(self._t(out, "Study"), "oc:kind:study"), Button(self._t(out, "Job"), "oc:kind:job")],
+                    [Button(self._t(out, "Stop the check"), "oc:stop")])
+            return
+        question = check.next_question(flow)
+        if question is None:
+            self._result(out, content, state)
+            return
+        done, total = check.progress(flow)
+        header = self._t(out, "Question {n} of {total}", n=self.i18n.number(done + 1, out.language),
+                         total=self.i18n.number(total, out.language))
+        text = content.render(content.pick(question.text(question.ask, flow["kind"]), out.language), out.language)
+        flow["asking"] = question.id
+        out.say(f"{header}\n{text}",
+                [Button(self._t(out, "Yes"), f"oc:yes:{question.id}"), Button(self._t(out, "No"), f"oc:no:{question.id}"),
+                 Button(self._t(out, "Not sure"), f"oc:unsure:{question.id}")],
+                [Button(self._t(out, "Stop the check"), "oc:stop")])
+
+    def _check_button(self, out: _Out, content: Content, state: ConversationState, value: str) -> None:
+        flow = state.flow
+        parts = value.split(":")
+        if parts[0] == "stop":
+            state.flow = None
+            out.say(self._t(out, "The check is stopped. You can start it again any time with /check."))
+            self._menu(out, content)
+            return
+        if not flow or flow.get("name") != "offer_check":
+            out.say(self._t(out, "That check is over. Start a new one?"), [self._action_button(out, "offer_check")])
+            return
+        if parts[0] == "kind" and len(parts) > 1 and parts[1] in KINDS:
+            flow["kind"] = parts[1]
+        elif parts[0] in ANSWERS and len(parts) > 1 and parts[1] == flow.get("asking"):
+            self._check(content).answer(flow, parts[1], parts[0])
+        # a stale button (an earlier question) is ignored: the current question is asked again
+        self._ask_next(out, content, state)
+
+    def _check_text(self, out: _Out, content: Content, state: ConversationState, text: str,
+                    result: Understanding) -> bool:
+        """Typed text while the check is open. True if the check handled it."""
+        flow = state.flow
+        check = self._check(content)
+        if not flow.get("kind"):
+            if result.intent in ("check_study_offer", "check_job_offer"):
+                flow["kind"] = "study" if result.intent == "check_study_offer" else "job"
+                check.prefill(flow, text)
+                self._ask_next(out, content, state)
+                return True
+        else:
+            answer = self._typed_answer(content, text, result)
+            if answer and flow.get("asking"):
+                check.answer(flow, flow["asking"], answer)
+                self._ask_next(out, content, state)
+                return True
+        if result.intent and not result.fallback and result.confidence >= CONFIDENT and result.intent not in SOCIAL:
+            return False  # another topic: answered normally, with a button back to the check
+        out.say(self._t(out, "Please answer with the buttons, or type yes, no or not sure."))
+        self._ask_next(out, content, state)
+        return True
+
+    @staticmethod
+    def _typed_answer(content: Content, text: str, result: Understanding) -> str | None:
+        from ..phrases import PhraseSet
+
+        unsure = PhraseSet.from_mapping((content.offer_check or {}).get("unsure_phrases"))
+        if unsure.find(text):
+            return "unsure"
+        if result.intent == "affirm":
+            return "yes"
+        if result.intent == "deny":
+            return "no"
+        return None
+
+    def _result(self, out: _Out, content: Content, state: ConversationState) -> None:
+        flow = state.flow
+        check = self._check(content)
+        scored = check.score(flow)
+        kind = flow["kind"]
+        spec = content.offer_check
+        lines = [content.pick(spec["levels"][scored.level], out.language)]
+        if scored.reasons:
+            lines.append("")
+            lines.append(self._t(out, "Why:"))
+            lines += ["• " + content.render(content.pick(q.text(q.reason, kind), out.language), out.language)
+                      for q in scored.reasons]
+        if scored.unsure:
+            lines.append("")
+            lines.append(self._t(out, "You were not sure about these; find out before you go on:"))
+            lines += ["• " + content.render(content.pick(q.text(q.reason, kind), out.language), out.language)
+                      for q in scored.unsure]
+        lines.append("")
+        lines.append(self._t(out, "What to do next:"))
+        lines.append(content.render(content.pick(spec["next_steps"][kind], out.language), out.language).strip())
+        lines.append(content.render(content.pick(spec["next_steps"]["report"], out.language), out.language).strip())
+        rows = []
+        if scored.level == "high":
+            rows.append([Button(self._t(out, "Pass it to the hotline"), "act:human")])
+        rows.append([self._topic_button(out, content, "verify_agent" if kind == "job" else "study_abroad")
+                     if ("verify_agent" if kind == "job" else "study_abroad") in content.topics else self._action_button(out, "menu"),
+                     self._action_button(out, "menu")])
+        out.say("\n".join(lines).strip(), *rows)
+        state.data["last_offer_check"] = {"kind": kind, "level": scored.level, "total": scored.total,
+                                          "answers": dict(flow["answers"]), "breakdown": scored.breakdown}
+        state.flow = None
