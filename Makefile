@@ -8,14 +8,20 @@ NLU_STAMP := $(NLU_VENV)/.installed
 export RASA_TELEMETRY_ENABLED := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup run test model locales check bench clean help
+.PHONY: setup run test model locales bench clean help
 help:
 	@echo "make run    - set up on first use, then chat with the assistant (Telegram if TELEGRAM_BOT_TOKEN is set, else the terminal)"
 	@echo "make test   - set up, then run the whole test suite"
 	@echo "make setup  - create both virtual environments, compile catalogs, train the NLU model if inputs changed"
 	@echo "make bench  - run the benchmarks in bench/"
 
-setup: $(APP_STAMP) $(NLU_STAMP) model
+setup: $(APP_STAMP) $(NLU_STAMP) locales model
+
+# Interface-string catalogs: .po files are committed, the compiled .mo files are built here.
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard locales/*/LC_MESSAGES/messages.po))
+locales: $(MO_FILES)
+locales/%/LC_MESSAGES/messages.mo: locales/%/LC_MESSAGES/messages.po $(APP_STAMP)
+	$(VENV)/bin/pybabel compile -i $< -o $@
 
 $(APP_STAMP): requirements/app.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || \
@@ -41,6 +47,7 @@ run: setup
 	$(VENV)/bin/safesafar run
 
 test: setup
+	$(VENV)/bin/safesafar content check
 	$(VENV)/bin/pytest -q
 
 bench: setup

@@ -71,6 +71,15 @@ def _serve(args, settings: Settings) -> int:
     return 0
 
 
+def _content_check(args, settings: Settings) -> int:
+    from .contract import contract
+    from .dialogue.content_check import check
+
+    report = check(settings.content_dir, contract(), settings.root / "locales")
+    print(report.format())
+    return 1 if report.errors else 0
+
+
 def _run(args, settings: Settings) -> int:
     from .console import run_console
 
@@ -91,6 +100,10 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("run", help="run the assistant (local chat in the terminal without a Telegram token)")
     p.set_defaults(func=_run)
+
+    content = sub.add_parser("content", help="the answers editors keep").add_subparsers(dest="content_command", required=True)
+    p = content.add_parser("check", help="validate content/: schema, every intent in every language, buttons, sources, review dates")
+    p.set_defaults(func=_content_check)
 
     nlu = sub.add_parser("nlu", help="the NLU model: train, evaluate, serve").add_subparsers(dest="nlu_command", required=True)
     p = nlu.add_parser("train", help="train the Rasa model (cached by a hash of nlu/)")

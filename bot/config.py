@@ -39,6 +39,7 @@ class Settings:
     contract_path: Path = ROOT / "nlu" / "contract" / "intents.yml"
     danger_lexicon: Path = ROOT / "content" / "safety" / "danger_lexicon.yml"
     telegram_token: str = ""
+    database_url: str = "sqlite:///" + str(ROOT / "var" / "safesafar.db")
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -53,4 +54,5 @@ class Settings:
             content_dir=Path(_env("CONTENT_DIR", str(cls.content_dir), dotenv)),
             danger_lexicon=Path(_env("DANGER_LEXICON", str(cls.danger_lexicon), dotenv)),
             telegram_token=_env("TELEGRAM_BOT_TOKEN", "", dotenv),
+            database_url=_env("DATABASE_URL", cls.database_url, dotenv),
         )

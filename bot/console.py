@@ -1,74 +1,86 @@
-"""The local chat in the terminal (the embedded default of `make run` without a Telegram token).
+"""The local chat in the terminal: the embedded default of `make run` without a Telegram token.
 
-For now it shows what the assistant understood of each message: language, topic, entities and
-whether it would go to the hotline. The full dialogue (answers from content/, the offer check) is built
-on the same understanding service. Works with piped input too: one message per line, one reply each.
+The same dialogue core and storage as every channel. Buttons are shown as numbered choices: type the
+number to press one. Commands: /language, /check, /help, /menu, /quit. Piped input works too: one message
+per line, the replies printed in order.
 """
 from __future__ import annotations
 
 import asyncio
+import getpass
 import sys
+from typing import TextIO
 
 from .config import Settings
-from .contract import contract
+from .dialogue.engine import Button, Dialogue, Turn
 
-PROMPT = "you> "
-ESCALATION_NOTE = {
-    "urgent": "URGENT: this goes to the hotline at once",
-    "high": "this goes to the hotline after a short report form",
-    "normal": "a hotline counsellor will answer",
-}
+RLM = "\u200f"
 
 
-def describe(result) -> str:
-    if result.error:
-        return f"(nothing to understand: {result.error})"
-    meaning = contract().meaning.get(result.intent or "", "")
-    parts = [f"[{result.language}] topic: {result.intent} ({result.confidence:.2f})"]
-    if result.fallback:
-        parts.append("not sure: the assistant would ask back")
-    if meaning:
-        parts.append(f"= {meaning}")
-    for ent in result.entities:
-        parts.append(f"{ent['entity']}: {ent['value']}")
-    if result.priority:
-        parts.append(ESCALATION_NOTE[result.priority])
-    return "\n     ".join(parts)
+def render(turn: Turn) -> tuple[str, list[Button]]:
+    """Text for the terminal and the buttons in the order they are numbered."""
+    lines: list[str] = []
+    buttons: list[Button] = []
+    for reply in turn.replies:
+        text = reply.text
+        if reply.rtl:  # right-to-left lines start with a right-to-left mark so that terminals align them
+            text = "\n".join(RLM + line if line else line for line in text.split("\n"))
+        lines.append(text)
+        for row in reply.buttons:
+            cells = []
+            for button in row:
+                buttons.append(button)
+                cells.append(f"[{len(buttons)}] {button.label}")
+            lines.append("   ".join(cells))
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n", buttons
 
 
-def run_console(settings: Settings, stdin=None, stdout=None) -> int:
+async def chat(dialogue: Dialogue, user: str, stdin: TextIO, stdout: TextIO, interactive: bool) -> None:
+    loop = asyncio.get_running_loop()
+    buttons: list[Button] = []
+    if interactive:
+        print("SafeSafar. Type in English, اردو or Roman Urdu. Numbers press buttons; /language, /check, /help, /quit.",
+              file=stdout)
+        text, buttons = render(await dialogue.handle_text(user, "/start"))
+        print(text, file=stdout)
+    while True:
+        if interactive:
+            print("you> ", end="", file=stdout, flush=True)
+        line = await loop.run_in_executor(None, stdin.readline)
+        if not line:
+            break
+        message = line.strip()
+        if not message:
+            continue
+        if message in ("/quit", "/exit"):
+            break
+        if message.isdigit() and 1 <= int(message) <= len(buttons):
+            turn = await dialogue.handle_button(user, buttons[int(message) - 1].payload)
+        else:
+            turn = await dialogue.handle_text(user, message)
+        text, buttons = render(turn)
+        print(text, file=stdout, flush=True)
+
+
+def run_console(settings: Settings, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
     from .nlu.server import NLUUnavailable, nlu_server
     from .nlu.train import ModelMissing
-    from .services import build_understander
+    from .services import build_dialogue
 
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
-    interactive = stdin.isatty()
     try:
         with nlu_server(settings, log=sys.stderr) as url:
-            understander, client = build_understander(settings, url)
-            if interactive:
-                print("SafeSafar local chat. Type a message in English, اردو or Roman Urdu; /quit to leave.", file=stdout)
+            dialogue, close = build_dialogue(settings, url)
 
-            async def loop() -> None:
+            async def main() -> None:
                 try:
-                    while True:
-                        if interactive:
-                            print(PROMPT, end="", file=stdout, flush=True)
-                        line = await asyncio.get_running_loop().run_in_executor(None, stdin.readline)
-                        if not line:
-                            break
-                        text = line.rstrip("\r\n")
-                        if text.strip() in ("/quit", "/exit"):
-                            break
-                        if not text.strip():
-                            continue
-                        result = await understander.understand(text)
-                        print("bot> " + describe(result), file=stdout, flush=True)
+                    await chat(dialogue, f"console:{getpass.getuser()}", stdin, stdout, stdin.isatty())
                 finally:
-                    await client.aclose()
+                    await close()
 
-            asyncio.run(loop())
+            asyncio.run(main())
     except (NLUUnavailable, ModelMissing) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -76,7 +76,10 @@ class Dialogue:
     async def handle_button(self, user: str, payload: str) -> Turn:
         state = self.states.get(user)
         turn = self._button(state, self._content(), payload)
-        self.states.save(state)
+        if state.data.get("erased"):
+            self.states.delete(user)
+        else:
+            self.states.save(state)
         return turn
 
     def forget(self, user: str) -> None:
@@ -173,6 +176,10 @@ class Dialogue:
             self._start_check(out, content, state, None, "")
         elif name == "menu":
             self._menu(out, content)
+        elif name == "delete_me":
+            out.say(self._t(out, "This erases everything the assistant keeps about you: your language, your open "
+                                 "check and its results. Erase it?"),
+                    [Button(self._t(out, "Yes, erase"), "del:yes"), Button(self._t(out, "No"), "del:no")])
         elif name in ("hotline", "privacy", "report"):
             topic = {"hotline": "hotline_info", "privacy": "privacy", "report": "report_suspect"}[name]
             if topic in content.topics:
@@ -215,6 +222,14 @@ class Dialogue:
                 self._menu(out, content)
         elif kind == "oc":
             self._check_button(out, content, state, value)
+        elif kind == "del":
+            if value == "yes":
+                self.states.delete(state.user)
+                state.__init__(state.user)  # what is saved after this turn is an empty state
+                state.data["erased"] = True
+                out.say(self._t(out, "Done: everything the assistant kept about you is erased."))
+            else:
+                out.say(self._t(out, "Nothing was erased."))
         else:
             out.say(self._t(out, "That button has expired. Here is the menu."))
             self._menu(out, content)

@@ -1,0 +1,159 @@
+"""`safesafar content check`: validates everything editors keep under content/ (and the catalogs).
+
+Errors (exit code 1): a broken schema, a contract intent without an answer in some language, a button to
+a topic that does not exist, a fact reference that does not exist, a substantive topic without sources or
+without a review date, an offer-check text missing in a language. Reported, not errors: placeholders
+waiting for an editor (needs_review), facts not yet confirmed, review dates older than a year.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+from ..contract import Contract
+from .content import ACTIONS, FACT, Content, ContentError
+
+NO_SOURCES_NEEDED = {"greet", "goodbye", "thank", "affirm", "deny", "out_of_scope", "bot_capabilities", "privacy",
+                     "ask_human", "check_study_offer", "check_job_offer"}
+
+
+@dataclass
+class Report:
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    placeholders: list[str] = field(default_factory=list)
+
+    def format(self) -> str:
+        lines = []
+        for title, items in (("ERRORS", self.errors), ("Placeholders for editors", self.placeholders),
+                             ("Warnings", self.warnings)):
+            if items:
+                lines.append(f"{title} ({len(items)}):")
+                lines += [f"  - {item}" for item in items]
+        lines.append(f"content check: {len(self.errors)} errors, {len(self.placeholders)} placeholders, "
+                     f"{len(self.warnings)} warnings")
+        return "\n".join(lines)
+
+
+def _texts_missing(texts, languages, where: str, report: Report) -> None:
+    if not isinstance(texts, dict):
+        report.errors.append(f"{where}: expected a text per language")
+        return
+    for lang in languages:
+        if not str(texts.get(lang) or "").strip():
+            report.errors.append(f"{where}: no {lang} text")
+
+
+def _facts_used(text: str, content: Content, where: str, report: Report) -> None:
+    for fact_id in FACT.findall(text):
+        if fact_id not in content.facts:
+            report.errors.append(f"{where}: unknown fact {{fact:{fact_id}}}")
+
+
+def check(root: Path, contract: Contract, locales: Path | None = None, today: date | None = None) -> Report:
+    report = Report()
+    today = today or date.today()
+    try:
+        content = Content(root)
+    except (ContentError, KeyError, TypeError, ValueError, OSError) as exc:
+        report.errors.append(f"content does not load: {exc}")
+        return report
+    languages = list(content.languages)
+    for lang in contract.languages:
+        if lang not in content.languages:
+            report.errors.append(f"languages.yml: contract language {lang} is missing")
+    if locales is not None:
+        for lang in content.languages.values():
+            if not (locales / lang.catalog / "LC_MESSAGES" / "messages.po").is_file():
+                report.errors.append(f"locales/{lang.catalog}/LC_MESSAGES/messages.po missing for {lang.code}")
+
+    year_ago = today - timedelta(days=365)
+    for fact in content.facts.values():
+        if fact.needs_review:
+            report.placeholders.append(f"facts.yml {fact.id}: not confirmed, the bot says instead: "
+                                       f"{fact.unconfirmed.get('en', '(nothing)')}")
+        _texts_missing(fact.unconfirmed, languages, f"facts.yml {fact.id}.unconfirmed", report)
+        if not fact.sources:
+            report.errors.append(f"facts.yml {fact.id}: no sources")
+        if fact.reviewed is None:
+            report.errors.append(f"facts.yml {fact.id}: no review date")
+        elif fact.reviewed < year_ago:
+            report.warnings.append(f"facts.yml {fact.id}: last reviewed {fact.reviewed}, over a year ago")
+
+    for topic in content.topics.values():
+        where = f"topics/{topic.path.name if topic.path else topic.id}"
+        if topic.path and topic.path.stem != topic.id:
+            report.errors.append(f"{where}: id {topic.id!r} differs from the file name")
+        _texts_missing(topic.title, languages, f"{where} title", report)
+        _texts_missing(topic.answer, languages, f"{where} answer", report)
+        for lang, text in topic.answer.items():
+            _facts_used(text, content, f"{where} answer.{lang}", report)
+        for intent in topic.intents:
+            if intent not in contract.escalation:
+                report.errors.append(f"{where}: {intent!r} is not a contract intent")
+        for button in topic.buttons:
+            if "topic" in button and button["topic"] not in content.topics:
+                report.errors.append(f"{where}: button to unknown topic {button['topic']!r}")
+            elif "action" in button and button["action"] not in ACTIONS:
+                report.errors.append(f"{where}: unknown button action {button['action']!r}")
+            elif "topic" not in button and "action" not in button:
+                report.errors.append(f"{where}: a button needs a topic or an action")
+        if topic.id not in NO_SOURCES_NEEDED:
+            if not topic.sources:
+                report.errors.append(f"{where}: no sources")
+            for source in topic.sources:
+                if not source.get("title") or not source.get("publisher"):
+                    report.errors.append(f"{where}: a source needs a title and a publisher")
+        if topic.reviewed is None:
+            report.errors.append(f"{where}: no review date (reviewed: YYYY-MM-DD)")
+        elif topic.reviewed < year_ago:
+            report.warnings.append(f"{where}: last reviewed {topic.reviewed}, over a year ago")
+        if topic.needs_review:
+            notes = "; ".join(str(p) for p in topic.placeholders) or "no note saying what to check"
+            report.placeholders.append(f"{where}: needs review: {notes}")
+
+    for intent in contract.intents:
+        if intent not in content.by_intent:
+            report.errors.append(f"contract intent {intent!r} has no topic answering it")
+
+    spec = content.offer_check
+    if spec is None:
+        report.errors.append("offer_check.yml is missing")
+    else:
+        try:
+            _check_offer(spec, content, languages, report)
+        except (KeyError, TypeError, ValueError) as exc:
+            report.errors.append(f"offer_check.yml: {exc!r}")
+    return report
+
+
+def _check_offer(spec: dict, content: Content, languages: list[str], report: Report) -> None:
+    ids = set()
+    for q in spec["questions"]:
+        where = f"offer_check.yml question {q.get('id')}"
+        if q.get("id") in ids:
+            report.errors.append(f"{where}: duplicate id")
+        ids.add(q.get("id"))
+        for kind in q.get("applies") or ("study", "job"):
+            if kind not in ("study", "job"):
+                report.errors.append(f"{where}: applies to unknown kind {kind!r}")
+        for part in ("ask", "reason"):
+            texts = q[part]
+            variants = [texts[k] for k in ("study", "job") if k in texts] or [texts]
+            for variant in variants:
+                _texts_missing(variant, languages, f"{where} {part}", report)
+                for lang, text in (variant.items() if isinstance(variant, dict) else []):
+                    _facts_used(str(text), content, f"{where} {part}.{lang}", report)
+        float(q.get("weight", 1))
+    for level in ("low", "medium", "high"):
+        _texts_missing(spec["levels"][level], languages, f"offer_check.yml levels.{level}", report)
+    for step in ("study", "job", "report"):
+        _texts_missing(spec["next_steps"][step], languages, f"offer_check.yml next_steps.{step}", report)
+        for lang, text in spec["next_steps"][step].items():
+            _facts_used(str(text), content, f"offer_check.yml next_steps.{step}.{lang}", report)
+    thresholds = spec["thresholds"]
+    if not float(thresholds["medium"]) < float(thresholds["high"]):
+        report.errors.append("offer_check.yml: thresholds.medium must be below thresholds.high")
+    if not spec.get("sources"):
+        report.errors.append("offer_check.yml: no sources")

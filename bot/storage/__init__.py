@@ -1,0 +1,1 @@
+"""Storage adapters (SQLAlchemy 2). SQLite by default, PostgreSQL through DATABASE_URL."""
