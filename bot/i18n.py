@@ -25,23 +25,32 @@ DOMAIN = "messages"
 
 class I18n:
     def __init__(self, locales_dir: Path = LOCALES, catalogs: dict[str, str] | None = None,
-                 babel_locales: dict[str, str] | None = None):
-        """catalogs: language code -> catalog folder (ur-Latn -> ur_Latn); babel_locales: code -> Babel locale."""
+                 babel_locales: dict[str, str] | None = None, fallbacks: dict[str, str] | None = None):
+        """catalogs: language code -> catalog folder (ur-Latn -> ur_Latn); babel_locales: code -> Babel
+        locale; fallbacks: code -> the language whose catalog fills a string missing from this one."""
         self.dir = locales_dir
         self.catalogs = catalogs or {"en": "en", "ur": "ur", "ur-Latn": "ur_Latn"}
         self.babel_locales = babel_locales or {"en": "en", "ur": "ur_PK", "ur-Latn": "ur_PK"}
+        self.fallbacks = fallbacks or {}
         self._cache: dict[str, NullTranslations] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
 
-    def configure(self, catalogs: dict[str, str], babel_locales: dict[str, str]) -> None:
+    def configure(self, catalogs: dict[str, str], babel_locales: dict[str, str],
+                  fallbacks: dict[str, str] | None = None) -> None:
+        fallbacks = fallbacks or {}
         with self._lock:
-            if catalogs != self.catalogs or babel_locales != self.babel_locales:
-                self.catalogs, self.babel_locales, self._cache = dict(catalogs), dict(babel_locales), {}
+            if (catalogs, babel_locales, fallbacks) != (self.catalogs, self.babel_locales, self.fallbacks):
+                self.catalogs, self.babel_locales = dict(catalogs), dict(babel_locales)
+                self.fallbacks, self._cache = dict(fallbacks), {}
 
-    def translations(self, language: str) -> NullTranslations:
+    def translations(self, language: str, _seen: frozenset = frozenset()) -> NullTranslations:
         with self._lock:
             if language not in self._cache:
-                self._cache[language] = self._load(self.catalogs.get(language, language))
+                translations = self._load(self.catalogs.get(language, language))
+                fallback = self.fallbacks.get(language)
+                if fallback and fallback not in _seen and fallback != language:
+                    translations.add_fallback(self.translations(fallback, _seen | {language}))
+                self._cache[language] = translations
             return self._cache[language]
 
     def _load(self, catalog: str) -> NullTranslations:

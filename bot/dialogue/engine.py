@@ -89,7 +89,8 @@ class Dialogue:
     def _content(self) -> Content:
         content = self.content_store.get()
         self.i18n.configure({c: l.catalog for c, l in content.languages.items()},
-                            {c: l.babel for c, l in content.languages.items()})
+                            {c: l.babel for c, l in content.languages.items()},
+                            {c: l.fallback for c, l in content.languages.items() if l.fallback and l.fallback != "en"})
         return content
 
     def _out(self, state: ConversationState, content: Content) -> _Out:
