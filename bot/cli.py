@@ -81,10 +81,12 @@ def _content_check(args, settings: Settings) -> int:
 
 
 def _run(args, settings: Settings) -> int:
+    if settings.telegram_token and not args.console:
+        from .telegram.run import run_telegram
+
+        return run_telegram(settings)
     from .console import run_console
 
-    if settings.telegram_token:
-        print("note: the Telegram front end is not built yet; opening the local chat instead", file=sys.stderr)
     return run_console(settings)
 
 
@@ -98,7 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--concurrency", type=int, default=8, help="messages in flight at once (default 8)")
     p.set_defaults(func=_classify)
 
-    p = sub.add_parser("run", help="run the assistant (local chat in the terminal without a Telegram token)")
+    p = sub.add_parser("run", help="run the assistant: the Telegram bot with TELEGRAM_BOT_TOKEN, else a local chat")
+    p.add_argument("--console", action="store_true", help="the local chat in the terminal even with a token")
     p.set_defaults(func=_run)
 
     content = sub.add_parser("content", help="the answers editors keep").add_subparsers(dest="content_command", required=True)

@@ -40,6 +40,11 @@ class Settings:
     danger_lexicon: Path = ROOT / "content" / "safety" / "danger_lexicon.yml"
     telegram_token: str = ""
     database_url: str = "sqlite:///" + str(ROOT / "var" / "safesafar.db")
+    telegram_api_base_url: str = "https://api.telegram.org/bot"
+    telegram_webhook_url: str = ""  # set: webhook mode (behind a reverse proxy); empty: long polling
+    telegram_webhook_secret: str = ""
+    telegram_webhook_listen: str = "127.0.0.1"
+    telegram_webhook_port: int = 8443
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -55,4 +60,9 @@ class Settings:
             danger_lexicon=Path(_env("DANGER_LEXICON", str(cls.danger_lexicon), dotenv)),
             telegram_token=_env("TELEGRAM_BOT_TOKEN", "", dotenv),
             database_url=_env("DATABASE_URL", cls.database_url, dotenv),
+            telegram_api_base_url=_env("TELEGRAM_API_BASE_URL", cls.telegram_api_base_url, dotenv),
+            telegram_webhook_url=_env("TELEGRAM_WEBHOOK_URL", "", dotenv),
+            telegram_webhook_secret=_env("TELEGRAM_WEBHOOK_SECRET", "", dotenv),
+            telegram_webhook_listen=_env("TELEGRAM_WEBHOOK_LISTEN", cls.telegram_webhook_listen, dotenv),
+            telegram_webhook_port=int(_env("TELEGRAM_WEBHOOK_PORT", str(cls.telegram_webhook_port), dotenv)),
         )

@@ -1,0 +1,48 @@
+"""Running the Telegram bot: long polling when no webhook URL is set, else a webhook server (behind a
+reverse proxy) that checks Telegram's secret-token header."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from urllib.parse import urlparse
+
+from ..config import Settings
+
+
+def run_telegram(settings: Settings) -> int:
+    from ..i18n import default_i18n
+    from ..nlu.server import NLUUnavailable, nlu_server
+    from ..nlu.train import ModelMissing
+    from ..services import build_dialogue
+    from .app import TelegramFrontEnd
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # its request lines carry the bot token
+    if settings.telegram_webhook_url and not settings.telegram_webhook_secret:
+        print("error: TELEGRAM_WEBHOOK_URL needs TELEGRAM_WEBHOOK_SECRET (Telegram's secret-token header)",
+              file=sys.stderr)
+        return 2
+    try:
+        with nlu_server(settings, log=sys.stderr) as url:
+            dialogue, close = build_dialogue(settings, url)
+            front = TelegramFrontEnd(dialogue, default_i18n())
+            app = front.build(settings.telegram_token, base_url=settings.telegram_api_base_url)
+            content = dialogue.content_store
+            try:
+                signal.signal(signal.SIGHUP, lambda *_: content.reload())  # reload content on SIGHUP
+            except (ValueError, AttributeError):
+                pass
+            if settings.telegram_webhook_url:
+                path = urlparse(settings.telegram_webhook_url).path.lstrip("/") or "telegram"
+                app.run_webhook(listen=settings.telegram_webhook_listen, port=settings.telegram_webhook_port,
+                                url_path=path, webhook_url=settings.telegram_webhook_url,
+                                secret_token=settings.telegram_webhook_secret, close_loop=False)
+            else:
+                app.run_polling(close_loop=False)
+            asyncio.run(close())
+    except (NLUUnavailable, ModelMissing) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0

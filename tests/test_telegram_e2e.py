@@ -1,0 +1,169 @@
+"""The Telegram front end end to end: python-telegram-bot's real HTTP stack against a Bot API server on
+127.0.0.1 (tests/botapi_server.py), with the real NLU. The tests read what the bot really sent."""
+import asyncio
+import contextlib
+import re
+import time
+
+import pytest
+
+from bot.config import ROOT
+from bot.dialogue.content import ContentStore
+from bot.dialogue.engine import Dialogue
+from bot.dialogue.state import InMemoryStateRepository
+from bot.i18n import I18n
+from bot.telegram.app import TelegramFrontEnd, UserRateLimit
+from tests.botapi_server import BotAPIServer, Fault, button_update, media_update, text_update
+
+pytestmark = pytest.mark.rasa
+URDU = re.compile(r"[\u0600-\u06ff]")
+
+
+@contextlib.asynccontextmanager
+async def running(front: TelegramFrontEnd, server: BotAPIServer, timeout: float = 5.0):
+    app = front.build("123456:TEST-TOKEN", base_url=server.base_url, timeout=timeout)
+    async with app:
+        await app.start()
+        await app.updater.start_polling(poll_interval=0.0, timeout=1)
+        try:
+            yield app
+        finally:
+            await app.updater.stop()
+            await app.stop()
+
+
+def make_front(understander, **kwargs) -> TelegramFrontEnd:
+    dialogue = Dialogue(understander, ContentStore(ROOT / "content"), InMemoryStateRepository(), I18n())
+    return TelegramFrontEnd(dialogue, I18n(), **kwargs)
+
+
+async def exchange(server: BotAPIServer, chat_id: int, update: dict | None, quiet: float = 0.6, timeout: float = 40):
+    """Push an update, wait until the bot has answered and gone quiet; return the new messages."""
+    before = len(server.state.messages_to(chat_id))
+    if update is not None:
+        server.state.push(update)
+
+    def settled():
+        sent = server.state.messages_to(chat_id)
+        if len(sent) > before and time.monotonic() - sent[-1].at >= quiet:
+            return sent[before:]
+        return None
+
+    return await asyncio.to_thread(server.state.wait_for, settled, timeout)
+
+
+def buttons(message) -> list[tuple[str, str]]:
+    rows = (message.reply_markup or {}).get("inline_keyboard", [])
+    return [(b["text"], b["callback_data"]) for row in rows for b in row]
+
+
+def find_button(messages, prefix):
+    for message in reversed(messages):
+        for label, data in buttons(message):
+            if data.startswith(prefix):
+                return message, data
+    raise AssertionError(f"no button {prefix} in {[buttons(m) for m in messages]}")
+
+
+async def finish_check(server, uid, new):
+    for _ in range(15):
+        last = new[-1]
+        answers = [d for _, d in buttons(last) if d.startswith("oc:no:")]
+        if not answers:
+            return new
+        new = await exchange(server, uid, button_update(uid, answers[0], last))
+    raise AssertionError("the check did not end")
+
+
+def test_conversation_across_languages(understander):
+    async def scenario():
+        with BotAPIServer() as server:
+            front = make_front(understander)
+            async with running(front, server):
+                uid = 5001
+                new = await exchange(server, uid, text_update(uid, "/start"))
+                message, data = find_button(new, "lang:ur")
+                assert any(d == "lang:ur-Latn" for _, d in buttons(message))
+                new = await exchange(server, uid, button_update(uid, data, message))
+                assert new[0].text == "زبان اردو کر دی گئی ہے۔"
+                new = await exchange(server, uid, text_update(uid, "ایجنٹ کا لائسنس کیسے چیک کروں؟"))
+                assert URDU.search(new[0].text) and "beoe.gov.pk" in new[0].text
+                new = await exchange(server, uid, text_update(uid, "/check"))
+                message, data = find_button(new, "oc:kind:job")
+                new = await exchange(server, uid, button_update(uid, data, message))
+                assert new[-1].text.startswith("سوال 1 از 11")
+                new = await finish_check(server, uid, new)
+                assert URDU.search(new[-1].text) and "111-247-786" in new[-1].text
+                new = await exchange(server, uid, text_update(uid, "/language"))
+                message, data = find_button(new, "lang:ur-Latn")
+                new = await exchange(server, uid, button_update(uid, data, message))
+                assert new[0].text == "Zabaan Roman Urdu kar di gayi hai."
+                new = await exchange(server, uid, text_update(uid, "dunki route kya hota hai"))
+                assert not URDU.search(new[0].text)
+                calls = {c.method for c in server.state.calls}
+                assert {"getMe", "setMyCommands", "getUpdates", "sendMessage", "answerCallbackQuery"} <= calls
+                langs = {c.params.get("language_code") for c in server.state.calls if c.method == "setMyCommands"}
+                assert {"en", "ur"} <= langs
+    asyncio.run(scenario())
+
+
+def test_faults_429_500_slow_and_dropped_connections(understander):
+    async def scenario():
+        with BotAPIServer() as server:
+            front = make_front(understander)
+            front.backoff = 0.1
+            async with running(front, server):
+                uid = 5002
+                server.state.fault("sendMessage", Fault(status=429, retry_after=1), Fault(status=500),
+                                   Fault(delay=1.5), Fault(drop=True))
+                first = await exchange(server, uid, text_update(uid, "what is human trafficking"), quiet=1.0)
+                second = await exchange(server, uid, text_update(uid, "how do i verify an agent"), quiet=1.0)
+                texts = [m.text for m in server.state.messages_to(uid)]
+                assert len(texts) == len(set(texts)), "a reply was sent twice"
+                assert "trafficking" in first[0].text.lower() and "licence" in second[0].text.lower()
+                failed = [c for c in server.state.calls if c.method == "sendMessage" and not c.ok]
+                assert len(failed) == 3  # 429, 500 and the dropped one were retried; the slow one just waited
+    asyncio.run(scenario())
+
+
+def test_same_update_twice_is_processed_once(understander):
+    async def scenario():
+        with BotAPIServer() as server:
+            front = make_front(understander)
+            async with running(front, server):
+                uid = 5003
+                update = text_update(uid, "what is migrant smuggling")
+                update["update_id"] = 9_000_001
+                server.state.push(dict(update))
+                new = await exchange(server, uid, dict(update))
+                assert len(new) == 1
+    asyncio.run(scenario())
+
+
+def test_media_edits_groups_and_limits(understander):
+    async def scenario():
+        with BotAPIServer(unsupported=("setMyCommands",)) as server:  # an emulator without it: logged, not fatal
+            front = make_front(understander, rate_limit=UserRateLimit(per_minute=6, burst=3))
+            async with running(front, server):
+                uid = 5004
+                for kind in ("voice", "photo", "document", "sticker", "location", "contact"):
+                    front.rate_limit.buckets.clear()
+                    new = await exchange(server, uid, media_update(uid, kind), quiet=0.3)
+                    assert len(new) == 1 and "only text" in new[0].text, kind
+                front.rate_limit.buckets.clear()
+                edited = text_update(uid, "edited text")
+                edited["edited_message"] = edited.pop("message")
+                server.state.push(edited)
+                group = text_update(uid, "hello everyone", chat_type="group")
+                server.state.push(group)
+                new = await exchange(server, -1000 - uid, text_update(uid, "/help@safesafar_test_bot", chat_type="group"))
+                assert len(new) == 1 and "private chat" in new[0].text
+                assert server.state.messages_to(uid) and all("edited" not in m.text for m in server.state.messages_to(uid))
+                before = len(server.state.messages_to(uid))
+                for i in range(8):
+                    server.state.push(text_update(uid, f"hi number {i}"))
+                await asyncio.sleep(3)
+                sent = server.state.messages_to(uid)[before:]
+                slow = [m for m in sent if "very fast" in m.text]
+                assert len(slow) == 1 and len(sent) < 8 + 1
+    asyncio.run(scenario())
