@@ -143,6 +143,26 @@ class PhraseSet:
 
     def __init__(self, phrases: Iterable[Phrase] = ()):
         self.phrases = list(phrases)
+        # an index on the first word: a message only tries the phrases one of its words can start
+        self._exact: dict[str, list[Phrase]] = {}
+        self._prefix: dict[str, list[Phrase]] = {}
+        self._folded: dict[str, list[Phrase]] = {}
+        self._always: list[Phrase] = []
+        for phrase in self.phrases:
+            first = phrase.steps[0] if phrase.steps else None
+            if not first:
+                self._always.append(phrase)
+                continue
+            for alt in first:
+                if alt.prefix:
+                    if len(alt.word) < 2:
+                        self._always.append(phrase)
+                    else:
+                        self._prefix.setdefault(alt.word[:2], []).append(phrase)
+                elif alt.folded is not None:
+                    self._folded.setdefault(alt.folded[0], []).append(phrase)
+                else:
+                    self._exact.setdefault(alt.word, []).append(phrase)
 
     @classmethod
     def from_mapping(cls, by_language: dict | None) -> "PhraseSet":
@@ -150,7 +170,12 @@ class PhraseSet:
                    for language, items in (by_language or {}).items() for item in items or [])
 
     def find_tokens(self, tokens: list[str], folded: list) -> list[str]:
-        return [p.text for p in self.phrases if p.search(tokens, folded)]
+        candidates: dict[int, Phrase] = {id(p): p for p in self._always}
+        for token, key in zip(tokens, folded):
+            for table, lookup in ((self._exact, token), (self._prefix, token[:2]), (self._folded, key[0])):
+                for phrase in table.get(lookup, ()):
+                    candidates[id(phrase)] = phrase
+        return [p.text for p in self.phrases if id(p) in candidates and p.search(tokens, folded)]
 
     def find(self, text: str) -> list[str]:
         tokens = tokenize(clean(text).text)

@@ -167,3 +167,40 @@ def test_media_edits_groups_and_limits(understander):
                 slow = [m for m in sent if "very fast" in m.text]
                 assert len(slow) == 1 and len(sent) < 8 + 1
     asyncio.run(scenario())
+
+
+def test_webhook_checks_the_secret_token(understander):
+    import httpx
+
+    from tests.conftest import free_port
+
+    async def scenario():
+        with BotAPIServer() as server:
+            front = make_front(understander)
+            app = front.build("123456:TEST-TOKEN", base_url=server.base_url, timeout=5)
+            port = free_port()
+            async with app:
+                await app.start()
+                await app.updater.start_webhook(listen="127.0.0.1", port=port, url_path="telegram",
+                                                webhook_url=f"http://127.0.0.1:{port}/telegram", secret_token="s3cret")
+                try:
+                    uid = 5005
+                    update = text_update(uid, "what is human trafficking")
+                    update["update_id"] = 42
+                    async with httpx.AsyncClient() as client:
+                        wrong = await client.post(f"http://127.0.0.1:{port}/telegram", json=update,
+                                                  headers={"X-Telegram-Bot-Api-Secret-Token": "nope"})
+                        missing = await client.post(f"http://127.0.0.1:{port}/telegram", json=update)
+                        assert wrong.status_code == 403 and missing.status_code == 403
+                        assert server.state.messages_to(uid) == []
+                        right = await client.post(f"http://127.0.0.1:{port}/telegram", json=update,
+                                                  headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret"})
+                        assert right.status_code == 200
+                    new = await exchange(server, uid, None)
+                    assert "trafficking" in new[0].text.lower()
+                    assert any(c.method == "setWebhook" and c.params.get("secret_token") == "s3cret"
+                               for c in server.state.calls)
+                finally:
+                    await app.updater.stop()
+                    await app.stop()
+    asyncio.run(scenario())
