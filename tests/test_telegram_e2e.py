@@ -204,3 +204,17 @@ def test_webhook_checks_the_secret_token(understander):
                     await app.updater.stop()
                     await app.stop()
     asyncio.run(scenario())
+
+
+def test_deep_link_start_picks_the_language(understander):
+    async def scenario():
+        with BotAPIServer() as server:
+            front = make_front(understander)
+            async with running(front, server):
+                uid = 5006
+                new = await exchange(server, uid, text_update(uid, "/start ur"))
+                assert URDU.search(new[0].text), new[0].text
+                assert front.dialogue.states.get(f"tg:{uid}").language_chosen
+                new = await exchange(server, uid, text_update(uid, "what is human trafficking"))
+                assert URDU.search(new[0].text), "a language picked by the deep link stays"
+    asyncio.run(scenario())
