@@ -73,7 +73,8 @@ class Understander:
         result = await self.nlu.parse(cleaned.text)
         if letters(cleaned.text) == 0 and not result.entities:
             # emoji, digits or punctuation only: whatever the classifier guesses is not to be trusted
-            result = NLUResult(result.intent, min(result.confidence, 0.3), result.ranking, [], True)
+            capped = [(name, min(conf, 0.3)) for name, conf in result.ranking]
+            result = NLUResult(result.intent, min(result.confidence, 0.3), capped, [], True)
         verdict = self.danger.assess(cleaned.text, result)
         intent, confidence = result.intent, result.confidence
         fallback = result.fallback

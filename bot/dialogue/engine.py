@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..i18n import I18n
+from ..text import clean, letters
 from ..understanding import Understanding
-from .content import Content, ContentStore
+from .content import ACTIONS, Content, ContentStore
 from .offer_check import ANSWERS, KINDS, OfferCheck
 from .state import ConversationState, StateRepository
 
@@ -120,7 +121,7 @@ class Dialogue:
         for spec in specs:
             if "topic" in spec and spec["topic"] in content.topics:
                 buttons.append(self._topic_button(out, content, spec["topic"]))
-            elif spec.get("action") in ("offer_check", "hotline", "human", "report", "menu", "language"):
+            elif spec.get("action") in ACTIONS:
                 buttons.append(self._action_button(out, spec["action"]))
         return buttons
 
@@ -239,9 +240,7 @@ class Dialogue:
     # -- free text -------------------------------------------------------------------------------
     async def _message(self, state: ConversationState, content: Content, text: str) -> Turn:
         result = await self.understander.understand(text, default_language=state.language or "en")
-        if not state.language_chosen and not result.error and (result.language != state.language):
-            from ..text import clean, letters
-
+        if not state.language_chosen and not result.error and result.language != state.language:
             if letters(clean(text).text) or state.language is None:
                 state.language = result.language
         out = self._out(state, content)
@@ -282,7 +281,7 @@ class Dialogue:
         options = []
         for intent, _conf in result.ranking:
             topic = content.by_intent.get(intent)
-            if topic and intent not in SOCIAL and topic.id not in [o for o in options]:
+            if topic and intent not in SOCIAL and topic.id not in options:
                 options.append(topic.id)
             if len(options) == 2:
                 break
@@ -412,9 +411,9 @@ class Dialogue:
         rows = []
         if scored.level == "high":
             rows.append([Button(self._t(out, "Pass it to the hotline"), "act:human")])
-        rows.append([self._topic_button(out, content, "verify_agent" if kind == "job" else "study_abroad")
-                     if ("verify_agent" if kind == "job" else "study_abroad") in content.topics else self._action_button(out, "menu"),
-                     self._action_button(out, "menu")])
+        how_to_check = "verify_agent" if kind == "job" else "study_abroad"
+        row = [self._topic_button(out, content, how_to_check)] if how_to_check in content.topics else []
+        rows.append(row + [self._action_button(out, "menu")])
         out.say("\n".join(lines).strip(), *rows)
         state.data["last_offer_check"] = {"kind": kind, "level": scored.level, "total": scored.total,
                                           "answers": dict(flow["answers"]), "breakdown": scored.breakdown}
