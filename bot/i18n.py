@@ -79,8 +79,8 @@ class I18n:
         except (UnknownLocaleError, ValueError):
             return Locale.parse("en")
 
-    def date(self, value: date, language: str) -> str:
-        return format_date(value, format="medium", locale=self.locale(language))
+    def date(self, value: date, language: str, pattern: str = "medium") -> str:
+        return format_date(value, format=pattern, locale=self.locale(language))
 
     def number(self, value, language: str) -> str:
         return format_decimal(value, locale=self.locale(language))

@@ -199,6 +199,16 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):  # a client that hung up (faults, shutdown): not an error
+        import sys
+
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            super().handle_error(request, client_address)
+
+
 class BotAPIServer:
     """`with BotAPIServer() as server:` serves on 127.0.0.1 (a free port); `server.base_url` is what
     python-telegram-bot's base_url takes."""
@@ -206,8 +216,7 @@ class BotAPIServer:
     def __init__(self, unsupported: tuple[str, ...] = ()):
         self.state = BotAPIState(unsupported)
         handler = type("Handler", (_Handler,), {"state": self.state})
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.httpd.daemon_threads = True
+        self.httpd = _Server(("127.0.0.1", 0), handler)
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     @property

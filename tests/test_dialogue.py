@@ -294,3 +294,11 @@ def test_catalogs_translate_every_interface_string():
         po = read_po(open(ROOT / "locales" / catalog / "LC_MESSAGES" / "messages.po", "rb"))
         translated = {m.id for m in po if m.id and m.string}
         assert template <= translated, (catalog, template - translated)
+
+
+def test_dates_are_formatted_for_the_locale(languages):
+    dialogue, nlu, _ = make(languages)
+    for lang, expected in (("en", "Nov 29, 2026"), ("ur", "29 نومبر، 2026"), ("ur-Latn", "29/11/2026")):
+        run(dialogue.handle_button(f"d-{lang}", f"lang:{lang}"))
+        turn = run(dialogue.handle_button(f"d-{lang}", "topic:define_trafficking"))
+        assert expected in turn.replies[0].text, (lang, turn.replies[0].text[-80:])

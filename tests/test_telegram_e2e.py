@@ -23,6 +23,7 @@ URDU = re.compile(r"[\u0600-\u06ff]")
 async def running(front: TelegramFrontEnd, server: BotAPIServer, timeout: float = 5.0):
     app = front.build("123456:TEST-TOKEN", base_url=server.base_url, timeout=timeout)
     async with app:
+        await front.on_startup(app)  # what run_polling does through post_init
         await app.start()
         await app.updater.start_polling(poll_interval=0.0, timeout=1)
         try:

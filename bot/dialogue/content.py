@@ -26,6 +26,7 @@ class Language:
     babel: str
     direction: str = "ltr"
     fallback: str | None = None
+    date_format: str = "medium"
 
     @property
     def rtl(self) -> bool:
@@ -90,7 +91,7 @@ class Content:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         return {code: Language(code=code, name=spec["name"], catalog=spec.get("catalog", code),
                                babel=spec.get("babel", code), direction=spec.get("direction", "ltr"),
-                               fallback=spec.get("fallback"))
+                               fallback=spec.get("fallback"), date_format=spec.get("date_format", "medium"))
                 for code, spec in data["languages"].items()}
 
     @staticmethod

@@ -136,7 +136,8 @@ class Dialogue:
         if publishers:
             parts.append(self._t(out, "Sources: {sources}", sources=", ".join(publishers[:3])))
         if topic.reviewed:
-            parts.append(self._t(out, "Reviewed: {date}", date=self.i18n.date(topic.reviewed, out.language)))
+            pattern = content.languages[out.language].date_format
+            parts.append(self._t(out, "Reviewed: {date}", date=self.i18n.date(topic.reviewed, out.language, pattern)))
         return " · ".join(parts)
 
     def _answer_topic(self, out: _Out, content: Content, state: ConversationState, topic_id: str,

@@ -27,19 +27,27 @@ def from_rasa(payload: dict) -> NLUResult:
 
 
 class RasaNLU:
-    """Async client; one connection pool shared by all concurrent requests."""
+    """Async client; one connection pool per event loop, shared by all concurrent requests in it."""
 
     def __init__(self, url: str, timeout: float = 10.0, retries: int = 2, max_connections: int = 16):
         self.url = url.rstrip("/")
         self.retries = retries
-        self._client = httpx.AsyncClient(
-            timeout=timeout, limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections))
+        self.timeout, self.max_connections = timeout, max_connections
+        self._clients: dict[int, httpx.AsyncClient] = {}
+
+    def _client(self) -> httpx.AsyncClient:
+        loop = asyncio.get_running_loop()
+        client = self._clients.get(id(loop))
+        if client is None or client.is_closed:
+            limits = httpx.Limits(max_connections=self.max_connections, max_keepalive_connections=self.max_connections)
+            client = self._clients[id(loop)] = httpx.AsyncClient(timeout=self.timeout, limits=limits)
+        return client
 
     async def parse(self, text: str) -> NLUResult:
         attempt = 0
         while True:
             try:
-                response = await self._client.post(f"{self.url}/model/parse", json={"text": text})
+                response = await self._client().post(f"{self.url}/model/parse", json={"text": text})
                 response.raise_for_status()
                 return from_rasa(response.json())
             except (httpx.TransportError, httpx.HTTPStatusError):
@@ -49,4 +57,8 @@ class RasaNLU:
                 await asyncio.sleep(0.2 * attempt)
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        """Closes the pool of the running loop (pools of loops already closed are dropped)."""
+        client = self._clients.pop(id(asyncio.get_running_loop()), None)
+        if client is not None:
+            await client.aclose()
+        self._clients.clear()

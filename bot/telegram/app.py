@@ -47,7 +47,7 @@ TELEGRAM_LANGUAGES = {"en": "en", "ur": "ur"}
 class UserRateLimit:
     """A token bucket per user: `burst` messages at once, refilled at `per_minute`."""
 
-    def __init__(self, per_minute: float = 30, burst: int = 10, clock=time.monotonic):
+    def __init__(self, per_minute: float = 30, burst: int = 15, clock=time.monotonic):
         self.rate, self.burst, self.clock = per_minute / 60.0, burst, clock
         self.buckets: dict[int, tuple[float, float]] = {}
         self.warned: dict[int, float] = {}
@@ -101,7 +101,7 @@ class TelegramFrontEnd:
     def build(self, token: str, base_url: str | None = None, timeout: float = 15.0) -> Application:
         builder = (Application.builder().token(token).rate_limiter(AIORateLimiter(max_retries=5))
                    .concurrent_updates(64).connect_timeout(timeout).read_timeout(timeout).write_timeout(timeout)
-                   .pool_timeout(timeout).post_init(self._post_init))
+                   .pool_timeout(timeout).post_init(self.on_startup))
         if base_url:
             builder = builder.base_url(base_url.rstrip("/") + ("" if base_url.rstrip("/").endswith("/bot") else "/bot"))
             builder = builder.base_file_url(base_url.rstrip("/").removesuffix("/bot") + "/file/bot")
@@ -125,7 +125,8 @@ class TelegramFrontEnd:
         # channel posts and everything else: no handler, deliberately ignored
         app.add_error_handler(self.on_error)
 
-    async def _post_init(self, app: Application) -> None:
+    async def on_startup(self, app: Application) -> None:
+        """Learns the bot's username (for mentions in groups) and registers the command menus."""
         try:
             me = await app.bot.get_me()
             self.bot_username = me.username
@@ -153,8 +154,8 @@ class TelegramFrontEnd:
     async def _throttle(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         user = update.effective_user
         chat = update.effective_chat
-        if user is None or chat is None or chat.type != ChatType.PRIVATE:
-            return
+        if user is None or chat is None or chat.type != ChatType.PRIVATE or update.callback_query is not None:
+            return  # button presses are cheap and come fast in the offer check: only messages count
         if not self.rate_limit.allow(user.id):
             if self.rate_limit.should_warn(user.id):
                 lang = self._language(update)
