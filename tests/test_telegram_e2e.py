@@ -38,6 +38,16 @@ def make_front(understander, **kwargs) -> TelegramFrontEnd:
     return TelegramFrontEnd(dialogue, I18n(), **kwargs)
 
 
+def drive(understander, body, unsupported: tuple[str, ...] = (), **front_kwargs) -> None:
+    """Runs `await body(server, front)` with the bot polling a fresh Bot API server."""
+    async def scenario():
+        with BotAPIServer(unsupported=unsupported) as server:
+            front = make_front(understander, **front_kwargs)
+            async with running(front, server):
+                await body(server, front)
+    asyncio.run(scenario())
+
+
 async def exchange(server: BotAPIServer, chat_id: int, update: dict | None, quiet: float = 0.6, timeout: float = 40):
     """Push an update, wait until the bot has answered and gone quiet; return the new messages."""
     before = len(server.state.messages_to(chat_id))
@@ -77,97 +87,90 @@ async def finish_check(server, uid, new):
 
 
 def test_conversation_across_languages(understander):
-    async def scenario():
-        with BotAPIServer() as server:
-            front = make_front(understander)
-            async with running(front, server):
-                uid = 5001
-                new = await exchange(server, uid, text_update(uid, "/start"))
-                message, data = find_button(new, "lang:ur")
-                assert any(d == "lang:ur-Latn" for _, d in buttons(message))
-                new = await exchange(server, uid, button_update(uid, data, message))
-                assert new[0].text == "زبان اردو کر دی گئی ہے۔"
-                new = await exchange(server, uid, text_update(uid, "ایجنٹ کا لائسنس کیسے چیک کروں؟"))
-                assert URDU.search(new[0].text) and "beoe.gov.pk" in new[0].text
-                new = await exchange(server, uid, text_update(uid, "/check"))
-                message, data = find_button(new, "oc:kind:job")
-                new = await exchange(server, uid, button_update(uid, data, message))
-                assert new[-1].text.startswith("سوال 1 از 11")
-                new = await finish_check(server, uid, new)
-                assert URDU.search(new[-1].text) and "111-247-786" in new[-1].text
-                new = await exchange(server, uid, text_update(uid, "/language"))
-                message, data = find_button(new, "lang:ur-Latn")
-                new = await exchange(server, uid, button_update(uid, data, message))
-                assert new[0].text == "Zabaan Roman Urdu kar di gayi hai."
-                new = await exchange(server, uid, text_update(uid, "dunki route kya hota hai"))
-                assert not URDU.search(new[0].text)
-                calls = {c.method for c in server.state.calls}
-                assert {"getMe", "setMyCommands", "getUpdates", "sendMessage", "answerCallbackQuery"} <= calls
-                langs = {c.params.get("language_code") for c in server.state.calls if c.method == "setMyCommands"}
-                assert {"en", "ur"} <= langs
-    asyncio.run(scenario())
+    async def body(server, front):
+        uid = 5001
+        new = await exchange(server, uid, text_update(uid, "/start"))
+        message, data = find_button(new, "lang:ur")
+        assert any(d == "lang:ur-Latn" for _, d in buttons(message))
+        new = await exchange(server, uid, button_update(uid, data, message))
+        assert new[0].text == "زبان اردو کر دی گئی ہے۔"
+        new = await exchange(server, uid, text_update(uid, "ایجنٹ کا لائسنس کیسے چیک کروں؟"))
+        assert URDU.search(new[0].text) and "beoe.gov.pk" in new[0].text
+        new = await exchange(server, uid, text_update(uid, "/check"))
+        message, data = find_button(new, "oc:kind:job")
+        new = await exchange(server, uid, button_update(uid, data, message))
+        assert new[-1].text.startswith("سوال 1 از 11")
+        new = await finish_check(server, uid, new)
+        assert URDU.search(new[-1].text) and "111-247-786" in new[-1].text
+        new = await exchange(server, uid, text_update(uid, "/language"))
+        message, data = find_button(new, "lang:ur-Latn")
+        new = await exchange(server, uid, button_update(uid, data, message))
+        assert new[0].text == "Zabaan Roman Urdu kar di gayi hai."
+        new = await exchange(server, uid, text_update(uid, "dunki route kya hota hai"))
+        assert not URDU.search(new[0].text)
+        calls = {c.method for c in server.state.calls}
+        assert {"getMe", "setMyCommands", "getUpdates", "sendMessage", "answerCallbackQuery"} <= calls
+        langs = {c.params.get("language_code") for c in server.state.calls if c.method == "setMyCommands"}
+        assert {"en", "ur"} <= langs
+
+    drive(understander, body)
 
 
 def test_faults_429_500_slow_and_dropped_connections(understander):
-    async def scenario():
-        with BotAPIServer() as server:
-            front = make_front(understander)
-            front.backoff = 0.1
-            async with running(front, server):
-                uid = 5002
-                server.state.fault("sendMessage", Fault(status=429, retry_after=1), Fault(status=500),
-                                   Fault(delay=1.5), Fault(drop=True))
-                first = await exchange(server, uid, text_update(uid, "what is human trafficking"), quiet=1.0)
-                second = await exchange(server, uid, text_update(uid, "how do i verify an agent"), quiet=1.0)
-                texts = [m.text for m in server.state.messages_to(uid)]
-                assert len(texts) == len(set(texts)), "a reply was sent twice"
-                assert "trafficking" in first[0].text.lower() and "licence" in second[0].text.lower()
-                failed = [c for c in server.state.calls if c.method == "sendMessage" and not c.ok]
-                assert len(failed) == 3  # 429, 500 and the dropped one were retried; the slow one just waited
-    asyncio.run(scenario())
+    async def body(server, front):
+        front.backoff = 0.1
+        uid = 5002
+        server.state.fault("sendMessage", Fault(status=429, retry_after=1), Fault(status=500),
+                           Fault(delay=1.5), Fault(drop=True))
+        first = await exchange(server, uid, text_update(uid, "what is human trafficking"), quiet=1.0)
+        second = await exchange(server, uid, text_update(uid, "how do i verify an agent"), quiet=1.0)
+        texts = [m.text for m in server.state.messages_to(uid)]
+        assert len(texts) == len(set(texts)), "a reply was sent twice"
+        assert "trafficking" in first[0].text.lower() and "licence" in second[0].text.lower()
+        failed = [c for c in server.state.calls if c.method == "sendMessage" and not c.ok]
+        assert len(failed) == 3  # 429, 500 and the dropped one were retried; the slow one just waited
+
+    drive(understander, body)
 
 
 def test_same_update_twice_is_processed_once(understander):
-    async def scenario():
-        with BotAPIServer() as server:
-            front = make_front(understander)
-            async with running(front, server):
-                uid = 5003
-                update = text_update(uid, "what is migrant smuggling")
-                update["update_id"] = 9_000_001
-                server.state.push(dict(update))
-                new = await exchange(server, uid, dict(update))
-                assert len(new) == 1
-    asyncio.run(scenario())
+    async def body(server, front):
+        uid = 5003
+        update = text_update(uid, "what is migrant smuggling")
+        update["update_id"] = 9_000_001
+        server.state.push(dict(update))
+        new = await exchange(server, uid, dict(update))
+        assert len(new) == 1
+
+    drive(understander, body)
 
 
 def test_media_edits_groups_and_limits(understander):
-    async def scenario():
-        with BotAPIServer(unsupported=("setMyCommands",)) as server:  # an emulator without it: logged, not fatal
-            front = make_front(understander, rate_limit=UserRateLimit(per_minute=6, burst=3))
-            async with running(front, server):
-                uid = 5004
-                for kind in ("voice", "photo", "document", "sticker", "location", "contact"):
-                    front.rate_limit.buckets.clear()
-                    new = await exchange(server, uid, media_update(uid, kind), quiet=0.3)
-                    assert len(new) == 1 and "only text" in new[0].text, kind
-                front.rate_limit.buckets.clear()
-                edited = text_update(uid, "edited text")
-                edited["edited_message"] = edited.pop("message")
-                server.state.push(edited)
-                group = text_update(uid, "hello everyone", chat_type="group")
-                server.state.push(group)
-                new = await exchange(server, -1000 - uid, text_update(uid, "/help@safesafar_test_bot", chat_type="group"))
-                assert len(new) == 1 and "private chat" in new[0].text
-                assert server.state.messages_to(uid) and all("edited" not in m.text for m in server.state.messages_to(uid))
-                before = len(server.state.messages_to(uid))
-                for i in range(8):
-                    server.state.push(text_update(uid, f"hi number {i}"))
-                await asyncio.sleep(3)
-                sent = server.state.messages_to(uid)[before:]
-                slow = [m for m in sent if "very fast" in m.text]
-                assert len(slow) == 1 and len(sent) < 8 + 1
-    asyncio.run(scenario())
+    async def body(server, front):
+        uid = 5004
+        for kind in ("voice", "photo", "document", "sticker", "location", "contact"):
+            front.rate_limit.buckets.clear()
+            new = await exchange(server, uid, media_update(uid, kind), quiet=0.3)
+            assert len(new) == 1 and "only text" in new[0].text, kind
+        front.rate_limit.buckets.clear()
+        edited = text_update(uid, "edited text")
+        edited["edited_message"] = edited.pop("message")
+        server.state.push(edited)
+        group = text_update(uid, "hello everyone", chat_type="group")
+        server.state.push(group)
+        new = await exchange(server, -1000 - uid, text_update(uid, "/help@safesafar_test_bot", chat_type="group"))
+        assert len(new) == 1 and "private chat" in new[0].text
+        assert server.state.messages_to(uid) and all("edited" not in m.text for m in server.state.messages_to(uid))
+        before = len(server.state.messages_to(uid))
+        for i in range(8):
+            server.state.push(text_update(uid, f"hi number {i}"))
+        await asyncio.sleep(3)
+        sent = server.state.messages_to(uid)[before:]
+        slow = [m for m in sent if "very fast" in m.text]
+        assert len(slow) == 1 and len(sent) < 8 + 1
+
+    # a Bot API server without setMyCommands (an emulator may lack it): logged, not fatal
+    drive(understander, body, unsupported=("setMyCommands",), rate_limit=UserRateLimit(per_minute=6, burst=3))
 
 
 def test_webhook_checks_the_secret_token(understander):
@@ -208,14 +211,12 @@ def test_webhook_checks_the_secret_token(understander):
 
 
 def test_deep_link_start_picks_the_language(understander):
-    async def scenario():
-        with BotAPIServer() as server:
-            front = make_front(understander)
-            async with running(front, server):
-                uid = 5006
-                new = await exchange(server, uid, text_update(uid, "/start ur"))
-                assert URDU.search(new[0].text), new[0].text
-                assert front.dialogue.states.get(f"tg:{uid}").language_chosen
-                new = await exchange(server, uid, text_update(uid, "what is human trafficking"))
-                assert URDU.search(new[0].text), "a language picked by the deep link stays"
-    asyncio.run(scenario())
+    async def body(server, front):
+        uid = 5006
+        new = await exchange(server, uid, text_update(uid, "/start ur"))
+        assert URDU.search(new[0].text), new[0].text
+        assert front.dialogue.states.get(f"tg:{uid}").language_chosen
+        new = await exchange(server, uid, text_update(uid, "what is human trafficking"))
+        assert URDU.search(new[0].text), "a language picked by the deep link stays"
+
+    drive(understander, body)
