@@ -1,19 +1,22 @@
-"""End-to-end benchmark of the Telegram front end: simulated users send messages through a local Bot
-API server (127.0.0.1) to the real bot (python-telegram-bot, dialogue, SQLite state, Rasa NLU).
+"""End-to-end benchmark of the Telegram front end.
 
-    .venv/bin/python bench/telegram_e2e.py [--users 40] [--messages 10]
+    .venv/bin/python bench/telegram_e2e.py [--users 40] [--messages 10] [--rate 1000]
 
-Each user sends a message, waits for the bot's answer, then sends the next. Prints updates/s and the
-time from an update being available to the bot's first reply (p50/p95), and peak memory of the bot
-process (which also hosts the test Bot API server) and of the Rasa server.
+The real bot runs as its own process (`safesafar run` with TELEGRAM_BOT_TOKEN, long polling) against a
+Bot API server on 127.0.0.1 (tests/botapi_server.py) in this process, with the Rasa NLU server and a
+SQLite database. Simulated users each send a message, wait for the bot's first reply, then send the
+next. Prints updates/s, the time from an update being available to the first reply (p50/p95), and the
+peak memory (VmHWM) of the bot process and of the Rasa server.
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
-import resource
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -27,77 +30,88 @@ from bot.nlu.server import nlu_server  # noqa: E402
 from tests.botapi_server import BotAPIServer, text_update  # noqa: E402
 
 
-def peak_rss_mb(pid: int | None = None) -> float:
-    if pid is None:
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
+def peak_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return float("nan")
 
 
-async def run(args, settings: Settings, nlu_url: str) -> None:
-    from dataclasses import replace
+async def simulate(server: BotAPIServer, texts: list[str], users: int, messages: int) -> tuple[float, list[float]]:
+    loop = asyncio.get_running_loop()
+    events: dict[int, asyncio.Event] = {}
+    server.state.listeners.append(
+        lambda m: loop.call_soon_threadsafe(events[m.chat_id].set) if m.chat_id in events else None)
+    latencies: list[float] = []
+    lost: list[int] = []
 
-    from bot.i18n import default_i18n
-    from bot.services import build_dialogue
-    from bot.telegram.app import TelegramFrontEnd, UserRateLimit
+    async def user(uid: int) -> None:
+        events[uid] = asyncio.Event()
+        for i in range(messages):
+            text = texts[(uid * messages + i) % len(texts)]
+            before = server.state.count_to(uid)
+            events[uid].clear()
+            pushed = time.monotonic()
+            server.state.push(text_update(uid, text))
+            while server.state.count_to(uid) <= before:
+                try:
+                    await asyncio.wait_for(events[uid].wait(), timeout=30)
+                except asyncio.TimeoutError:
+                    lost.append(uid)
+                    break
+                events[uid].clear()
+            else:
+                latencies.append((server.state.by_chat[uid][before].at - pushed) * 1000)
+            await asyncio.sleep(0.05)  # the rest of the reply lands before the next message
 
-    texts = [e.text for p in sorted((ROOT / "nlu" / "heldout").glob("*.tsv")) for e in read_tsv(p)
-             if e.intent != "emergency"]
-    random.Random(7).shuffle(texts)
-    with tempfile.TemporaryDirectory() as tmp, BotAPIServer() as server:
-        local = replace(settings, database_url=f"sqlite:///{tmp}/bench.db")
-        dialogue, close = build_dialogue(local, nlu_url)
-        front = TelegramFrontEnd(dialogue, default_i18n(), rate_limit=UserRateLimit(per_minute=10_000, burst=1000))
-        app = front.build("123456:BENCH", base_url=server.base_url, timeout=30)
-        latencies: list[float] = []
-        async with app:
-            await app.start()
-            await app.updater.start_polling(poll_interval=0.0, timeout=1)
-
-            async def user(uid: int) -> None:
-                for i in range(args.messages):
-                    text = texts[(uid * args.messages + i) % len(texts)]
-                    before = len(server.state.messages_to(uid))
-                    pushed = time.monotonic()
-                    server.state.push(text_update(uid, text))
-                    while len(server.state.messages_to(uid)) <= before:
-                        await asyncio.sleep(0.002)
-                    latencies.append((server.state.messages_to(uid)[before].at - pushed) * 1000)
-                    await asyncio.sleep(0.05)  # the next message lands after the rest of the reply
-
-            for uid in range(900000, 900000 + 3):  # warm-up
-                server.state.push(text_update(uid, "hello"))
-            await asyncio.sleep(2)
-            started = time.monotonic()
-            await asyncio.gather(*(user(900100 + u) for u in range(args.users)))
-            elapsed = time.monotonic() - started
-            await app.updater.stop()
-            await app.stop()
-        await close()
-    n = len(latencies)
-    ordered = sorted(latencies)
-    print(f"users {args.users}, messages {n}, {n / elapsed:.1f} updates/s")
-    print(f"update -> first reply: p50 {statistics.median(ordered):.1f} ms, p95 {ordered[int(0.95 * (n - 1))]:.1f} ms, "
-          f"max {ordered[-1]:.1f} ms")
+    started = time.monotonic()
+    await asyncio.gather(*(user(900100 + u) for u in range(users)))
+    if lost:
+        print(f"warning: {len(lost)} messages got no reply within 30 s", file=sys.stderr)
+    return time.monotonic() - started, latencies
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--users", type=int, default=40)
-    parser.add_argument("--messages", type=int, default=10)
+    parser.add_argument("--messages", type=int, default=10,
+                        help="per user; keep it under the bot's per-user limit (a burst of 15 messages)")
+    parser.add_argument("--rate", type=float, default=1000.0,
+                        help="outgoing messages/s the bot allows itself (Telegram allows ~30; the local server more)")
     args = parser.parse_args()
     settings = Settings.from_env()
-    with nlu_server(settings, log=sys.stderr) as url:
-        asyncio.run(run(args, settings, url))
-        from bot.nlu.server import server_status  # noqa: F401
-        print(f"peak memory: bot process {peak_rss_mb():.0f} MB")
-        import subprocess
-
-        pids = subprocess.run(["pgrep", "-f", "rasa run --enable-api"], capture_output=True, text=True).stdout.split()
-        for pid in pids[:1]:
-            print(f"peak memory: Rasa server {peak_rss_mb(int(pid)):.0f} MB")
+    texts = [e.text for p in sorted((ROOT / "nlu" / "heldout").glob("*.tsv")) for e in read_tsv(p)
+             if e.intent != "emergency"]
+    random.Random(7).shuffle(texts)
+    with nlu_server(settings, log=sys.stderr) as url, BotAPIServer() as server, tempfile.TemporaryDirectory() as tmp:
+        env = dict(os.environ, TELEGRAM_BOT_TOKEN="123456:BENCH", TELEGRAM_API_BASE_URL=server.base_url,
+                   TELEGRAM_MAX_RATE=str(args.rate), NLU_URL=url, DATABASE_URL=f"sqlite:///{tmp}/bench.db")
+        bot = subprocess.Popen([str(ROOT / ".venv" / "bin" / "safesafar"), "run"], env=env,
+                               stdout=subprocess.DEVNULL, stderr=open(Path(tmp) / "bot.log", "w"))
+        try:
+            server.state.wait_for(lambda: any(c.method == "getUpdates" for c in server.state.calls), timeout=120)
+            for uid in range(900000, 900003):  # warm-up
+                server.state.push(text_update(uid, "hello"))
+            server.state.wait_for(lambda: all(server.state.count_to(u) for u in range(900000, 900003)), timeout=60)
+            elapsed, latencies = asyncio.run(simulate(server, texts, args.users, args.messages))
+            bot_peak = peak_mb(bot.pid)
+        finally:
+            bot.send_signal(signal.SIGINT)
+            try:
+                bot.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                bot.kill()
+        rasa = subprocess.run(["pgrep", "-f", "rasa run --enable-api"], capture_output=True, text=True).stdout.split()
+        rasa_peak = sum(peak_mb(int(pid)) for pid in rasa)
+    n = len(latencies)
+    ordered = sorted(latencies)
+    print(f"users {args.users}, updates {n}, bot's outgoing limit {args.rate:g}/s: {n / elapsed:.1f} updates/s")
+    print(f"update -> first reply: p50 {statistics.median(ordered):.1f} ms, p95 {ordered[int(0.95 * (n - 1))]:.1f} ms, "
+          f"max {ordered[-1]:.1f} ms")
+    print(f"peak memory: bot process {bot_peak:.0f} MB, Rasa server ({len(rasa)} processes) {rasa_peak:.0f} MB")
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ class Settings:
     nlu_autostart: bool = True
     nlu_timeout: float = 10.0
     nlu_concurrency: int = 8
+    nlu_workers: int = 2  # Sanic workers of a locally started Rasa server (each holds the model)
     nlu_venv: Path = ROOT / ".venv-nlu"
     nlu_project: Path = ROOT / "nlu"
     models_dir: Path = ROOT / "nlu" / "models"
@@ -45,6 +46,7 @@ class Settings:
     telegram_webhook_secret: str = ""
     telegram_webhook_listen: str = "127.0.0.1"
     telegram_webhook_port: int = 8443
+    telegram_max_rate: float = 30.0  # messages per second to all chats (Telegram's broadcast limit)
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -55,6 +57,7 @@ class Settings:
             nlu_autostart=_env("NLU_AUTOSTART", "true", dotenv).lower() not in ("0", "false", "no"),
             nlu_timeout=float(_env("NLU_TIMEOUT", str(cls.nlu_timeout), dotenv)),
             nlu_concurrency=int(_env("NLU_CONCURRENCY", str(cls.nlu_concurrency), dotenv)),
+            nlu_workers=int(_env("NLU_WORKERS", str(cls.nlu_workers), dotenv)),
             models_dir=Path(_env("NLU_MODELS_DIR", str(cls.models_dir), dotenv)),
             content_dir=Path(_env("CONTENT_DIR", str(cls.content_dir), dotenv)),
             danger_lexicon=Path(_env("DANGER_LEXICON", str(cls.danger_lexicon), dotenv)),
@@ -65,4 +68,5 @@ class Settings:
             telegram_webhook_secret=_env("TELEGRAM_WEBHOOK_SECRET", "", dotenv),
             telegram_webhook_listen=_env("TELEGRAM_WEBHOOK_LISTEN", cls.telegram_webhook_listen, dotenv),
             telegram_webhook_port=int(_env("TELEGRAM_WEBHOOK_PORT", str(cls.telegram_webhook_port), dotenv)),
+            telegram_max_rate=float(_env("TELEGRAM_MAX_RATE", str(cls.telegram_max_rate), dotenv)),
         )

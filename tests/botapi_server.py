@@ -49,6 +49,8 @@ class BotAPIState:
         self.updates: list[dict] = []
         self.calls: list[Call] = []
         self.sent: list[SentMessage] = []
+        self.by_chat: dict[int, list[SentMessage]] = {}
+        self.listeners: list = []  # called with each SentMessage (from the server's threads)
         self.faults: dict[str, list[Fault]] = {}
         self.unsupported = set(unsupported)
         self.update_ids = itertools.count(1)
@@ -69,7 +71,10 @@ class BotAPIState:
 
     def messages_to(self, chat_id: int) -> list[SentMessage]:
         with self.lock:
-            return [m for m in self.sent if m.chat_id == chat_id]
+            return list(self.by_chat.get(chat_id, ()))
+
+    def count_to(self, chat_id: int) -> int:
+        return len(self.by_chat.get(chat_id, ()))
 
     def wait_for(self, predicate, timeout: float = 30.0):
         deadline = time.monotonic() + timeout
@@ -103,7 +108,10 @@ class BotAPIState:
             with self.lock:
                 message = SentMessage(chat_id, params["text"], markup, next(self.message_ids), time.monotonic())
                 self.sent.append(message)
+                self.by_chat.setdefault(chat_id, []).append(message)
                 self.lock.notify_all()
+            for listener in list(self.listeners):
+                listener(message)
             return 200, {"ok": True, "result": {"message_id": message.message_id, "date": int(time.time()),
                                                 "chat": {"id": chat_id, "type": "private"}, "from": BOT,
                                                 "text": params["text"]}}
@@ -128,6 +136,7 @@ class BotAPIState:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body are separate writes: no 40 ms delayed-ACK stalls
     state: BotAPIState
 
     def log_message(self, *args):  # quiet

@@ -83,6 +83,7 @@ class Content:
         for topic in self.topics.values():
             for intent in topic.intents:
                 self.by_intent.setdefault(intent, topic)
+        self.derived: dict = {}  # things computed from this snapshot once (the compiled offer check)
         offer = root / "offer_check.yml"
         self.offer_check = yaml.safe_load(offer.read_text(encoding="utf-8")) if offer.is_file() else None
 

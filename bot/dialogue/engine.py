@@ -292,8 +292,13 @@ class Dialogue:
         return Turn(out.replies, out.language, result)
 
     # -- the offer check -------------------------------------------------------------------------
-    def _check(self, content: Content) -> OfferCheck:
-        return OfferCheck(content.offer_check)
+    @staticmethod
+    def _check(content: Content) -> OfferCheck:
+        """The offer check of this content snapshot (built once: its phrases are compiled)."""
+        check = content.derived.get("offer_check")
+        if check is None:
+            check = content.derived["offer_check"] = OfferCheck(content.offer_check)
+        return check
 
     def _start_check(self, out: _Out, content: Content, state: ConversationState, kind: str | None, text: str) -> None:
         check = self._check(content)
@@ -375,12 +380,8 @@ class Dialogue:
         self._ask_next(out, content, state)
         return True
 
-    @staticmethod
-    def _typed_answer(content: Content, text: str, result: Understanding) -> str | None:
-        from ..phrases import PhraseSet
-
-        unsure = PhraseSet.from_mapping((content.offer_check or {}).get("unsure_phrases"))
-        if unsure.find(text):
+    def _typed_answer(self, content: Content, text: str, result: Understanding) -> str | None:
+        if self._check(content).unsure.find(text):
             return "unsure"
         if result.intent == "affirm":
             return "yes"

@@ -53,6 +53,7 @@ class OfferCheck:
             for q in spec["questions"]
         ]
         self.by_id = {q.id: q for q in self.questions}
+        self.unsure = PhraseSet.from_mapping(spec.get("unsure_phrases"))  # typed "not sure"
 
     @staticmethod
     def start(kind: str | None = None) -> dict:

@@ -51,13 +51,19 @@ class RasaProcess:
         rasa = self.settings.nlu_venv / "bin" / "rasa"
         if not rasa.exists():
             raise NLUUnavailable(f"{rasa} not found: run `make setup` first")
+        # Several Sanic workers (SANIC_WORKERS, default 2: one per core) need a lock store Rasa trusts
+        # with them: nlu/endpoints.yml names one (nlu/nlu_lockstore.py), importable via PYTHONPATH.
+        project = str(self.settings.nlu_project)
         env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="2",
-                   SQLALCHEMY_SILENCE_UBER_WARNING="1", PYTHONWARNINGS="ignore")
+                   SQLALCHEMY_SILENCE_UBER_WARNING="1", PYTHONWARNINGS="ignore",
+                   SANIC_WORKERS=str(self.settings.nlu_workers),
+                   PYTHONPATH=os.pathsep.join(p for p in (project, os.environ.get("PYTHONPATH", "")) if p))
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("w", encoding="utf-8")
         self.proc = subprocess.Popen(
             [str(rasa), "run", "--enable-api", "-m", str(self.model), "-i", parsed.hostname or "127.0.0.1",
-             "-p", str(parsed.port or 5005), "--log-file", str(self.log_path.with_suffix(".rasa.log"))],
+             "-p", str(parsed.port or 5005), "--endpoints", str(self.settings.nlu_project / "endpoints.yml"),
+             "--log-file", str(self.log_path.with_suffix(".rasa.log"))],
             cwd=str(self.settings.models_dir), env=env, stdout=log, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, start_new_session=True)
         log.close()

@@ -98,9 +98,13 @@ class TelegramFrontEnd:
         self.bot_username: str | None = None
 
     # -- building ----------------------------------------------------------------------------------
-    def build(self, token: str, base_url: str | None = None, timeout: float = 15.0) -> Application:
-        builder = (Application.builder().token(token).rate_limiter(AIORateLimiter(max_retries=5))
-                   .concurrent_updates(64).connect_timeout(timeout).read_timeout(timeout).write_timeout(timeout)
+    def build(self, token: str, base_url: str | None = None, timeout: float = 15.0,
+              overall_rate: float = 30.0) -> Application:
+        """overall_rate: messages per second to all chats together. Telegram allows about 30 (its
+        broadcast limit); a local Bot API server in a benchmark takes more."""
+        limiter = AIORateLimiter(overall_max_rate=overall_rate, overall_time_period=1, max_retries=5)
+        builder = (Application.builder().token(token).rate_limiter(limiter)
+                   .concurrent_updates(64).connection_pool_size(64).connect_timeout(timeout).read_timeout(timeout).write_timeout(timeout)
                    .pool_timeout(timeout).post_init(self.on_startup))
         if base_url:
             builder = builder.base_url(base_url.rstrip("/") + ("" if base_url.rstrip("/").endswith("/bot") else "/bot"))

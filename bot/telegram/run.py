@@ -28,7 +28,8 @@ def run_telegram(settings: Settings) -> int:
         with nlu_server(settings, log=sys.stderr) as url:
             dialogue, close = build_dialogue(settings, url)
             front = TelegramFrontEnd(dialogue, default_i18n())
-            app = front.build(settings.telegram_token, base_url=settings.telegram_api_base_url)
+            app = front.build(settings.telegram_token, base_url=settings.telegram_api_base_url,
+                              overall_rate=settings.telegram_max_rate)
             content = dialogue.content_store
             try:
                 signal.signal(signal.SIGHUP, lambda *_: content.reload())  # reload content on SIGHUP
