@@ -302,3 +302,18 @@ def test_dates_are_formatted_for_the_locale(languages):
         run(dialogue.handle_button(f"d-{lang}", f"lang:{lang}"))
         turn = run(dialogue.handle_button(f"d-{lang}", "topic:define_trafficking"))
         assert expected in turn.replies[0].text, (lang, turn.replies[0].text[-80:])
+
+
+def test_content_check_finds_broken_content(tmp_path):
+    from bot.dialogue.content_check import check
+
+    root = tmp_path / "content"
+    shutil.copytree(ROOT / "content", root)
+    assert check(root, CONTRACT, ROOT / "locales").errors == []
+    (root / "topics" / "privacy.yml").unlink()  # an intent without an answer
+    orphan = root / "topics" / "orphan.yml"
+    orphan.write_text("id: orphan\nintents: []\ntitle: {en: x, ur: x, ur-Latn: x}\nanswer: {en: x, ur: x, ur-Latn: x}\n"
+                      "buttons: [{topic: nowhere}]\nsources: []\n", encoding="utf-8")
+    errors = "\n".join(check(root, CONTRACT, ROOT / "locales").errors)
+    assert "'privacy' has no topic" in errors and "unknown topic 'nowhere'" in errors
+    assert "orphan.yml: unreachable" in errors and "orphan.yml: no sources" in errors and "no review date" in errors

@@ -116,6 +116,10 @@ def check(root: Path, contract: Contract, locales: Path | None = None, today: da
     for intent in contract.intents:
         if intent not in content.by_intent:
             report.errors.append(f"contract intent {intent!r} has no topic answering it")
+    linked = {b["topic"] for t in content.topics.values() for b in t.buttons if "topic" in b}
+    for topic in content.topics.values():
+        if not topic.intents and topic.id not in linked:
+            report.errors.append(f"topics/{topic.id}.yml: unreachable (no intent answers with it, no button leads to it)")
 
     spec = content.offer_check
     if spec is None:
