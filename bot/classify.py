@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 from typing import BinaryIO, TextIO
 
 from .understanding import Understander

@@ -1,7 +1,6 @@
 """The NLU data honours the contract: every intent, every language, enough examples, no leakage."""
 import re
 from collections import Counter
-from pathlib import Path
 
 import yaml
 
