@@ -20,7 +20,7 @@ from telegram.ext import (AIORateLimiter, Application, ApplicationHandlerStop, C
 
 from ..dialogue.engine import Dialogue, Turn
 from ..i18n import I18n
-from .render import messages
+from .render import messages, to_html
 
 log = logging.getLogger("safesafar.telegram")
 
@@ -164,7 +164,7 @@ class TelegramFrontEnd:
             if self.rate_limit.should_warn(user.id):
                 lang = self._language(update)
                 await self._send_text(context, chat.id, self.i18n.tr(
-                    lang, "You are sending messages very fast. Please wait a minute, then try again."), lang)
+                    lang, "You are sending messages very fast. Please wait a minute, then try again."))
             raise ApplicationHandlerStop
 
     # -- handlers ----------------------------------------------------------------------------------
@@ -216,7 +216,7 @@ class TelegramFrontEnd:
         text = self.i18n.tr(lang, "I can read only text messages, so I cannot use this {kind}. Please type your "
                                   "question in a few words. If someone is in danger now, write what is happening.",
                             kind=self.i18n.tr(lang, _media_kind(message)))
-        await self._send_text(context, message.chat_id, text, lang)
+        await self._send_text(context, message.chat_id, text)
 
     async def on_edited(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         # an edit of an earlier message: answering it again would repeat or reorder the conversation
@@ -232,7 +232,7 @@ class TelegramFrontEnd:
         lang = self._language(update)
         await self._send_text(context, message.chat_id, self.i18n.tr(
             lang, "I answer questions in a private chat, where what you write stays between you and the assistant. "
-                  "Open a chat with me and press Start."), lang)
+                  "Open a chat with me and press Start."))
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         # no message text or personal data in the log: the error's type and the update id only
@@ -244,7 +244,7 @@ class TelegramFrontEnd:
                 rescue = self.dialogue.content_store.get().fact("rescue_1122_gb", lang)
                 await self._send_text(context, update.effective_chat.id, self.i18n.tr(
                     lang, "Sorry, something went wrong on our side. Please try again in a moment. "
-                          "If someone is in danger now, call {rescue}.", rescue=rescue), lang)
+                          "If someone is in danger now, call {rescue}.", rescue=rescue))
             except TelegramError:
                 pass
 
@@ -254,8 +254,7 @@ class TelegramFrontEnd:
             for text, markup in messages(reply):
                 await self._send(context, chat_id, text, markup)
 
-    async def _send_text(self, context, chat_id: int, text: str, lang: str) -> None:
-        from .render import to_html
+    async def _send_text(self, context, chat_id: int, text: str) -> None:
         await self._send(context, chat_id, to_html(text), None)
 
     async def _send(self, context, chat_id: int, html_text: str, markup) -> None:
