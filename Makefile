@@ -8,19 +8,19 @@ NLU_STAMP := $(NLU_VENV)/.installed
 export RASA_TELEMETRY_ENABLED := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup run test model locales bench clean help
+.PHONY: setup run test model locales db bench clean help
 help:
 	@echo "make run    - set up on first use, then chat with the assistant (Telegram if TELEGRAM_BOT_TOKEN is set, else the terminal)"
 	@echo "make test   - set up, then run the whole test suite"
 	@echo "make setup  - create both virtual environments, compile catalogs, train the NLU model if inputs changed"
 	@echo "make bench  - run the benchmarks in bench/"
 
-setup: $(APP_STAMP) $(NLU_STAMP) locales model
+setup: $(APP_STAMP) $(NLU_STAMP) locales db model
 
 # Interface-string catalogs: .po files are committed, the compiled .mo files are built here.
-MO_FILES := $(patsubst %.po,%.mo,$(wildcard locales/*/LC_MESSAGES/messages.po))
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard locales/*/LC_MESSAGES/*.po))
 locales: $(MO_FILES)
-locales/%/LC_MESSAGES/messages.mo: locales/%/LC_MESSAGES/messages.po $(APP_STAMP)
+locales/%.mo: locales/%.po $(APP_STAMP)
 	$(VENV)/bin/pybabel compile -i $< -o $@
 
 $(APP_STAMP): requirements/app.lock pyproject.toml
@@ -40,6 +40,9 @@ $(NLU_STAMP): requirements/nlu.lock
 	@touch $@
 
 # Trains the model only when nlu/ (config, data, lookup tables) changed: keyed by a hash of the inputs.
+db: $(APP_STAMP)
+	@$(VENV)/bin/safesafar db upgrade
+
 model: $(APP_STAMP) $(NLU_STAMP)
 	@$(VENV)/bin/safesafar nlu train --if-needed
 
@@ -47,6 +50,7 @@ run: setup
 	$(VENV)/bin/safesafar run
 
 test: setup
+	@scripts/postgres.sh install
 	$(VENV)/bin/safesafar content check
 	$(VENV)/bin/pytest -q
 

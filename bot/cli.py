@@ -90,6 +90,37 @@ def _run(args, settings: Settings) -> int:
     return run_console(settings)
 
 
+def _db_upgrade(args, settings: Settings) -> int:
+    from .storage.migrate import current, head, upgrade
+    from .storage.db import make_engine
+
+    upgrade(settings.database_url, revision=args.revision)
+    engine = make_engine(settings.database_url)
+    print(f"database at revision {current(engine)} (newest {head(settings.database_url)}): {_safe_url(settings.database_url)}")
+    engine.dispose()
+    return 0
+
+
+def _db_purge(args, settings: Settings) -> int:
+    from .storage.retention import purge
+
+    days = args.days if args.days is not None else settings.retention_days
+    counts = purge(settings.database_url, days=days, dry_run=args.dry_run)
+    verb = "would delete" if args.dry_run else "deleted"
+    print(f"{verb} (older than {days} days, cases still open kept): " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+    return 0
+
+
+def _safe_url(url: str) -> str:
+    """A database URL without its password, for printing."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "(unparsable URL)"
+
+
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
     parser = argparse.ArgumentParser(prog="safesafar", description="SafeSafar: safe-migration awareness assistant")
@@ -121,6 +152,15 @@ def main(argv: list[str] | None = None) -> int:
     p = nlu.add_parser("serve", help="run the Rasa server in the foreground")
     p.add_argument("--url", help="where to listen (default NLU_URL)")
     p.set_defaults(func=_serve)
+
+    db = sub.add_parser("db", help="the database: migrations and retention").add_subparsers(dest="db_command", required=True)
+    p = db.add_parser("upgrade", help="apply the Alembic migrations (DATABASE_URL; SQLite by default)")
+    p.add_argument("revision", nargs="?", default="head")
+    p.set_defaults(func=_db_upgrade)
+    p = db.add_parser("purge", help="delete conversations older than the retention period (RETENTION_DAYS)")
+    p.add_argument("--days", type=int, help="override RETENTION_DAYS")
+    p.add_argument("--dry-run", action="store_true", help="count only")
+    p.set_defaults(func=_db_purge)
 
     args = parser.parse_args(argv)
     return args.func(args, Settings.from_env())

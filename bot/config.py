@@ -47,6 +47,13 @@ class Settings:
     telegram_webhook_listen: str = "127.0.0.1"
     telegram_webhook_port: int = 8443
     telegram_max_rate: float = 30.0  # messages per second to all chats (Telegram's broadcast limit)
+    staff_chat_id: str = ""  # the Telegram staff group that gets an alert for every urgent or high case
+    console_url: str = "http://127.0.0.1:8080"  # the staff console, for links in alerts
+    console_host: str = "127.0.0.1"
+    console_port: int = 8080
+    console_secret: str = ""  # signs console sessions; empty: a random key per start (sessions end on restart)
+    retention_days: int = 180  # messages of conversations without an open case are purged after this
+    outbox_workers: int = 1
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -69,4 +76,11 @@ class Settings:
             telegram_webhook_listen=_env("TELEGRAM_WEBHOOK_LISTEN", cls.telegram_webhook_listen, dotenv),
             telegram_webhook_port=int(_env("TELEGRAM_WEBHOOK_PORT", str(cls.telegram_webhook_port), dotenv)),
             telegram_max_rate=float(_env("TELEGRAM_MAX_RATE", str(cls.telegram_max_rate), dotenv)),
+            staff_chat_id=_env("STAFF_CHAT_ID", "", dotenv),
+            console_url=_env("CONSOLE_URL", cls.console_url, dotenv).rstrip("/"),
+            console_host=_env("CONSOLE_HOST", cls.console_host, dotenv),
+            console_port=int(_env("CONSOLE_PORT", str(cls.console_port), dotenv)),
+            console_secret=_env("CONSOLE_SECRET", "", dotenv),
+            retention_days=int(_env("RETENTION_DAYS", str(cls.retention_days), dotenv)),
+            outbox_workers=int(_env("OUTBOX_WORKERS", str(cls.outbox_workers), dotenv)),
         )

@@ -56,3 +56,80 @@ def safesafar_bin() -> Path:
     path = ROOT / ".venv" / "bin" / "safesafar"
     assert path.exists(), "run `make setup` first"
     return path
+
+
+# -- databases: every storage test runs on SQLite and on PostgreSQL ------------------------------------
+# SAFESAFAR_TEST_DATABASES=sqlite skips PostgreSQL locally; `make test` (and CI) run both.
+TEST_DATABASES = [d.strip() for d in os.environ.get("SAFESAFAR_TEST_DATABASES", "sqlite,postgresql").split(",")
+                  if d.strip()]
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory):
+    """A throwaway PostgreSQL cluster on 127.0.0.1 (scripts/postgres.sh installs the Debian package if
+    needed), with a template database at the newest migration. Yields the server URL without a database."""
+    import subprocess
+
+    from sqlalchemy import text
+
+    from bot.storage.db import make_engine
+    from bot.storage.migrate import upgrade
+
+    import shutil
+    import tempfile
+
+    base = Path(tempfile.mkdtemp(prefix="safesafar-pg-"))  # not under pytest's 0700 tree: postgres must reach it
+    base.chmod(0o755)
+    port = free_port()
+    script = str(ROOT / "scripts" / "postgres.sh")
+    subprocess.run([script, "start", str(base / "data"), str(port)], check=True)
+    server = f"postgresql+psycopg://postgres@127.0.0.1:{port}"
+    try:
+        admin = make_engine(server + "/postgres", isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text("CREATE DATABASE safesafar_template"))
+        upgrade(server + "/safesafar_template")
+        admin.dispose()
+        yield server
+    finally:
+        subprocess.run([script, "stop", str(base / "data")], check=False)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+_db_counter = iter(range(1, 1_000_000))
+
+
+@pytest.fixture(params=TEST_DATABASES)
+def db_url(request, tmp_path):
+    """A fresh database at the newest migration: SQLite (a file) or PostgreSQL (a copy of the template)."""
+    if request.param == "sqlite":
+        import shutil
+
+        template = request.getfixturevalue("sqlite_template")
+        shutil.copy(template, tmp_path / "test.db")
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+        return
+    from sqlalchemy import text
+
+    from bot.storage.db import make_engine
+
+    server = request.getfixturevalue("postgres_server")
+    name = f"t{os.getpid()}_{next(_db_counter)}"
+    admin = make_engine(server + "/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"CREATE DATABASE {name} TEMPLATE safesafar_template"))
+    try:
+        yield f"{server}/{name}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory):
+    from bot.storage.migrate import upgrade
+
+    path = tmp_path_factory.mktemp("sqlite") / "template.db"
+    upgrade(f"sqlite:///{path}")
+    return path

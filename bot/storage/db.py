@@ -1,9 +1,13 @@
-"""Engine and tables. SQLite gets WAL and a busy timeout so that the bot and other processes can share it."""
+"""Engine and tables (SQLAlchemy 2). SQLite by default (WAL, a busy timeout, so that the bot, the staff
+console and the outbox workers can share it); PostgreSQL through DATABASE_URL. The schema is created and
+changed by the Alembic migrations in bot/storage/migrations (`safesafar db upgrade`), never by create_all
+outside tests of the migrations themselves."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, Boolean, DateTime, Integer, String, create_engine, event
+from sqlalchemy import (JSON, BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text,
+                        UniqueConstraint, create_engine, event, text)
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -16,7 +20,16 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+TZ = DateTime(timezone=True)
+
+PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2}
+OPEN_STATUSES = ("new", "claimed", "waiting", "reopened")
+CASE_STATUSES = OPEN_STATUSES + ("resolved",)
+ROLES = ("agent", "supervisor", "editor", "admin")
+
+
 class ConversationRow(Base):
+    """The dialogue state of one user (language, open guided flow, last offer check)."""
     __tablename__ = "conversation_state"
 
     user_key: Mapped[str] = mapped_column(String(128), primary_key=True)
@@ -26,12 +39,170 @@ class ConversationRow(Base):
     last_topic: Mapped[str | None] = mapped_column(String(64))
     misses: Mapped[int] = mapped_column(Integer, default=0)
     data: Mapped[dict] = mapped_column(JSON, default=dict)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(TZ, default=utcnow, onupdate=utcnow)
 
 
-def make_engine(url: str) -> Engine:
+class UserRow(Base):
+    """A person talking to the bot. The channel's ids are kept only to reply (chat_id) and to recognise
+    them (external_id); /delete_me and the purge remove them."""
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("channel", "external_id", name="uq_users_channel_external"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str] = mapped_column(String(64))
+    chat_id: Mapped[str | None] = mapped_column(String(64))
+    language: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)
+
+
+class CaseRow(Base):
+    """An escalation: a conversation that a person at the hotline must see. At most one open case per
+    user (a partial unique index): new messages join it."""
+    __tablename__ = "cases"
+    __table_args__ = (
+        Index("uq_cases_one_open_per_user", "user_id", unique=True,
+              sqlite_where=text("status != 'resolved'"), postgresql_where=text("status != 'resolved'")),
+        Index("ix_cases_queue", "status", "priority_rank", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    priority: Mapped[str] = mapped_column(String(8))  # urgent | high | normal
+    priority_rank: Mapped[int] = mapped_column(Integer)  # 0 urgent, 1 high, 2 normal: the queue's order
+    status: Mapped[str] = mapped_column(String(16), default="new")
+    reason: Mapped[str] = mapped_column(String(32))  # emergency | safety_net | report | human | offer_check | fallback
+    language: Mapped[str | None] = mapped_column(String(16))
+    summary: Mapped[str] = mapped_column(String(200), default="")  # one line, no personal data
+    entities: Mapped[dict] = mapped_column(JSON, default=dict)
+    offer_check: Mapped[dict | None] = mapped_column(JSON)
+    report: Mapped[dict | None] = mapped_column(JSON)
+    transcript: Mapped[list] = mapped_column(JSON, default=list)  # the conversation before the case opened
+    assigned_to: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)
+    first_response_at: Mapped[datetime | None] = mapped_column(TZ)
+    last_user_message_at: Mapped[datetime | None] = mapped_column(TZ)
+    resolved_at: Mapped[datetime | None] = mapped_column(TZ)
+    version: Mapped[int] = mapped_column(Integer, default=1)  # bumped by every change (optimistic checks)
+
+
+class MessageRow(Base):
+    """One message of a conversation: from the user (in), from the bot (out) or from the hotline (staff)."""
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"), index=True)
+    direction: Mapped[str] = mapped_column(String(8))  # in | out | staff
+    kind: Mapped[str] = mapped_column(String(16))  # text | command | button | media
+    text: Mapped[str] = mapped_column(Text, default="")
+    meta: Mapped[dict] = mapped_column(JSON, default=dict)  # intent, confidence, entities, media kind, staff id
+    created_at: Mapped[datetime] = mapped_column(TZ, default=utcnow, index=True)
+
+
+class StaffRow(Base):
+    __tablename__ = "staff"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(128), default="")
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16))  # agent | supervisor | editor | admin
+    telegram_id: Mapped[str | None] = mapped_column(String(32), unique=True)  # for commands in the staff group
+    language: Mapped[str] = mapped_column(String(16), default="en")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(TZ)
+
+
+class NoteRow(Base):
+    """An internal note on a case: never sent to the user."""
+    __tablename__ = "notes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)
+
+
+class AuditRow(Base):
+    """Who did what, when: every staff action and every case the system opened."""
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(TZ, default=utcnow, index=True)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    actor: Mapped[str] = mapped_column(String(64))  # a username, or "bot" / "system"
+    action: Mapped[str] = mapped_column(String(64))
+    case_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class OutboxRow(Base):
+    """A message to send, written in the same transaction as what caused it; delivered (and retried with
+    backoff, across restarts) by outbox workers. dedupe_key makes a replayed cause write it once."""
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(32))  # reply | staff_alert | staff_reply
+    dedupe_key: Mapped[str] = mapped_column(String(160), unique=True)
+    chat_id: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict] = mapped_column(JSON)  # {"text": html, "buttons": [[[label, data], ...], ...]}
+    case_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | sent | dead
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)
+    locked_by: Mapped[str | None] = mapped_column(String(64))
+    locked_until: Mapped[datetime | None] = mapped_column(TZ)
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(TZ)
+
+
+class InboxRow(Base):
+    """Every update received from a channel, stored before the channel is told it arrived: an update
+    is processed once (done), and one that was not finished when the process died is processed at restart."""
+    __tablename__ = "inbox"
+
+    source: Mapped[str] = mapped_column(String(32), primary_key=True)  # e.g. "tg"
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    payload: Mapped[dict] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(8), default="new")  # new | done
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    received_at: Mapped[datetime] = mapped_column(TZ, default=utcnow, index=True)
+    done_at: Mapped[datetime | None] = mapped_column(TZ)
+
+
+class CannedReplyRow(Base):
+    """A prepared answer staff can send, per language; supervisors edit them."""
+    __tablename__ = "canned_replies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    language: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(128))
+    text: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+
+
+class LoginAttemptRow(Base):
+    """Failed and successful logins, for throttling (by username and by address)."""
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    ok: Mapped[bool] = mapped_column(Boolean, default=False)
+    at: Mapped[datetime] = mapped_column(TZ, default=utcnow, index=True)
+
+
+def make_engine(url: str, **kwargs) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection, _record):  # pragma: no cover - trivial
@@ -39,11 +210,16 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.execute("PRAGMA synchronous=NORMAL")  # WAL: a crashed process loses nothing committed
+            cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
+            dbapi_connection.isolation_level = None  # transactions are begun below, not by pysqlite
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn):  # pragma: no cover - trivial
+            # take the write lock at the start: read-then-write transactions never hit SQLITE_BUSY midway
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
-
-
-def create_schema(engine: Engine) -> None:
-    Base.metadata.create_all(engine)
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return create_engine(url, pool_pre_ping=True, **kwargs)
