@@ -51,6 +51,7 @@ run: setup
 
 test: setup
 	@scripts/postgres.sh install
+	@scripts/chromium.sh install
 	$(VENV)/bin/safesafar content check
 	$(VENV)/bin/pytest -q
 
