@@ -12,16 +12,18 @@ import sys
 from typing import TextIO
 
 from .config import Settings
-from .dialogue.engine import Button, Dialogue, Turn
+from .dialogue.engine import Button, Reply
+from .hotline.service import ConversationService
+from .storage.hotline_store import Inbound
 
 RLM = "\u200f"
 
 
-def render(turn: Turn) -> tuple[str, list[Button]]:
+def render(replies: list[Reply]) -> tuple[str, list[Button]]:
     """Text for the terminal and the buttons in the order they are numbered."""
     lines: list[str] = []
     buttons: list[Button] = []
-    for reply in turn.replies:
+    for reply in replies:
         text = reply.text
         if reply.rtl:  # right-to-left lines start with a right-to-left mark so that terminals align them
             text = "\n".join(RLM + line if line else line for line in text.split("\n"))
@@ -36,13 +38,19 @@ def render(turn: Turn) -> tuple[str, list[Button]]:
     return "\n".join(lines).rstrip() + "\n", buttons
 
 
-async def chat(dialogue: Dialogue, user: str, stdin: TextIO, stdout: TextIO, interactive: bool) -> None:
+async def chat(service: ConversationService, user: str, stdin: TextIO, stdout: TextIO, interactive: bool) -> None:
+    """The terminal user is `console:<login>`: what they send reaches the hotline queue like any user's."""
     loop = asyncio.get_running_loop()
     buttons: list[Button] = []
+
+    async def send(kind: str, text: str) -> list[Reply]:
+        handled = await service.handle(Inbound("console", user, None, kind, text))
+        return handled.replies
+
     if interactive:
-        print("SafeSafar. Type in English, اردو or Roman Urdu. Numbers press buttons; /language, /check, /help, /quit.",
-              file=stdout)
-        text, buttons = render(await dialogue.handle_text(user, "/start"))
+        print(service.i18n.tr("en", "SafeSafar. Type in English, اردو or Roman Urdu. Numbers press buttons; "
+                                    "/language, /check, /report, /help, /quit."), file=stdout)
+        text, buttons = render(await send("command", "/start"))
         print(text, file=stdout)
     while True:
         if interactive:
@@ -56,27 +64,27 @@ async def chat(dialogue: Dialogue, user: str, stdin: TextIO, stdout: TextIO, int
         if message in ("/quit", "/exit"):
             break
         if message.isdigit() and 1 <= int(message) <= len(buttons):
-            turn = await dialogue.handle_button(user, buttons[int(message) - 1].payload)
+            replies = await send("button", buttons[int(message) - 1].payload)
         else:
-            turn = await dialogue.handle_text(user, message)
-        text, buttons = render(turn)
+            replies = await send("command" if message.startswith("/") else "text", message)
+        text, buttons = render(replies)
         print(text, file=stdout, flush=True)
 
 
 def run_console(settings: Settings, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
     from .nlu.server import NLUUnavailable, nlu_server
     from .nlu.train import ModelMissing
-    from .services import build_dialogue
+    from .services import build_service
 
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
     try:
         with nlu_server(settings, log=sys.stderr) as url:
-            dialogue, close = build_dialogue(settings, url)
+            service, close = build_service(settings, url, durable_replies=False)
 
             async def main() -> None:
                 try:
-                    await chat(dialogue, f"console:{getpass.getuser()}", stdin, stdout, stdin.isatty())
+                    await chat(service, getpass.getuser(), stdin, stdout, stdin.isatty())
                 finally:
                     await close()
 

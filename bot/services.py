@@ -16,26 +16,29 @@ def build_understander(settings: Settings, nlu_url: str) -> tuple[Understander, 
     return understander, nlu
 
 
-def build_dialogue(settings: Settings, nlu_url: str):
-    """The dialogue with the real NLU, the content store and the SQL state repository.
-    Returns (dialogue, async close)."""
+def build_service(settings: Settings, nlu_url: str, durable_replies: bool = True):
+    """The conversation service with the real NLU, the content store and the database (migrated to the
+    newest schema first). Returns (service, async close)."""
     from .dialogue.content import ContentStore
     from .dialogue.engine import Dialogue
+    from .hotline.service import ConversationService
     from .i18n import default_i18n
-    from .storage.db import create_schema, make_engine
+    from .storage.db import make_engine
+    from .storage.hotline_store import HotlineStore
+    from .storage.migrate import ensure_sqlite_dir, upgrade_if_needed
     from .storage.state_repo import SqlStateRepository
 
-    if settings.database_url.startswith("sqlite:///"):
-        from pathlib import Path
-
-        Path(settings.database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    ensure_sqlite_dir(settings.database_url)
     engine = make_engine(settings.database_url)
-    create_schema(engine)
+    upgrade_if_needed(settings.database_url, engine)
     understander, client = build_understander(settings, nlu_url)
-    dialogue = Dialogue(understander, ContentStore(settings.content_dir), SqlStateRepository(engine), default_i18n())
+    i18n = default_i18n()
+    dialogue = Dialogue(understander, ContentStore(settings.content_dir), SqlStateRepository(engine), i18n)
+    store = HotlineStore(engine, staff_chat_id=settings.staff_chat_id, console_url=settings.console_url)
+    service = ConversationService(dialogue, store, i18n, durable_replies=durable_replies)
 
     async def close() -> None:
         await client.aclose()
         engine.dispose()
 
-    return dialogue, close
+    return service, close

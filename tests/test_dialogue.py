@@ -69,10 +69,13 @@ def test_every_contract_intent_is_answered_in_the_users_language(languages, lang
         if intent in ("check_study_offer", "check_job_offer"):
             assert content.answer(intent, lang) in joined
             assert turn.replies[-1].buttons, "the first question comes with yes/no/not sure buttons"
+        elif intent == "report_suspect":  # high, but only after the guided form is sent
+            assert any(b.payload == "rf:cancel" for row in turn.replies[-1].buttons for b in row)
+            assert turn.escalation is None
         else:
             assert content.answer(content.by_intent[intent].id, lang) in joined, intent
         assert all(r.rtl == (lang == "ur") for r in turn.replies)
-        if CONTRACT.priority(intent) in ("high", "normal"):
+        if CONTRACT.priority(intent) in ("high", "normal") and intent != "report_suspect":
             assert turn.escalation == CONTRACT.priority(intent)
 
 
@@ -109,7 +112,7 @@ def test_offer_check_low_medium_high(languages):
         turn = answer_all(dialogue, user, turn, answers)
         result = turn.replies[-1]
         assert result.text.startswith(level_text), result.text
-        has_hotline = any(b.payload == "act:human" for row in result.buttons for b in row)
+        has_hotline = any(b.payload == "act:pass_check" for row in result.buttons for b in row)
         assert has_hotline == (level_text == "High risk")
         state = dialogue.states.get(user)
         assert state.flow is None and state.data["last_offer_check"]["breakdown"][-1].startswith("=> ")
@@ -268,13 +271,12 @@ def test_a_fourth_language_is_only_files(languages, tmp_path):
     assert other.replies[0].text.startswith(yaml.safe_load((root / "topics" / "define_trafficking.yml").read_text())["answer"]["ur"].strip()[:20])
 
 
-def test_sql_state_repository_round_trip(tmp_path):
+def test_sql_state_repository_round_trip(db_url):
     from bot.dialogue.state import ConversationState
-    from bot.storage.db import create_schema, make_engine
+    from bot.storage.db import make_engine
     from bot.storage.state_repo import SqlStateRepository
 
-    engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
-    create_schema(engine)
+    engine = make_engine(db_url)
     repo = SqlStateRepository(engine)
     assert repo.get("u1").language is None
     repo.save(ConversationState("u1", "ur-Latn", True, {"name": "offer_check", "answers": {"debt": "yes"}}, "debt", 1,

@@ -10,8 +10,11 @@ import pytest
 from bot.config import ROOT
 from bot.dialogue.content import ContentStore
 from bot.dialogue.engine import Dialogue
-from bot.dialogue.state import InMemoryStateRepository
+from bot.hotline.service import ConversationService
 from bot.i18n import I18n
+from bot.storage.db import make_engine
+from bot.storage.hotline_store import HotlineStore
+from bot.storage.state_repo import SqlStateRepository
 from bot.telegram.app import TelegramFrontEnd, UserRateLimit
 from tests.botapi_server import BotAPIServer, Fault, button_update, media_update, text_update
 
@@ -31,20 +34,28 @@ async def running(front: TelegramFrontEnd, server: BotAPIServer, timeout: float 
         finally:
             await app.updater.stop()
             await app.stop()
+            await front.on_shutdown(app)
 
 
-def make_front(understander, **kwargs) -> TelegramFrontEnd:
-    dialogue = Dialogue(understander, ContentStore(ROOT / "content"), InMemoryStateRepository(), I18n())
-    return TelegramFrontEnd(dialogue, I18n(), **kwargs)
+def make_front(understander, db_url: str, staff_chat_id: str = "", **kwargs) -> TelegramFrontEnd:
+    """The front end as `safesafar run` builds it: the service over a real database."""
+    engine = make_engine(db_url)
+    i18n = I18n()
+    dialogue = Dialogue(understander, ContentStore(ROOT / "content"), SqlStateRepository(engine), i18n)
+    store = HotlineStore(engine, staff_chat_id=staff_chat_id, console_url="http://console.test")
+    return TelegramFrontEnd(ConversationService(dialogue, store, i18n), i18n, staff_chat_id=staff_chat_id, **kwargs)
 
 
-def drive(understander, body, unsupported: tuple[str, ...] = (), **front_kwargs) -> None:
+def drive(understander, db_url, body, unsupported: tuple[str, ...] = (), **front_kwargs) -> None:
     """Runs `await body(server, front)` with the bot polling a fresh Bot API server."""
     async def scenario():
         with BotAPIServer(unsupported=unsupported) as server:
-            front = make_front(understander, **front_kwargs)
-            async with running(front, server):
-                await body(server, front)
+            front = make_front(understander, db_url, **front_kwargs)
+            try:
+                async with running(front, server):
+                    await body(server, front)
+            finally:
+                front.store.engine.dispose()
     asyncio.run(scenario())
 
 
@@ -86,7 +97,7 @@ async def finish_check(server, uid, new):
     raise AssertionError("the check did not end")
 
 
-def test_conversation_across_languages(understander):
+def test_conversation_across_languages(understander, db_url):
     async def body(server, front):
         uid = 5001
         new = await exchange(server, uid, text_update(uid, "/start"))
@@ -113,10 +124,10 @@ def test_conversation_across_languages(understander):
         langs = {c.params.get("language_code") for c in server.state.calls if c.method == "setMyCommands"}
         assert {"en", "ur"} <= langs
 
-    drive(understander, body)
+    drive(understander, db_url, body)
 
 
-def test_faults_429_500_slow_and_dropped_connections(understander):
+def test_faults_429_500_slow_and_dropped_connections(understander, db_url):
     async def body(server, front):
         front.backoff = 0.1
         uid = 5002
@@ -130,10 +141,10 @@ def test_faults_429_500_slow_and_dropped_connections(understander):
         failed = [c for c in server.state.calls if c.method == "sendMessage" and not c.ok]
         assert len(failed) == 3  # 429, 500 and the dropped one were retried; the slow one just waited
 
-    drive(understander, body)
+    drive(understander, db_url, body)
 
 
-def test_same_update_twice_is_processed_once(understander):
+def test_same_update_twice_is_processed_once(understander, db_url):
     async def body(server, front):
         uid = 5003
         update = text_update(uid, "what is migrant smuggling")
@@ -142,10 +153,10 @@ def test_same_update_twice_is_processed_once(understander):
         new = await exchange(server, uid, dict(update))
         assert len(new) == 1
 
-    drive(understander, body)
+    drive(understander, db_url, body)
 
 
-def test_media_edits_groups_and_limits(understander):
+def test_media_edits_groups_and_limits(understander, db_url):
     async def body(server, front):
         uid = 5004
         for kind in ("voice", "photo", "document", "sticker", "location", "contact"):
@@ -170,17 +181,17 @@ def test_media_edits_groups_and_limits(understander):
         assert len(slow) == 1 and len(sent) < 8 + 1
 
     # a Bot API server without setMyCommands (an emulator may lack it): logged, not fatal
-    drive(understander, body, unsupported=("setMyCommands",), rate_limit=UserRateLimit(per_minute=6, burst=3))
+    drive(understander, db_url, body, unsupported=("setMyCommands",), rate_limit=UserRateLimit(per_minute=6, burst=3))
 
 
-def test_webhook_checks_the_secret_token(understander):
+def test_webhook_checks_the_secret_token(understander, db_url):
     import httpx
 
     from tests.conftest import free_port
 
     async def scenario():
         with BotAPIServer() as server:
-            front = make_front(understander)
+            front = make_front(understander, db_url)
             app = front.build("123456:TEST-TOKEN", base_url=server.base_url, timeout=5)
             port = free_port()
             async with app:
@@ -207,10 +218,11 @@ def test_webhook_checks_the_secret_token(understander):
                 finally:
                     await app.updater.stop()
                     await app.stop()
+                    front.store.engine.dispose()
     asyncio.run(scenario())
 
 
-def test_deep_link_start_picks_the_language(understander):
+def test_deep_link_start_picks_the_language(understander, db_url):
     async def body(server, front):
         uid = 5006
         new = await exchange(server, uid, text_update(uid, "/start ur"))
@@ -219,4 +231,4 @@ def test_deep_link_start_picks_the_language(understander):
         new = await exchange(server, uid, text_update(uid, "what is human trafficking"))
         assert URDU.search(new[0].text), "a language picked by the deep link stays"
 
-    drive(understander, body)
+    drive(understander, db_url, body)

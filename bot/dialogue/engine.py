@@ -13,6 +13,7 @@ from ..i18n import I18n
 from ..text import clean, letters
 from ..understanding import Understanding
 from .content import ACTIONS, Content, ContentStore
+from . import report_form
 from .offer_check import ANSWERS, KINDS, OfferCheck
 from .state import ConversationState, StateRepository
 
@@ -42,6 +43,8 @@ class Turn:
     understanding: Understanding | None = None
     escalation: str | None = None  # urgent | high | normal: what the hotline queue must receive
     topic: str | None = None
+    reason: str | None = None  # why it escalates: emergency | safety_net | report | human | offer_check
+    case: dict = field(default_factory=dict)  # what the case carries besides the transcript (report, offer check)
 
 
 @dataclass
@@ -65,23 +68,30 @@ class Dialogue:
     # -- entry points ----------------------------------------------------------------------------
     async def handle_text(self, user: str, text: str) -> Turn:
         state = self.states.get(user)
-        content = self._content()
-        stripped = text.strip()
-        if stripped.startswith("/"):
-            turn = self._command(state, content, stripped)
-        else:
-            turn = await self._message(state, content, text)
+        turn = await self.process_text(state, text)
         self.states.save(state)
         return turn
 
     async def handle_button(self, user: str, payload: str) -> Turn:
         state = self.states.get(user)
-        turn = self._button(state, self._content(), payload)
+        turn = await self.process_button(state, payload)
         if state.data.get("erased"):
             self.states.delete(user)
         else:
             self.states.save(state)
         return turn
+
+    async def process_text(self, state: ConversationState, text: str) -> Turn:
+        """One turn on a state the caller loaded and will store (with whatever else the turn causes,
+        in one transaction). A state with data["erased"] set afterwards must be deleted, not saved."""
+        content = self._content()
+        stripped = text.strip()
+        if stripped.startswith("/"):
+            return self._command(state, content, stripped)
+        return await self._message(state, content, text)
+
+    async def process_button(self, state: ConversationState, payload: str) -> Turn:
+        return self._button(state, self._content(), payload)
 
     def forget(self, user: str) -> None:
         self.states.delete(user)
@@ -113,6 +123,7 @@ class Dialogue:
             "menu": self._t(out, "Main menu"),
             "language": self._t(out, "Language"),
             "offer_continue": self._t(out, "Continue the check"),
+            "report_continue": self._t(out, "Continue the report"),
         }
         return Button(labels[action], f"act:{action}")
 
@@ -177,14 +188,16 @@ class Dialogue:
             self._language_picker(out, content)
         elif name == "check":
             self._start_check(out, content, state, None, "")
+        elif name == "report":
+            self._start_report(out, state)
         elif name == "menu":
             self._menu(out, content)
         elif name == "delete_me":
             out.say(self._t(out, "This erases everything the assistant keeps about you: your language, your open "
                                  "check and its results. Erase it?"),
                     [Button(self._t(out, "Yes, erase"), "del:yes"), Button(self._t(out, "No"), "del:no")])
-        elif name in ("hotline", "privacy", "report"):
-            topic = {"hotline": "hotline_info", "privacy": "privacy", "report": "report_suspect"}[name]
+        elif name in ("hotline", "privacy"):
+            topic = {"hotline": "hotline_info", "privacy": "privacy"}[name]
             if topic in content.topics:
                 self._answer_topic(out, content, state, topic)
         else:
@@ -195,7 +208,8 @@ class Dialogue:
         kind, _, value = payload.partition(":")
         out = self._out(state, content)
         topic = None
-        escalation = None
+        escalation = reason = None
+        case: dict = {}
         if kind == "lang" and value in content.languages:
             state.language, state.language_chosen = value, True
             out = self._out(state, content)
@@ -214,21 +228,30 @@ class Dialogue:
                 topic = "hotline_info"
                 self._answer_topic(out, content, state, topic)
             elif value == "human":
-                topic, escalation = "ask_human", "normal"
+                topic, escalation, reason = "ask_human", "normal", "human"
                 self._answer_topic(out, content, state, topic)
+            elif value == "pass_check" and state.data.get("last_offer_check"):
+                # a high-risk offer check the user chose to pass on
+                check = state.data["last_offer_check"]
+                escalation = "high" if check.get("level") == "high" else "normal"
+                reason, case = "offer_check", {"offer_check": check}
             elif value == "report":
-                topic, escalation = "report_suspect", "high"
-                self._answer_topic(out, content, state, topic)
+                self._start_report(out, state)
+            elif value == "report_continue":
+                self._report_ask(out, state)
             elif value == "language":
                 self._language_picker(out, content)
             else:
                 self._menu(out, content)
         elif kind == "oc":
             self._check_button(out, content, state, value)
+        elif kind == "rf":
+            sent = self._report_button(out, content, state, value)
+            if sent is not None:
+                escalation, reason, case = "high", "report", {"report": sent}
         elif kind == "del":
             if value == "yes":
-                self.states.delete(state.user)
-                state.__init__(state.user)  # what is saved after this turn is an empty state
+                state.__init__(state.user)  # the caller deletes what is stored; nothing is kept
                 state.data["erased"] = True
                 out.say(self._t(out, "Done: everything the assistant kept about you is erased."))
             else:
@@ -236,7 +259,7 @@ class Dialogue:
         else:
             out.say(self._t(out, "That button has expired. Here is the menu."))
             self._menu(out, content)
-        return Turn(out.replies, out.language, escalation=escalation, topic=topic)
+        return Turn(out.replies, out.language, escalation=escalation, topic=topic, reason=reason, case=case)
 
     # -- free text -------------------------------------------------------------------------------
     async def _message(self, state: ConversationState, content: Content, text: str) -> Turn:
@@ -251,9 +274,19 @@ class Dialogue:
         if result.priority == "urgent":
             state.misses = 0
             self._answer_topic(out, content, state, "emergency")
-            if state.flow:
+            if state.flow and state.flow.get("name") == "offer_check":
                 out.say(self._t(out, "Your offer check is paused."), [self._action_button(out, "offer_continue")])
-            return Turn(out.replies, out.language, result, "urgent", "emergency")
+            elif state.flow and state.flow.get("name") == "report":
+                out.say(self._t(out, "Your report is paused."), [self._action_button(out, "report_continue")])
+            safety = result.safety
+            reason = "safety_net" if safety is not None and safety.source.startswith("lexicon") else "emergency"
+            return Turn(out.replies, out.language, result, "urgent", "emergency", reason=reason)
+        if state.flow and state.flow.get("name") == "report":
+            sent = self._report_text(out, content, state, text, result)
+            if sent is not None:
+                return Turn(out.replies, out.language, result, "high", "report_suspect", reason="report",
+                            case={"report": sent})
+            return Turn(out.replies, out.language, result)
         if state.flow and state.flow.get("name") == "offer_check":
             if self._check_text(out, content, state, text, result):
                 return Turn(out.replies, out.language, result)
@@ -264,12 +297,17 @@ class Dialogue:
         if intent in ("check_study_offer", "check_job_offer"):
             self._start_check(out, content, state, "study" if intent == "check_study_offer" else "job", text)
             return Turn(out.replies, out.language, result, topic=intent)
+        if intent == "report_suspect":
+            self._start_report(out, state)
+            return Turn(out.replies, out.language, result, topic=intent)
         topic = content.by_intent.get(intent)
         if topic is None:
             return self._fallback(out, content, state, result)
         extra = [self._action_button(out, "offer_continue")] if state.flow else None
         self._answer_topic(out, content, state, topic.id, extra)
-        return Turn(out.replies, out.language, result, result.priority, topic.id)
+        escalation = result.priority if result.priority in ("urgent", "normal") else None
+        return Turn(out.replies, out.language, result, escalation, topic.id,
+                    reason="human" if escalation == "normal" else None)
 
     def _fallback(self, out: _Out, content: Content, state: ConversationState, result: Understanding) -> Turn:
         state.misses += 1
@@ -412,7 +450,7 @@ class Dialogue:
         lines.append(content.render(content.pick(spec["next_steps"]["report"], out.language), out.language).strip())
         rows = []
         if scored.level == "high":
-            rows.append([Button(self._t(out, "Pass it to the hotline"), "act:human")])
+            rows.append([Button(self._t(out, "Pass it to the hotline"), "act:pass_check")])
         how_to_check = "verify_agent" if kind == "job" else "study_abroad"
         row = [self._topic_button(out, content, how_to_check)] if how_to_check in content.topics else []
         rows.append(row + [self._action_button(out, "menu")])
@@ -420,3 +458,115 @@ class Dialogue:
         state.data["last_offer_check"] = {"kind": kind, "level": scored.level, "total": scored.total,
                                           "answers": dict(flow["answers"]), "breakdown": scored.breakdown}
         state.flow = None
+
+    # -- the report form -------------------------------------------------------------------------
+    def _start_report(self, out: _Out, state: ConversationState) -> None:
+        state.flow = report_form.start()
+        out.say(self._t(out, "Let us write your report for the hotline: five short questions. You can skip a "
+                             "question or cancel at any time. Nothing is sent until you press Send."))
+        self._report_ask(out, state)
+
+    def _report_field_label(self, out: _Out, name: str) -> str:
+        return {"what": self._t(out, "What happened"), "who": self._t(out, "Agent or company"),
+                "where": self._t(out, "Where"), "money": self._t(out, "Money paid"),
+                "contact": self._t(out, "The hotline may contact you")}[name]
+
+    def _report_ask(self, out: _Out, state: ConversationState) -> None:
+        flow = state.flow
+        if not flow or flow.get("name") != "report":
+            out.say(self._t(out, "That report is over. Start a new one?"), [self._action_button(out, "report")])
+            return
+        cancel = [Button(self._t(out, "Cancel the report"), "rf:cancel")]
+        step = flow["step"]
+        if step == "review":
+            answers = report_form.result(flow)
+            lines = [self._t(out, "Please check your report before you send it:")]
+            for name in report_form.FIELDS:
+                value = answers.get(name)
+                if name == "contact":
+                    shown = self._t(out, "Yes") if value else self._t(out, "No")
+                else:
+                    shown = value if value else self._t(out, "(skipped)")
+                lines.append(f"• {self._report_field_label(out, name)}: {shown}")
+            lines += ["", self._t(out, "Send it to the hotline?")]
+            out.say("\n".join(lines), [Button(self._t(out, "Send to the hotline"), "rf:send")],
+                    [Button(self._t(out, "Change an answer"), "rf:change")], cancel)
+            return
+        if step == "choose":
+            out.say(self._t(out, "Which answer do you want to change?"),
+                    *[[Button(self._report_field_label(out, name), f"rf:edit:{name}")] for name in report_form.FIELDS],
+                    cancel)
+            return
+        header = self._t(out, "Report: question {n} of {total}", n=self.i18n.number(report_form.number(step), out.language),
+                         total=self.i18n.number(len(report_form.FIELDS), out.language))
+        prompts = {
+            "what": self._t(out, "What happened? Describe it in a few sentences: what was promised, what was asked "
+                                 "of you, what went wrong."),
+            "who": self._t(out, "What is the name of the agent, company or person? Skip if you do not know."),
+            "where": self._t(out, "Where did it happen, or where are they based? A city, an office, a country."),
+            "money": self._t(out, "Did you pay any money? How much, and how (cash, bank, mobile wallet)? Skip if "
+                                  "you paid nothing."),
+            "contact": self._t(out, "May the hotline contact you about this report in this chat?"),
+        }
+        if step == "contact":
+            rows = [[Button(self._t(out, "Yes"), "rf:yes"), Button(self._t(out, "No"), "rf:no")]]
+        elif report_form.can_skip(step):
+            rows = [[Button(self._t(out, "Skip"), "rf:skip")]]
+        else:
+            rows = []
+        out.say(f"{header}\n{prompts[step]}", *rows, cancel)
+
+    def _report_cancel(self, out: _Out, content: Content, state: ConversationState) -> None:
+        state.flow = None
+        out.say(self._t(out, "Your report is cancelled. Nothing was sent."))
+        self._menu(out, content)
+
+    def _report_button(self, out: _Out, content: Content, state: ConversationState, value: str) -> dict | None:
+        """A button of the report form. Returns the report when it is sent."""
+        flow = state.flow
+        if value == "cancel":
+            if flow and flow.get("name") == "report":
+                self._report_cancel(out, content, state)
+            else:
+                self._menu(out, content)
+            return None
+        if not flow or flow.get("name") != "report":
+            out.say(self._t(out, "That report is over. Start a new one?"), [self._action_button(out, "report")])
+            return None
+        step = flow["step"]
+        if value == "send" and step == "review":
+            report = report_form.result(flow)
+            state.flow = None
+            state.data["last_report"] = report
+            return report
+        if value == "change" and step == "review":
+            flow["step"] = "choose"
+        elif value.startswith("edit:") and step == "choose":
+            report_form.edit(flow, value.removeprefix("edit:"))
+        elif value == "skip" and report_form.can_skip(step):
+            report_form.answer(flow, None)
+        elif value in ("yes", "no") and step == "contact":
+            report_form.answer(flow, value == "yes")
+        # anything else is a stale button: the current step is asked again
+        self._report_ask(out, state)
+        return None
+
+    def _report_text(self, out: _Out, content: Content, state: ConversationState, text: str,
+                     result: Understanding) -> dict | None:
+        """Typed text while the report form is open (urgent messages were handled before)."""
+        flow = state.flow
+        step = flow["step"]
+        if report_form.is_cancel(text):
+            self._report_cancel(out, content, state)
+            return None
+        if step in report_form.FIELDS and step != "contact":
+            if not clean(text).text.strip():
+                out.say(self._t(out, "Please write a few words about what happened."))
+            else:
+                report_form.answer(flow, clean(text).text)
+        elif step == "contact" and result.intent in ("affirm", "deny"):
+            report_form.answer(flow, result.intent == "affirm")
+        else:
+            out.say(self._t(out, "Please answer with the buttons."))
+        self._report_ask(out, state)
+        return None

@@ -1,9 +1,11 @@
-"""The Telegram front end: python-telegram-bot handlers around the dialogue core.
+"""The Telegram front end: python-telegram-bot handlers around the conversation service.
 
-Every handler does one job: turn an update into a dialogue call, send the turn's replies. Ordering per
-user is kept with a lock per user while updates of different users run concurrently. Telegram's 429
-`retry_after` is honoured by python-telegram-bot's AIORateLimiter; network errors are retried with
-backoff; an update delivered twice (same update_id) is processed once.
+Every handler does one job: turn an update into a service call, deliver what the service committed to
+the outbox. Ordering per user is kept with a lock per user while updates of different users run
+concurrently. Every update is stored in the inbox before Telegram is told it arrived (DurableQueue), so
+an update is processed once, and one the process did not finish is processed after a restart. Telegram's
+429 `retry_after` is honoured by python-telegram-bot's AIORateLimiter; network errors are retried with
+backoff (by the send loop, then by the outbox).
 """
 from __future__ import annotations
 
@@ -18,8 +20,11 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.ext import (AIORateLimiter, Application, ApplicationHandlerStop, CallbackQueryHandler,
                           CommandHandler, ContextTypes, MessageHandler, TypeHandler, filters)
 
-from ..dialogue.engine import Dialogue, Turn
+from ..dialogue.engine import Button, Reply
+from ..hotline.dispatch import Dispatcher, PermanentFailure, crash_point
+from ..hotline.service import MEDIA_KINDS, ConversationService
 from ..i18n import I18n
+from ..storage.hotline_store import HotlineStore, Inbound, Outbox, OutboxItem
 from .render import messages, to_html
 
 log = logging.getLogger("safesafar.telegram")
@@ -87,15 +92,53 @@ class SeenUpdates:
         return True
 
 
+SOURCE = "tg"
+
+
+class DurableQueue(asyncio.Queue):
+    """The update queue between python-telegram-bot's Updater (polling or webhook) and the Application.
+    `put` stores the update in the inbox first: the Updater confirms an update to Telegram (the next
+    getUpdates offset, or the webhook's 200) only after `put` returned. A duplicate is not queued."""
+
+    def __init__(self, store: HotlineStore):
+        super().__init__()
+        self.store = store
+
+    async def put(self, item) -> None:
+        if isinstance(item, Update):
+            fresh = await asyncio.to_thread(self.store.receive, SOURCE, item.update_id, item.to_dict())
+            if not fresh:
+                log.info("update %s delivered again: dropped", item.update_id)
+                return
+            crash_point("received")
+        await super().put(item)
+
+    async def replay(self, updates: list[Update]) -> None:
+        for update in updates:
+            await super().put(update)
+
+
 class TelegramFrontEnd:
-    def __init__(self, dialogue: Dialogue, i18n: I18n, rate_limit: UserRateLimit | None = None,
-                 send_retries: int = 5, backoff: float = 0.5):
-        self.dialogue, self.i18n = dialogue, i18n
+    def __init__(self, service: ConversationService, i18n: I18n, rate_limit: UserRateLimit | None = None,
+                 send_retries: int = 5, backoff: float = 0.5, staff_chat_id: str = "",
+                 outbox_interval: float = 0.5, outbox_loop: bool = True):
+        self.service, self.i18n = service, i18n
+        self.dialogue = service.dialogue
+        self.store: HotlineStore = service.store
+        self.outbox = Outbox(self.store.engine)
+        service.claim_as, service.lease_seconds = self.outbox.worker, self.outbox.lease.total_seconds()
+        self.dispatcher = Dispatcher(self.outbox, self._deliver, interval=outbox_interval)
+        self.outbox_loop = outbox_loop
         self.rate_limit = rate_limit or UserRateLimit()
         self.seen = SeenUpdates()
         self.send_retries, self.backoff = send_retries, backoff
         self.locks: dict[int, asyncio.Lock] = collections.defaultdict(asyncio.Lock)
         self.bot_username: str | None = None
+        self.staff_chat_id = str(staff_chat_id or "")
+        self.app: Application | None = None
+        self._tasks: list[asyncio.Task] = []
+        self._committed: set[int] = set()  # updates whose turn the service stored (inbox marked there)
+        self._failed: set[int] = set()  # updates whose handler raised: left for a retry after a restart
 
     # -- building ----------------------------------------------------------------------------------
     def build(self, token: str, base_url: str | None = None, timeout: float = 15.0,
@@ -103,7 +146,8 @@ class TelegramFrontEnd:
         """overall_rate: messages per second to all chats together. Telegram allows about 30 (its
         broadcast limit); a local Bot API server in a benchmark takes more."""
         limiter = AIORateLimiter(overall_max_rate=overall_rate, overall_time_period=1, max_retries=5)
-        builder = (Application.builder().token(token).rate_limiter(limiter)
+        builder = (Application.builder().token(token).rate_limiter(limiter).update_queue(DurableQueue(self.store))
+                   .post_shutdown(self.on_shutdown)
                    .concurrent_updates(64).connection_pool_size(64).connect_timeout(timeout).read_timeout(timeout).write_timeout(timeout)
                    .pool_timeout(timeout).post_init(self.on_startup))
         if base_url:
@@ -111,6 +155,7 @@ class TelegramFrontEnd:
             builder = builder.base_file_url(base_url.rstrip("/").removesuffix("/bot") + "/file/bot")
         app = builder.build()
         self.install(app)
+        self.app = app
         return app
 
     def install(self, app: Application) -> None:
@@ -127,16 +172,40 @@ class TelegramFrontEnd:
         app.add_handler(MessageHandler(private & ~filters.TEXT & ~filters.UpdateType.EDITED, self.on_media))
         app.add_handler(MessageHandler(filters.ChatType.GROUPS & ~filters.UpdateType.EDITED, self.on_group))
         # channel posts and everything else: no handler, deliberately ignored
+        app.add_handler(TypeHandler(Update, self._mark_done), group=1)
         app.add_error_handler(self.on_error)
 
     async def on_startup(self, app: Application) -> None:
-        """Learns the bot's username (for mentions in groups) and registers the command menus."""
+        """Learns the bot's username (for mentions in groups), registers the command menus, queues the
+        updates a previous process stored but did not finish, and starts the outbox loop."""
         try:
             me = await app.bot.get_me()
             self.bot_username = me.username
         except TelegramError as exc:
             log.warning("getMe failed: %s", type(exc).__name__)
         await self.register_commands(app)
+        payloads = await asyncio.to_thread(self.store.unfinished, SOURCE)
+        if payloads:
+            log.info("%d updates left unfinished by the previous run: processing them now", len(payloads))
+            queue = app.update_queue
+            updates = [Update.de_json(p, app.bot) for p in payloads]
+            if isinstance(queue, DurableQueue):
+                await queue.replay(updates)
+            else:
+                for update in updates:
+                    await queue.put(update)
+        if self.outbox_loop:
+            self._tasks.append(asyncio.create_task(self.dispatcher.run(), name="outbox"))
+
+    async def on_shutdown(self, app: Application) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            try:
+                await task
+            except (asyncio.CancelledError, Exception):
+                pass
+        self._tasks.clear()
 
     async def register_commands(self, app: Application) -> None:
         """The command menu in each language Telegram knows; a server without setMyCommands is fine."""
@@ -155,6 +224,17 @@ class TelegramFrontEnd:
             log.info("update %s delivered again: dropped", update.update_id)
             raise ApplicationHandlerStop
 
+    async def _mark_done(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """After the handlers: an update that did not go through the service (a group message, an edit,
+        a channel post) is marked done too; one whose handler failed is not (it is retried at restart)."""
+        if update.update_id in self._committed:
+            self._committed.discard(update.update_id)
+            return
+        if update.update_id in self._failed:
+            self._failed.discard(update.update_id)
+            return
+        await asyncio.to_thread(self.store.mark_done, SOURCE, update.update_id)
+
     async def _throttle(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         user = update.effective_user
         chat = update.effective_chat
@@ -165,38 +245,41 @@ class TelegramFrontEnd:
                 lang = self._language(update)
                 await self._send_text(context, chat.id, self.i18n.tr(
                     lang, "You are sending messages very fast. Please wait a minute, then try again."))
+            await asyncio.to_thread(self.store.mark_done, SOURCE, update.update_id)
             raise ApplicationHandlerStop
 
     # -- handlers ----------------------------------------------------------------------------------
     async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
-        user_key = self._key(update)
-        async with self.locks[update.effective_user.id]:
-            name = message.text.split()[0][1:].split("@")[0].lower()
-            if name == "start":
-                code = (context.args[0] if context.args else "").lower()
-                known = {c.lower(): c for c in self.dialogue.content_store.get().languages}
-                if code.replace("_", "-") in known:  # deep link t.me/<bot>?start=ur
-                    await self.dialogue.handle_button(user_key, f"lang:{known[code.replace('_', '-')]}")
-                elif self.dialogue.states.get(user_key).language is None:
-                    telegram_lang = (update.effective_user.language_code or "")[:2]
-                    if telegram_lang in ("ur",):
-                        state = self.dialogue.states.get(user_key)
-                        state.language = "ur"
-                        self.dialogue.states.save(state)
-            turn = await self.dialogue.handle_text(user_key, f"/{name}")
-            await self._send_turn(context, message.chat_id, turn)
+        name = message.text.split()[0][1:].split("@")[0].lower()
+        force = None
+        if name == "start":
+            code = (context.args[0] if context.args else "").lower().replace("_", "-")
+            known = {c.lower(): c for c in self.dialogue.content_store.get().languages}
+            force = known.get(code)  # deep link t.me/<bot>?start=ur
+        await self._handle(update, "command", f"/{name}", force_language=force)
 
     async def on_unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        async with self.locks[update.effective_user.id]:
-            turn = await self.dialogue.handle_text(self._key(update), update.effective_message.text)
-            await self._send_turn(context, update.effective_chat.id, turn)
+        await self._handle(update, "command", update.effective_message.text)
 
     async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        message = update.effective_message
-        async with self.locks[update.effective_user.id]:
-            turn = await self.dialogue.handle_text(self._key(update), message.text)
-            await self._send_turn(context, message.chat_id, turn)
+        await self._handle(update, "text", update.effective_message.text)
+
+    async def _handle(self, update: Update, kind: str, text: str, meta: dict | None = None,
+                      force_language: str | None = None) -> None:
+        """The one path of a user's update: the service commits the turn, then its outbox rows go out."""
+        user = update.effective_user
+        inbound = Inbound(channel=SOURCE, external_id=str(user.id), chat_id=str(update.effective_chat.id), kind=kind,
+                          text=text, meta=meta or {}, source=SOURCE, update_id=update.update_id)
+        telegram_lang = "ur" if (user.language_code or "").startswith("ur") else None
+        async with self.locks[user.id]:
+            handled = await self.service.handle(inbound, preferred_language=telegram_lang,
+                                                force_language=force_language)
+            self._committed.add(update.update_id)
+            if handled.duplicate:
+                return
+            crash_point("committed")
+            await self.dispatcher.deliver_now(handled.outbox)
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
@@ -206,17 +289,18 @@ class TelegramFrontEnd:
             log.info("answerCallbackQuery failed: %s", type(exc).__name__)
         if query.message is None or not query.data:
             return
-        async with self.locks[update.effective_user.id]:
-            turn = await self.dialogue.handle_button(self._key(update), query.data)
-            await self._send_turn(context, query.message.chat.id, turn)
+        await self._handle(update, "button", query.data)
 
     async def on_media(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Voice, photos, documents...: the bot cannot read them; while a case is open they join it (the
+        file id is kept so that staff can fetch the file through the bot)."""
         message = update.effective_message
-        lang = self._language(update)
-        text = self.i18n.tr(lang, "I can read only text messages, so I cannot use this {kind}. Please type your "
-                                  "question in a few words. If someone is in danger now, write what is happening.",
-                            kind=self.i18n.tr(lang, _media_kind(message)))
-        await self._send_text(context, message.chat_id, text)
+        kind = _media_kind(message)
+        meta = {"media": kind, "caption": (message.caption or "")[:1000]}
+        file_id = _file_id(message)
+        if file_id:
+            meta["file_id"] = file_id
+        await self._handle(update, "media", message.caption or "", meta=meta)
 
     async def on_edited(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         # an edit of an earlier message: answering it again would repeat or reorder the conversation
@@ -226,6 +310,9 @@ class TelegramFrontEnd:
         message = update.effective_message
         if message is None or not message.text:
             return
+        if self.staff_chat_id and str(message.chat_id) == self.staff_chat_id:
+            await self.on_staff_group(update, context)
+            return
         mentioned = bool(self.bot_username) and f"@{self.bot_username}".lower() in message.text.lower()
         if not (message.text.startswith("/") or mentioned):
             return  # ordinary group chatter is not for the bot
@@ -234,9 +321,23 @@ class TelegramFrontEnd:
             lang, "I answer questions in a private chat, where what you write stays between you and the assistant. "
                   "Open a chat with me and press Start."))
 
+    async def on_staff_group(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Commands in the staff group, accepted only from staff whose Telegram id is registered:
+        /queue (open cases by priority) and /case N (one case's summary and link)."""
+        from ..hotline.staff_group import staff_command
+
+        message = update.effective_message
+        if not message.text.startswith("/"):
+            return
+        text = await asyncio.to_thread(staff_command, self.store, str(update.effective_user.id), message.text)
+        if text:
+            await self._send(context, message.chat_id, text, None)
+
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         # no message text or personal data in the log: the error's type and the update id only
         update_id = getattr(update, "update_id", None)
+        if update_id is not None:
+            self._failed.add(update_id)
         log.error("error while handling update %s: %s", update_id, type(context.error).__name__)
         if isinstance(update, Update) and update.effective_chat and update.effective_chat.type == ChatType.PRIVATE:
             lang = self._language(update)
@@ -249,15 +350,27 @@ class TelegramFrontEnd:
                 pass
 
     # -- sending -----------------------------------------------------------------------------------
-    async def _send_turn(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, turn: Turn) -> None:
-        for reply in turn.replies:
-            for text, markup in messages(reply):
-                await self._send(context, chat_id, text, markup)
+    async def _deliver(self, item: OutboxItem) -> None:
+        """One outbox row to Telegram: a dialogue reply (plain text, rendered and split here), or a staff
+        alert or a hotline reply (HTML already). Raises PermanentFailure when it can never arrive."""
+        if not item.chat_id or not item.chat_id.lstrip("-").isdigit():
+            raise PermanentFailure("no Telegram chat")
+        assert self.app is not None
+        payload = item.payload
+        if item.kind == "reply":
+            reply = Reply(payload.get("text", ""),
+                          tuple(tuple(Button(label, data) for label, data in row) for row in payload.get("buttons", [])),
+                          rtl=bool(payload.get("rtl")))
+            parts = messages(reply)
+        else:
+            parts = [(payload.get("text", ""), None)]
+        for html_text, markup in parts:
+            await self._send(self.app, int(item.chat_id), html_text, markup, raise_forbidden=True)
 
     async def _send_text(self, context, chat_id: int, text: str) -> None:
         await self._send(context, chat_id, to_html(text), None)
 
-    async def _send(self, context, chat_id: int, html_text: str, markup) -> None:
+    async def _send(self, context, chat_id: int, html_text: str, markup, raise_forbidden: bool = False) -> None:
         """sendMessage, retried with backoff on network errors and timeouts (a 429 is retried by the
         rate limiter). A user who blocked the bot is not retried."""
         delay = self.backoff
@@ -266,9 +379,15 @@ class TelegramFrontEnd:
                 await context.bot.send_message(chat_id, html_text, parse_mode=ParseMode.HTML, reply_markup=markup,
                                                disable_web_page_preview=True)
                 return
-            except Forbidden:
+            except Forbidden as exc:
                 log.info("chat %s blocked the bot", chat_id)
+                if raise_forbidden:
+                    raise PermanentFailure("the user blocked the bot") from exc
                 return
+            except BadRequest as exc:
+                if raise_forbidden and "chat not found" in str(exc).lower():
+                    raise PermanentFailure("chat not found") from exc
+                raise
             except RetryAfter as exc:  # the rate limiter gave up: wait as told, once more
                 if attempt == self.send_retries:
                     raise
@@ -287,22 +406,27 @@ class TelegramFrontEnd:
     def _language(self, update: Update) -> str:
         user = update.effective_user
         if user is not None:
-            state = self.dialogue.states.get(f"tg:{user.id}")
-            if state.language:
-                return state.language
+            language = self.store.language_of(f"tg:{user.id}")
+            if language:
+                return language
             if (user.language_code or "").startswith("ur"):
                 return "ur"
         return "en"
 
 
-MEDIA_KINDS = (("voice", N_("voice message")), ("audio", N_("audio file")), ("video_note", N_("video message")),
-               ("video", N_("video")), ("photo", N_("photo")), ("sticker", N_("sticker")), ("animation", N_("GIF")),
-               ("document", N_("document")), ("location", N_("location")), ("venue", N_("location")),
-               ("contact", N_("contact")), ("poll", N_("poll")))
-
-
 def _media_kind(message) -> str:
-    for attribute, kind in MEDIA_KINDS:
-        if getattr(message, attribute, None):
-            return kind
-    return N_("message")
+    """The attribute name of the message's attachment (voice, photo, ...); 'message' if none is known."""
+    for attribute in MEDIA_KINDS:
+        if attribute != "message" and getattr(message, attribute, None):
+            return attribute
+    return "message"
+
+
+def _file_id(message) -> str | None:
+    for attribute in ("voice", "audio", "video_note", "video", "document", "animation", "sticker"):
+        item = getattr(message, attribute, None)
+        if item is not None and getattr(item, "file_id", None):
+            return item.file_id
+    if message.photo:
+        return message.photo[-1].file_id
+    return None

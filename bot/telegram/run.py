@@ -15,7 +15,7 @@ def run_telegram(settings: Settings) -> int:
     from ..i18n import default_i18n
     from ..nlu.server import NLUUnavailable, nlu_server
     from ..nlu.train import ModelMissing
-    from ..services import build_dialogue
+    from ..services import build_service
     from .app import TelegramFrontEnd
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -26,8 +26,9 @@ def run_telegram(settings: Settings) -> int:
         return 2
     try:
         with nlu_server(settings, log=sys.stderr) as url:
-            dialogue, close = build_dialogue(settings, url)
-            front = TelegramFrontEnd(dialogue, default_i18n())
+            service, close = build_service(settings, url)
+            dialogue = service.dialogue
+            front = TelegramFrontEnd(service, default_i18n(), staff_chat_id=settings.staff_chat_id)
             app = front.build(settings.telegram_token, base_url=settings.telegram_api_base_url,
                               overall_rate=settings.telegram_max_rate)
             content = dialogue.content_store

@@ -1,0 +1,95 @@
+"""Delivering the outbox: at once after a turn commits (the rows come already claimed), and by a
+background loop for everything else (retries with backoff, staff replies from the console, rows left by
+a process that died). Each row is delivered by one worker at a time (see storage.hotline_store.Outbox)."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+from typing import Awaitable, Callable
+
+from ..storage.hotline_store import Outbox, OutboxItem
+
+log = logging.getLogger("safesafar.outbox")
+
+
+class PermanentFailure(Exception):
+    """The message can never be delivered (the user blocked the bot, the chat is gone): not retried."""
+
+
+def crash_point(name: str) -> None:
+    """SAFESAFAR_CRASH_AT=<name> kills this process with SIGKILL here: the crash tests use it to stop the
+    bot between receiving a message, committing the case, answering the user and alerting the staff."""
+    if os.environ.get("SAFESAFAR_CRASH_AT") == name:
+        log.warning("crash point %s: SIGKILL", name)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+Deliver = Callable[[OutboxItem], Awaitable[None]]
+
+
+class Dispatcher:
+    def __init__(self, outbox: Outbox, deliver: Deliver, interval: float = 0.5, batch: int = 20):
+        self.outbox, self.deliver = outbox, deliver
+        self.interval, self.batch = interval, batch
+        self.wake = asyncio.Event()
+
+    async def deliver_now(self, items: list[OutboxItem]) -> None:
+        """Rows this worker claimed when it wrote them: sent in order. The user's replies come before
+        the staff alert; a failure leaves the rest to the background loop (after its backoff)."""
+        failed = False
+        for index, item in enumerate(items):
+            if failed:
+                await asyncio.to_thread(self.outbox.failed, item.id, "an earlier message of the turn failed")
+                continue
+            ok = await self._one(item)
+            failed = not ok
+            if item.kind == "reply" and (index + 1 == len(items) or items[index + 1].kind != "reply"):
+                crash_point("answered")
+            elif item.kind == "staff_alert":
+                crash_point("alerted")
+        if failed:
+            self.wake.set()
+
+    async def _one(self, item: OutboxItem) -> bool:
+        try:
+            await self.deliver(item)
+        except PermanentFailure as exc:
+            log.warning("outbox %s (%s) undeliverable: %s", item.id, item.kind, exc)
+            await asyncio.to_thread(self.outbox.failed, item.id, str(exc) or type(exc).__name__, True)
+            return True
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # network, 5xx, timeouts: tried again later
+            log.warning("outbox %s (%s) failed, will retry: %s", item.id, item.kind, type(exc).__name__)
+            await asyncio.to_thread(self.outbox.failed, item.id, f"{type(exc).__name__}: {exc}")
+            return False
+        await asyncio.to_thread(self.outbox.sent, item.id)
+        return True
+
+    async def run_once(self) -> int:
+        items = await asyncio.to_thread(self.outbox.claim, None, self.batch)
+        for item in items:
+            await self._one(item)
+        return len(items)
+
+    async def run(self) -> None:
+        """The background loop: until cancelled."""
+        released = await asyncio.to_thread(self.outbox.release_dead_workers)
+        if released:
+            log.info("took over %d outbox rows of a process that is gone", released)
+        while True:
+            try:
+                count = await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the database away for a moment: keep going
+                log.error("outbox loop: %s", type(exc).__name__)
+                count = 0
+            if count == 0:
+                self.wake.clear()
+                try:
+                    await asyncio.wait_for(self.wake.wait(), self.interval)
+                except asyncio.TimeoutError:
+                    pass

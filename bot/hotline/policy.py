@@ -1,0 +1,62 @@
+"""What escalates with what priority, the one-line summary staff see, and the alert text. Pure."""
+from __future__ import annotations
+
+import html
+
+PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2}
+ALERTED = ("urgent", "high")  # these post an alert to the staff group
+REASON_LABEL = {
+    "emergency": "Emergency",
+    "safety_net": "Emergency (danger words)",
+    "report": "Report form",
+    "human": "Asked for a person",
+    "offer_check": "High-risk offer check",
+    "fallback": "Not understood twice",
+}
+# the first-response targets the console measures against
+RESPONSE_TARGET_MINUTES = {"urgent": 5, "high": 30, "normal": 240}
+
+
+def higher(a: str | None, b: str | None) -> str | None:
+    """The more urgent of two priorities (None: no escalation)."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a if PRIORITY_RANK[a] <= PRIORITY_RANK[b] else b
+
+
+def merge_entities(into: dict, entities) -> dict:
+    """Entity values gathered over a conversation: {"country": ["Libya"], "amount": ["500000 PKR"]}."""
+    out = {k: list(v) for k, v in (into or {}).items()}
+    for entity in entities or ():
+        name = entity.get("entity")
+        value = entity.get("value")
+        if not name or value in (None, ""):
+            continue
+        if name == "amount" and entity.get("number") is not None:
+            number = entity["number"]
+            value = f"{number:,.0f} {entity.get('currency') or ''}".strip()
+        values = out.setdefault(name, [])
+        if str(value) not in values:
+            values.append(str(value))
+    return out
+
+
+def summary(reason: str, language: str | None, entities: dict, offer_check: dict | None = None) -> str:
+    """One line for the queue and the alert: no names, numbers or words of the user, only what kind of
+    case it is, the language, the countries named and an offer check's level."""
+    parts = [REASON_LABEL.get(reason, reason), language or "?"]
+    countries = entities.get("country", [])[:3]
+    if countries:
+        parts.append(", ".join(countries))
+    if offer_check and offer_check.get("level"):
+        parts.append(f"offer check: {offer_check.get('kind', '')} {offer_check['level']}".replace("  ", " "))
+    return " · ".join(parts)[:200]
+
+
+def alert_html(case_id: int, priority: str, summary_line: str, console_url: str, raised: bool = False) -> str:
+    icon = {"urgent": "🚨", "high": "⚠️"}.get(priority, "ℹ️")
+    head = f"{icon} <b>{priority.upper()}</b> case #{case_id}" + (" (priority raised)" if raised else "")
+    link = f'{console_url.rstrip("/")}/cases/{case_id}'
+    return f'{head}\n{html.escape(summary_line, quote=False)}\n<a href="{html.escape(link)}">Open in the console</a>'

@@ -1,0 +1,146 @@
+"""The conversation service: what every channel calls with what arrived. It runs the dialogue turn on
+the stored state, decides what reaches the hotline, and stores it all in one transaction (the state,
+the messages, the case, the replies and the staff alert as outbox rows) before anything is sent.
+
+    load (state, open case; a processed update is dropped) -> dialogue turn -> escalation policy
+    -> commit (case number known here) -> the caller delivers the returned outbox rows
+"""
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from ..dialogue.engine import Button, Dialogue, Reply, Turn
+from ..i18n import I18n
+from ..storage.hotline_store import CaseOutcome, Escalation, HotlineStore, Inbound, OutboxItem, TurnRecord
+
+
+def N_(message: str) -> str:
+    return message
+
+
+MEDIA_KINDS = {"voice": N_("voice message"), "audio": N_("audio file"), "video_note": N_("video message"),
+               "video": N_("video"), "photo": N_("photo"), "sticker": N_("sticker"), "animation": N_("GIF"),
+               "document": N_("document"), "location": N_("location"), "venue": N_("location"),
+               "contact": N_("contact"), "poll": N_("poll"), "message": N_("message")}
+
+
+@dataclass
+class Handled:
+    replies: list[Reply] = field(default_factory=list)  # everything said this turn, in order
+    outbox: list[OutboxItem] = field(default_factory=list)  # to deliver now (replies, then the staff alert)
+    turn: Turn | None = None
+    case: CaseOutcome | None = None
+    duplicate: bool = False
+
+
+class ConversationService:
+    def __init__(self, dialogue: Dialogue, store: HotlineStore, i18n: I18n, durable_replies: bool = True,
+                 claim_as: str | None = None, lease_seconds: float = 60.0):
+        """claim_as: the outbox worker that delivers a turn's rows right after the commit (they are
+        written already claimed by it, so that no other worker sends them too)."""
+        self.dialogue, self.store, self.i18n = dialogue, store, i18n
+        self.durable_replies = durable_replies
+        self.claim_as, self.lease_seconds = claim_as, lease_seconds
+
+    async def handle(self, inbound: Inbound, preferred_language: str | None = None,
+                     force_language: str | None = None) -> Handled:
+        """preferred_language: a hint (the Telegram app's language) used until the user writes or picks
+        one; force_language: the user picked it (a deep link such as start=ur)."""
+        loaded = await asyncio.to_thread(self.store.load, inbound)
+        if loaded.done:
+            return Handled(duplicate=True)
+        state = loaded.state
+        if force_language:
+            state.language, state.language_chosen = force_language, True
+        elif state.language is None and preferred_language:
+            state.language = preferred_language
+        if inbound.kind == "button":
+            turn = await self.dialogue.process_button(state, inbound.text)
+        elif inbound.kind == "media":
+            turn = self._media_turn(state, loaded.case is not None, inbound.meta.get("media", "message"))
+        else:
+            turn = await self.dialogue.process_text(state, inbound.text)
+        understanding = turn.understanding
+        in_meta, entities = {}, []
+        if understanding is not None:
+            entities = list(understanding.entities or [])
+            in_meta = {"intent": understanding.intent, "confidence": round(float(understanding.confidence), 4),
+                       "language": understanding.language, "entities": entities}
+            if understanding.safety is not None and understanding.safety.urgent:
+                in_meta["safety"] = understanding.safety.source
+        escalation = None
+        if turn.escalation:
+            escalation = Escalation(turn.escalation, turn.reason or "human", report=turn.case.get("report"),
+                                    offer_check=turn.case.get("offer_check"))
+        record = TurnRecord(inbound=inbound, state=state, language=turn.language, replies=turn.replies,
+                            in_meta=in_meta, entities=entities, escalation=escalation,
+                            durable_replies=self.durable_replies, claim_as=self.claim_as,
+                            lease_seconds=self.lease_seconds)
+        acks: list[Reply] = []
+        outcome_box: list[CaseOutcome | None] = []
+
+        def acknowledge(outcome: CaseOutcome | None, erased_with_case: bool) -> list[Reply]:
+            outcome_box.append(outcome)
+            acks[:] = self._acknowledgement(turn, inbound, escalation, outcome, erased_with_case)
+            return acks
+
+        items = await asyncio.to_thread(self.store.commit_turn, record, acknowledge)
+        return Handled(list(turn.replies) + acks, items, turn, outcome_box[0] if outcome_box else None)
+
+    # -- what the user is told -------------------------------------------------------------------------
+    def _media_turn(self, state, has_case: bool, media: str) -> Turn:
+        lang = state.language or "en"
+        content = self.dialogue.content_store.get()
+        lang = lang if lang in content.languages else "en"
+        rtl = content.languages[lang].rtl
+        if has_case:
+            return Turn([], lang)  # the acknowledgement says it went into the case
+        kind = self.i18n.tr(lang, MEDIA_KINDS.get(media, MEDIA_KINDS["message"]))
+        text = self.i18n.tr(lang, "I can read only text messages, so I cannot use this {kind}. Please type your "
+                                  "question in a few words. If someone is in danger now, write what is happening.",
+                            kind=kind)
+        return Turn([Reply(text, (), lang, rtl)], lang)
+
+    def _acknowledgement(self, turn: Turn, inbound: Inbound, escalation: Escalation | None,
+                         outcome: CaseOutcome | None, erased_with_case: bool) -> list[Reply]:
+        lang = turn.language
+        content = self.dialogue.content_store.get()
+        rtl = content.languages[lang].rtl if lang in content.languages else False
+        t = self.i18n.tr
+        if erased_with_case and outcome is not None:
+            return [Reply(t(lang, "What you sent to the hotline in case number {case} stays with the hotline until "
+                                  "the case is closed.", case=outcome.case_id), (), lang, rtl)]
+        if outcome is None:
+            return []
+        case = str(outcome.case_id)
+        if escalation is not None and (outcome.opened or outcome.raised):
+            if outcome.priority == "urgent":
+                text = t(lang, "Your message has been passed to the hotline as an urgent case (number {case}). A "
+                               "person will read it and answer you here as soon as possible. If you are in danger "
+                               "now, call the numbers above.", case=case)
+            elif escalation.reason == "report":
+                text = t(lang, "Your report has reached the hotline as case number {case}. A person will read it. "
+                               "Thank you for reporting.", case=case)
+                if escalation.report and escalation.report.get("contact") is False:
+                    text += "\n" + t(lang, "As you asked, the hotline will not contact you about it.")
+            elif escalation.reason == "offer_check":
+                text = t(lang, "Your offer check has been passed to the hotline as case number {case}. A person "
+                               "will look at it and answer you here.", case=case)
+            else:
+                text = t(lang, "Your request has reached the hotline as case number {case}. A person will answer "
+                               "you here when one is free. Meanwhile I can still answer your questions.", case=case)
+            buttons: tuple = ()
+            if escalation.reason == "report" and "report_suspect" in content.topics:
+                buttons = ((Button(content.title("report_suspect", lang), "topic:report_suspect"),),)
+            return [Reply(text, buttons, lang, rtl)]
+        if escalation is not None and escalation.reason == "report":
+            return [Reply(t(lang, "Your report was added to your open case number {case}.", case=case), (), lang, rtl)]
+        if inbound.kind == "media":
+            kind = t(lang, MEDIA_KINDS.get(inbound.meta.get("media", "message"), MEDIA_KINDS["message"]))
+            return [Reply(t(lang, "Thank you: your {kind} was added to your case number {case}. A person from the "
+                                  "hotline will see it.", kind=kind, case=case), (), lang, rtl)]
+        if inbound.kind == "text" or escalation is not None:
+            return [Reply(t(lang, "Your case number {case} is open: a person from the hotline will reply in this "
+                                  "chat.", case=case), (), lang, rtl)]
+        return []

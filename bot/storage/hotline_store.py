@@ -1,0 +1,430 @@
+"""The hotline's storage: one transaction per conversation turn (the state, the messages, the case,
+the outbox rows and the inbox mark together), the durable inbox, and the outbox workers' claims.
+
+Every write that a user or the hotline must not lose happens inside `commit_turn`'s single transaction:
+the case is committed before the user is told it was received (the acknowledgement is an outbox row of
+that same transaction).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Callable
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from ..dialogue.state import ConversationState
+from ..hotline.policy import ALERTED, PRIORITY_RANK, alert_html, merge_entities, summary
+from .db import AuditRow, CaseRow, ConversationRow, InboxRow, MessageRow, OutboxRow, UserRow, utcnow
+
+log = logging.getLogger("safesafar.hotline")
+TRANSCRIPT_MESSAGES = 30  # how much of the conversation before a case opens is copied into it
+TRANSCRIPT_DAYS = 7
+
+
+@dataclass
+class OpenCase:
+    id: int
+    priority: str
+    status: str
+
+
+@dataclass
+class Loaded:
+    done: bool  # this update was processed already
+    state: ConversationState
+    case: OpenCase | None
+
+
+@dataclass
+class Inbound:
+    """What arrived: the channel's ids, the message, and the update id for the inbox."""
+    channel: str
+    external_id: str
+    chat_id: str | None
+    kind: str  # text | command | button | media
+    text: str = ""
+    meta: dict = field(default_factory=dict)
+    source: str | None = None  # the inbox's source, e.g. "tg"
+    update_id: int | None = None
+
+    @property
+    def user_key(self) -> str:
+        return f"{self.channel}:{self.external_id}"
+
+
+@dataclass
+class Escalation:
+    priority: str  # urgent | high | normal
+    reason: str
+    report: dict | None = None
+    offer_check: dict | None = None
+
+
+@dataclass
+class CaseOutcome:
+    """What happened to the case in this turn, for the acknowledgement."""
+    case_id: int
+    priority: str
+    opened: bool = False  # a new case
+    raised: bool = False  # the open case got a higher priority
+    joined: bool = False  # the message went into an already open case
+
+
+@dataclass
+class OutboxItem:
+    id: int
+    kind: str
+    chat_id: str
+    payload: dict
+
+
+@dataclass
+class TurnRecord:
+    inbound: Inbound
+    state: ConversationState
+    language: str
+    replies: list  # dialogue Reply objects (text, buttons, rtl)
+    in_meta: dict = field(default_factory=dict)  # intent, confidence, entities of the inbound message
+    entities: list = field(default_factory=list)
+    escalation: Escalation | None = None
+    durable_replies: bool = True  # replies go through the outbox (Telegram); the terminal prints them
+    claim_as: str | None = None  # the outbox rows are written already claimed by this worker (delivered at once)
+    lease_seconds: float = 60.0
+
+
+def _reply_payload(reply) -> dict:
+    return {"text": reply.text, "rtl": bool(reply.rtl),
+            "buttons": [[[b.label, b.payload] for b in row] for row in reply.buttons]}
+
+
+class HotlineStore:
+    def __init__(self, engine: Engine, staff_chat_id: str = "", console_url: str = "http://127.0.0.1:8080",
+                 clock: Callable[[], datetime] = utcnow):
+        self.engine = engine
+        self.sessions = sessionmaker(engine, expire_on_commit=False)
+        self.staff_chat_id = staff_chat_id
+        self.console_url = console_url
+        self.clock = clock
+        self.postgres = engine.dialect.name == "postgresql"
+
+    # -- the inbox -------------------------------------------------------------------------------
+    def receive(self, source: str, update_id: int, payload: dict) -> bool:
+        """Stores an update before the channel is told it arrived. False: seen before (a duplicate)."""
+        with self.sessions.begin() as session:
+            if session.get(InboxRow, (source, update_id)) is not None:
+                return False
+            session.add(InboxRow(source=source, update_id=update_id, payload=payload, status="new",
+                                 received_at=self.clock()))
+        return True
+
+    def unfinished(self, source: str, max_attempts: int = 3) -> list[dict]:
+        """Updates stored but not processed (the process died): each is tried again at most
+        `max_attempts` times over restarts, so that a message that crashes the bot cannot loop forever."""
+        with self.sessions.begin() as session:
+            rows = session.scalars(select(InboxRow).where(InboxRow.source == source, InboxRow.status == "new")
+                                   .order_by(InboxRow.update_id)).all()
+            out = []
+            for row in rows:
+                row.attempts += 1
+                if row.attempts > max_attempts:
+                    row.status = "failed"
+                    log.error("update %s failed %d times: given up", row.update_id, max_attempts)
+                    continue
+                out.append(row.payload)
+            return out
+
+    def mark_done(self, source: str, update_id: int) -> None:
+        with self.sessions.begin() as session:
+            session.execute(update(InboxRow).where(InboxRow.source == source, InboxRow.update_id == update_id)
+                            .values(status="done", done_at=self.clock()))
+
+    def language_of(self, user_key: str) -> str | None:
+        with self.sessions() as session:
+            row = session.get(ConversationRow, user_key)
+            return row.language if row is not None else None
+
+    # -- one turn --------------------------------------------------------------------------------
+    def load(self, inbound: Inbound) -> Loaded:
+        with self.sessions() as session:
+            if inbound.update_id is not None and inbound.source:
+                row = session.get(InboxRow, (inbound.source, inbound.update_id))
+                if row is not None and row.status == "done":
+                    return Loaded(True, ConversationState(inbound.user_key), None)
+            state_row = session.get(ConversationRow, inbound.user_key)
+            state = (ConversationState(inbound.user_key) if state_row is None else
+                     ConversationState(user=state_row.user_key, language=state_row.language,
+                                       language_chosen=state_row.language_chosen, flow=state_row.flow,
+                                       last_topic=state_row.last_topic, misses=state_row.misses,
+                                       data=dict(state_row.data or {})))
+            case = session.execute(
+                select(CaseRow.id, CaseRow.priority, CaseRow.status).join(UserRow, UserRow.id == CaseRow.user_id)
+                .where(UserRow.channel == inbound.channel, UserRow.external_id == inbound.external_id,
+                       CaseRow.status != "resolved")).first()
+            return Loaded(False, state, OpenCase(*case) if case else None)
+
+    def commit_turn(self, record: TurnRecord,
+                    acknowledge: Callable[[CaseOutcome | None, bool], list]) -> list[OutboxItem]:
+        """Stores the turn in one transaction and returns the outbox rows to deliver now.
+        `acknowledge(outcome, erased_with_case)` gives the replies that tell the user what happened to
+        their case (its number exists only here, inside the transaction)."""
+        for attempt in range(3):
+            try:
+                with self.sessions.begin() as session:
+                    return self._commit_turn(session, record, acknowledge)
+            except IntegrityError:
+                # another worker opened this user's case or stored this turn at the same moment:
+                # run again, which joins that case or finds the update done
+                if attempt == 2:
+                    raise
+        return []
+
+    def _commit_turn(self, session: Session, record: TurnRecord, acknowledge) -> list[OutboxItem]:
+        now = self.clock()
+        inbound = record.inbound
+        if inbound.update_id is not None and inbound.source:
+            inbox = session.get(InboxRow, (inbound.source, inbound.update_id),
+                                with_for_update=self.postgres)
+            if inbox is not None and inbox.status == "done":
+                return []
+        user = session.scalars(select(UserRow).where(UserRow.channel == inbound.channel,
+                                                     UserRow.external_id == inbound.external_id)).first()
+        if user is None:
+            user = UserRow(channel=inbound.channel, external_id=inbound.external_id, chat_id=inbound.chat_id,
+                           language=record.language, created_at=now, last_seen_at=now)
+            session.add(user)
+            session.flush()
+        user.chat_id = inbound.chat_id or user.chat_id
+        user.language = record.language
+        user.last_seen_at = now
+
+        case = session.scalars(select(CaseRow).where(CaseRow.user_id == user.id, CaseRow.status != "resolved")
+                               .with_for_update(of=CaseRow) if self.postgres else
+                               select(CaseRow).where(CaseRow.user_id == user.id, CaseRow.status != "resolved")).first()
+        erased = bool(record.state.data.get("erased"))
+        if erased:
+            self._erase(session, user, keep_cases=True)
+        else:
+            self._save_state(session, record.state, now)
+
+        outcome: CaseOutcome | None = None
+        alert: tuple[str, bool] | None = None
+        esc = record.escalation
+        if case is not None:
+            outcome = CaseOutcome(case.id, case.priority, joined=True)
+        if esc is not None:
+            if case is None:
+                case = self._open_case(session, user, record, esc, now)
+                outcome = CaseOutcome(case.id, case.priority, opened=True)
+                alert = (case.priority, False)
+            else:
+                raised = PRIORITY_RANK[esc.priority] < case.priority_rank
+                if raised:
+                    case.priority, case.priority_rank = esc.priority, PRIORITY_RANK[esc.priority]
+                    case.reason = esc.reason
+                    alert = (case.priority, True)
+                    self._audit(session, "priority_raised", case.id, {"priority": esc.priority, "reason": esc.reason}, now)
+                if esc.report:
+                    case.report = esc.report
+                if esc.offer_check:
+                    case.offer_check = esc.offer_check
+                case.summary = summary(case.reason, record.language, case.entities or {}, case.offer_check)
+                case.version += 1
+                case.updated_at = now
+                outcome = CaseOutcome(case.id, case.priority, raised=raised, joined=True)
+        if case is not None and not erased:
+            case.last_user_message_at = now
+            if case.status == "waiting":  # the user answered the hotline
+                case.status = "claimed" if case.assigned_to else "new"
+            if record.entities:
+                case.entities = merge_entities(case.entities or {}, record.entities)
+            case.updated_at = now
+
+        replies = list(record.replies) + list(acknowledge(outcome, erased and case is not None))
+        case_id = case.id if case is not None else None
+        items: list[OutboxItem] = []
+        if not erased:
+            session.add(MessageRow(user_id=user.id, case_id=case_id, direction="in", kind=inbound.kind,
+                                   text=inbound.text[:4000], meta={**inbound.meta, **record.in_meta}, created_at=now))
+        out_rows = []
+        for index, reply in enumerate(replies):
+            if not erased:
+                session.add(MessageRow(user_id=user.id, case_id=case_id, direction="out", kind="text",
+                                       text=reply.text, meta={}, created_at=now))
+            if record.durable_replies and inbound.chat_id:
+                key = (f"{inbound.source}:{inbound.update_id}:{index}" if inbound.update_id is not None
+                       else f"reply:{uuid.uuid4().hex}")
+                row = OutboxRow(kind="reply", dedupe_key=key, chat_id=str(inbound.chat_id),
+                                payload=_reply_payload(reply), case_id=case_id, status="pending",
+                                next_attempt_at=now, created_at=now)
+                session.add(row)
+                out_rows.append(row)
+        if alert is not None and case is not None:
+            priority, raised = alert
+            self._audit(session, "case_opened" if not raised else "case_raised", case.id,
+                        {"priority": priority, "reason": case.reason}, now)
+            if priority in ALERTED:
+                if self.staff_chat_id:
+                    row = OutboxRow(kind="staff_alert", dedupe_key=f"alert:{case.id}:{priority}",
+                                    chat_id=str(self.staff_chat_id), case_id=case.id, status="pending",
+                                    payload={"text": alert_html(case.id, priority, case.summary, self.console_url, raised),
+                                             "buttons": []}, next_attempt_at=now, created_at=now)
+                    session.add(row)
+                    out_rows.append(row)
+                else:
+                    log.warning("case %s (%s): no STAFF_CHAT_ID set, no staff alert", case.id, priority)
+        if inbound.update_id is not None and inbound.source:
+            inbox = session.get(InboxRow, (inbound.source, inbound.update_id))
+            if inbox is None:
+                session.add(InboxRow(source=inbound.source, update_id=inbound.update_id, payload={}, status="done",
+                                     received_at=now, done_at=now))
+            else:
+                inbox.status, inbox.done_at = "done", now
+        if record.claim_as:
+            for row in out_rows:
+                row.locked_by, row.locked_until = record.claim_as, now + timedelta(seconds=record.lease_seconds)
+                row.attempts = 1
+        session.flush()
+        return [OutboxItem(r.id, r.kind, r.chat_id, r.payload) for r in out_rows]
+
+    def _save_state(self, session: Session, state: ConversationState, now: datetime) -> None:
+        row = session.get(ConversationRow, state.user)
+        if row is None:
+            row = ConversationRow(user_key=state.user)
+            session.add(row)
+        row.language, row.language_chosen = state.language, state.language_chosen
+        row.flow = dict(state.flow) if state.flow else None
+        row.last_topic, row.misses = state.last_topic, state.misses
+        row.data = dict(state.data)
+        row.updated_at = now
+
+    def _erase(self, session: Session, user: UserRow, keep_cases: bool) -> None:
+        """/delete_me: the state and every message not part of a hotline case. Cases stay with the
+        hotline until they are resolved and purged."""
+        session.execute(delete(ConversationRow).where(ConversationRow.user_key == f"{user.channel}:{user.external_id}"))
+        session.execute(delete(MessageRow).where(MessageRow.user_id == user.id, MessageRow.case_id.is_(None)))
+        has_case = session.scalars(select(CaseRow.id).where(CaseRow.user_id == user.id)).first() is not None
+        if not has_case:
+            session.delete(user)
+            session.flush()
+
+    def _open_case(self, session: Session, user: UserRow, record: TurnRecord, esc: Escalation,
+                   now: datetime) -> CaseRow:
+        since = now - timedelta(days=TRANSCRIPT_DAYS)
+        earlier = session.scalars(select(MessageRow).where(MessageRow.user_id == user.id, MessageRow.created_at >= since)
+                                  .order_by(MessageRow.id.desc()).limit(TRANSCRIPT_MESSAGES)).all()
+        earlier = list(reversed(earlier))
+        entities: dict = {}
+        for message in earlier:
+            entities = merge_entities(entities, (message.meta or {}).get("entities"))
+        entities = merge_entities(entities, record.entities)
+        offer_check = esc.offer_check or record.state.data.get("last_offer_check")
+        case = CaseRow(user_id=user.id, priority=esc.priority, priority_rank=PRIORITY_RANK[esc.priority], status="new",
+                       reason=esc.reason, language=record.language, entities=entities, offer_check=offer_check,
+                       report=esc.report,
+                       transcript=[{"direction": m.direction, "kind": m.kind, "text": m.text,
+                                    "at": m.created_at.isoformat() if m.created_at else None} for m in earlier],
+                       summary=summary(esc.reason, record.language, entities, offer_check),
+                       created_at=now, updated_at=now, last_user_message_at=now, version=1)
+        with session.begin_nested():
+            session.add(case)
+            session.flush()  # the partial unique index refuses a second open case of this user
+        return case
+
+    def _audit(self, session: Session, action: str, case_id: int | None, detail: dict, now: datetime) -> None:
+        session.add(AuditRow(at=now, staff_id=None, actor="bot", action=action, case_id=case_id, detail=detail))
+
+
+class Outbox:
+    """Claims and settles outbox rows. A claim is one conditional UPDATE, so that any number of workers
+    (threads, processes, hosts) on SQLite or PostgreSQL deliver each row once. A claim is a lease: a
+    worker that died leaves rows that others take over when the lease ends, or at once on the same host
+    when its process is gone."""
+
+    def __init__(self, engine: Engine, lease_seconds: float = 60.0, clock: Callable[[], datetime] = utcnow):
+        self.sessions = sessionmaker(engine, expire_on_commit=False)
+        self.lease = timedelta(seconds=lease_seconds)
+        self.clock = clock
+        self.host = socket.gethostname()[:30]
+        self.worker = f"{self.host}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+    def claim(self, ids: list[int] | None = None, limit: int = 20) -> list[OutboxItem]:
+        now = self.clock()
+        with self.sessions.begin() as session:
+            query = select(OutboxRow.id).where(OutboxRow.status == "pending",
+                                               (OutboxRow.locked_until.is_(None)) | (OutboxRow.locked_until < now))
+            if ids is not None:
+                query = query.where(OutboxRow.id.in_(ids))
+            else:
+                query = query.where(OutboxRow.next_attempt_at <= now)
+            candidates = session.scalars(query.order_by(OutboxRow.id).limit(limit)).all()
+            claimed = []
+            for row_id in candidates:
+                result = session.execute(
+                    update(OutboxRow).where(OutboxRow.id == row_id, OutboxRow.status == "pending",
+                                            (OutboxRow.locked_until.is_(None)) | (OutboxRow.locked_until < now))
+                    .values(locked_by=self.worker, locked_until=now + self.lease, attempts=OutboxRow.attempts + 1))
+                if result.rowcount == 1:
+                    claimed.append(row_id)
+            rows = session.scalars(select(OutboxRow).where(OutboxRow.id.in_(claimed)).order_by(OutboxRow.id)).all()
+            return [OutboxItem(r.id, r.kind, r.chat_id, r.payload) for r in rows]
+
+    def sent(self, *row_ids: int) -> None:
+        with self.sessions.begin() as session:
+            session.execute(update(OutboxRow).where(OutboxRow.id.in_(row_ids), OutboxRow.locked_by == self.worker)
+                            .values(status="sent", sent_at=self.clock(), locked_by=None, locked_until=None))
+
+    def failed(self, row_id: int, error: str, permanent: bool = False) -> None:
+        with self.sessions.begin() as session:
+            row = session.get(OutboxRow, row_id)
+            if row is None or row.locked_by != self.worker:
+                return
+            row.last_error = error[:200]
+            row.locked_by = row.locked_until = None
+            if permanent:
+                row.status = "dead"
+            else:  # 1, 2, 4 ... seconds, at most a minute between tries; tried until it succeeds
+                row.next_attempt_at = self.clock() + timedelta(seconds=min(60.0, 2 ** max(row.attempts - 1, 0)))
+
+    def release_dead_workers(self) -> int:
+        """Rows claimed by a process of this host that no longer runs (killed, crashed) go back to
+        pending at once, instead of waiting for the lease to end."""
+        mine = self.worker.rsplit(":", 2)
+        released = 0
+        with self.sessions.begin() as session:
+            rows = session.scalars(select(OutboxRow).where(OutboxRow.status == "pending",
+                                                           OutboxRow.locked_by.like(f"{self.host}:%"))).all()
+            for row in rows:
+                try:
+                    _host, pid, token = row.locked_by.rsplit(":", 2)
+                    pid_number = int(pid)
+                except ValueError:
+                    continue
+                if row.locked_by == self.worker:
+                    continue
+                alive = _pid_alive(pid_number) and not (pid == mine[1] and token != mine[2])
+                if not alive:
+                    row.locked_by = row.locked_until = None
+                    released += 1
+        return released
+
+    def pending_count(self) -> int:
+        with self.sessions() as session:
+            return len(session.scalars(select(OutboxRow.id).where(OutboxRow.status == "pending")).all())
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
