@@ -13,7 +13,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PYBABEL = str(Path(sys.executable).parent / "pybabel")
 
-subprocess.run([PYBABEL, "extract", "-F", "babel.cfg", "-k", "tr:2", "-k", "_t:2", "-k", "N_", "--no-default-keywords",
+subprocess.run([PYBABEL, "extract", "-F", "babel.cfg", "-k", "tr:2", "-k", "_t:2", "-k", "t:2", "-k", "N_", "--no-default-keywords",
                 "--no-location", "--sort-output", "-o", "locales/messages.pot", "--project", "SafeSafar", "."],
                cwd=ROOT, check=True)
 for catalog in sorted(p.parent.parent.name for p in (ROOT / "locales").glob("*/LC_MESSAGES/messages.po")):

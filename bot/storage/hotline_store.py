@@ -354,6 +354,7 @@ class Outbox:
         self.clock = clock
         self.host = socket.gethostname()[:30]
         self.worker = f"{self.host}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        _LIVE_WORKERS.add(self.worker)
 
     def claim(self, ids: list[int] | None = None, limit: int = 20) -> list[OutboxItem]:
         now = self.clock()
@@ -396,7 +397,6 @@ class Outbox:
     def release_dead_workers(self) -> int:
         """Rows claimed by a process of this host that no longer runs (killed, crashed) go back to
         pending at once, instead of waiting for the lease to end."""
-        mine = self.worker.rsplit(":", 2)
         released = 0
         with self.sessions.begin() as session:
             rows = session.scalars(select(OutboxRow).where(OutboxRow.status == "pending",
@@ -409,7 +409,10 @@ class Outbox:
                     continue
                 if row.locked_by == self.worker:
                     continue
-                alive = _pid_alive(pid_number) and not (pid == mine[1] and token != mine[2])
+                if pid_number == os.getpid():
+                    alive = row.locked_by in _LIVE_WORKERS  # else: an earlier process that had our pid
+                else:
+                    alive = _pid_alive(pid_number)
                 if not alive:
                     row.locked_by = row.locked_until = None
                     released += 1
@@ -418,6 +421,9 @@ class Outbox:
     def pending_count(self) -> int:
         with self.sessions() as session:
             return len(session.scalars(select(OutboxRow.id).where(OutboxRow.status == "pending")).all())
+
+
+_LIVE_WORKERS: set[str] = set()  # the outbox workers of this process
 
 
 def _pid_alive(pid: int) -> bool:
