@@ -162,6 +162,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--dry-run", action="store_true", help="count only")
     p.set_defaults(func=_db_purge)
 
+    from .web.cli import add_commands as add_console_commands
+
+    add_console_commands(sub)  # safesafar console, safesafar staff ...
     args = parser.parse_args(argv)
     return args.func(args, Settings.from_env())
 

@@ -133,3 +133,17 @@ def sqlite_template(tmp_path_factory):
     path = tmp_path_factory.mktemp("sqlite") / "template.db"
     upgrade(f"sqlite:///{path}")
     return path
+
+
+# -- the staff console (tests/test_web_*.py; helpers in tests/web_support.py) ----------------------------
+
+@pytest.fixture
+def console(db_url):
+    """The console app on a fresh database, with a clock the test moves (tests.web_support.Harness)."""
+    from tests.web_support import Harness
+
+    harness = Harness(db_url)
+    try:
+        yield harness
+    finally:
+        harness.close()

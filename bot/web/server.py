@@ -1,0 +1,22 @@
+"""Runs the staff console with uvicorn on settings.console_host:console_port."""
+from __future__ import annotations
+
+import sys
+
+from ..config import Settings
+
+
+def serve(settings: Settings, log_level: str = "info") -> None:
+    import uvicorn
+
+    from .app import create_app
+
+    if not settings.console_secret:
+        print("note: CONSOLE_SECRET is not set: sessions are signed with a random key and end when the console "
+              "restarts", file=sys.stderr)
+    if settings.console_host not in ("127.0.0.1", "localhost", "::1") and not settings.console_url.startswith("https://"):
+        print("warning: the console listens beyond this machine but CONSOLE_URL is not https: put it behind a TLS "
+              "reverse proxy and set CONSOLE_URL=https://...", file=sys.stderr)
+    app = create_app(settings)
+    uvicorn.run(app, host=settings.console_host, port=settings.console_port, log_level=log_level,
+                proxy_headers=True, forwarded_allow_ips="127.0.0.1", server_header=False)

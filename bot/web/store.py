@@ -1,0 +1,483 @@
+"""The console's SQL: staff, login attempts, the audit log, the queue, case actions, canned replies.
+
+Every function takes a connection inside a transaction (`with engine.begin() as conn`): an action and its
+audit row commit together or not at all. Case changes are single conditional UPDATEs checked by their
+row count, so two people acting at once on SQLite or PostgreSQL never both win.
+"""
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import and_, case as sql_case, delete, func, insert, or_, select, update
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
+
+from ..storage.db import (AuditRow, CannedReplyRow, CaseRow, LoginAttemptRow, MessageRow, NoteRow, OutboxRow,
+                          StaffRow, UserRow)
+
+cases = CaseRow.__table__
+users = UserRow.__table__
+messages = MessageRow.__table__
+staff_t = StaffRow.__table__
+notes = NoteRow.__table__
+audit_t = AuditRow.__table__
+outbox = OutboxRow.__table__
+canned = CannedReplyRow.__table__
+attempts = LoginAttemptRow.__table__
+
+# first-response targets: a case without a reply from the hotline after this long is overdue
+RESPONSE_TARGETS = {"urgent": timedelta(minutes=5), "high": timedelta(minutes=30), "normal": timedelta(hours=4)}
+VIEWS = ("unassigned", "mine", "all", "resolved")
+CLAIMABLE = ("new", "reopened")
+CASE_ROLES = ("agent", "supervisor", "admin")  # roles that work cases (editors do not)
+MAX_REPLY = 3500  # Telegram takes 4096 characters; the header and escaping need room
+MAX_NOTE = 5000
+CANNED_LANGUAGES = ("en", "ur", "ur-Latn")
+
+# the header of a hotline reply, in the user's language (cases.language)
+HOTLINE_HEADER = {"en": "SafeSafar hotline", "ur": "سیف سفر ہیلپ لائن", "ur-Latn": "SafeSafar helpline"}
+
+
+class CaseError(Exception):
+    """An action that cannot be done now; `code` selects the message staff see."""
+
+    def __init__(self, code: str, **detail):
+        super().__init__(code)
+        self.code = code
+        self.detail = detail
+
+
+class NotFound(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Staff:
+    id: int
+    username: str
+    display_name: str
+    role: str
+    language: str
+    active: bool
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.username
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """SQLite gives naive datetimes back (stored in UTC), PostgreSQL aware ones."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+# -- staff ----------------------------------------------------------------------------------------------
+
+def _staff(row) -> Staff:
+    return Staff(row.id, row.username, row.display_name or "", row.role, row.language or "en", bool(row.active))
+
+
+def get_staff(conn: Connection, staff_id: int) -> Staff | None:
+    row = conn.execute(select(staff_t).where(staff_t.c.id == staff_id)).first()
+    return _staff(row) if row else None
+
+
+def staff_login_row(conn: Connection, username: str):
+    return conn.execute(select(staff_t).where(staff_t.c.username == username)).first()
+
+
+def list_staff(conn: Connection) -> list:
+    return list(conn.execute(select(staff_t).order_by(staff_t.c.active.desc(), staff_t.c.username)))
+
+
+def create_staff(conn: Connection, username: str, password_hash: str, role: str, now: datetime,
+                 display_name: str = "", telegram_id: str | None = None, language: str = "en") -> int:
+    result = conn.execute(insert(staff_t).values(
+        username=username, password_hash=password_hash, role=role, display_name=display_name,
+        telegram_id=telegram_id or None, language=language, active=True, created_at=now))
+    return result.inserted_primary_key[0]
+
+
+def set_staff_active(conn: Connection, staff_id: int, active: bool) -> bool:
+    return conn.execute(update(staff_t).where(staff_t.c.id == staff_id).values(active=active)).rowcount == 1
+
+
+def set_staff_language(conn: Connection, staff_id: int, language: str) -> None:
+    conn.execute(update(staff_t).where(staff_t.c.id == staff_id).values(language=language))
+
+
+def set_password_hash(conn: Connection, staff_id: int, password_hash: str) -> None:
+    conn.execute(update(staff_t).where(staff_t.c.id == staff_id).values(password_hash=password_hash))
+
+
+def record_login(conn: Connection, staff_id: int, now: datetime) -> None:
+    conn.execute(update(staff_t).where(staff_t.c.id == staff_id).values(last_login_at=now))
+
+
+def assignable_staff(conn: Connection) -> list[Staff]:
+    rows = conn.execute(select(staff_t).where(staff_t.c.active.is_(True), staff_t.c.role.in_(CASE_ROLES))
+                        .order_by(staff_t.c.username))
+    return [_staff(r) for r in rows]
+
+
+# -- login attempts (throttling) ---------------------------------------------------------------------------
+
+def record_attempt(conn: Connection, username: str, address: str, ok: bool, now: datetime) -> None:
+    conn.execute(insert(attempts).values(username=username[:64], address=address[:64], ok=ok, at=now))
+
+
+def recent_failures(conn: Connection, since: datetime, *, username: str | None = None,
+                    address: str | None = None) -> int:
+    """Failed logins since `since` and after the last successful one, for a username or an address."""
+    column = attempts.c.username if username is not None else attempts.c.address
+    key = (username if username is not None else address or "")[:64]
+    last_ok = conn.execute(select(func.max(attempts.c.at)).where(column == key, attempts.c.ok.is_(True),
+                                                                 attempts.c.at >= since)).scalar()
+    condition = [column == key, attempts.c.ok.is_(False), attempts.c.at >= since]
+    if last_ok is not None:
+        condition.append(attempts.c.at > last_ok)
+    return conn.execute(select(func.count()).select_from(attempts).where(*condition)).scalar_one()
+
+
+# -- audit ----------------------------------------------------------------------------------------------
+
+def audit(conn: Connection, now: datetime, actor: Staff | str, action: str, case_id: int | None = None, *,
+          staff_id: int | None = None, **detail) -> None:
+    """actor: the staff member acting, or a name ("system", "cli", an unknown username at login)."""
+    if isinstance(actor, Staff):
+        staff_id, name = actor.id, actor.username
+    else:
+        name = actor
+    conn.execute(insert(audit_t).values(at=now, staff_id=staff_id, actor=name[:64], action=action,
+                                        case_id=case_id, detail=detail))
+
+
+def list_audit(conn: Connection, limit: int = 100, before: int | None = None, case_id: int | None = None,
+               action: str | None = None, actor: str | None = None) -> list:
+    query = select(audit_t).order_by(audit_t.c.id.desc()).limit(limit)
+    if before:
+        query = query.where(audit_t.c.id < before)
+    if case_id:
+        query = query.where(audit_t.c.case_id == case_id)
+    if action:
+        query = query.where(audit_t.c.action == action)
+    if actor:
+        query = query.where(audit_t.c.actor == actor)
+    return list(conn.execute(query))
+
+
+def audit_actions(conn: Connection) -> list[str]:
+    return list(conn.execute(select(audit_t.c.action).distinct().order_by(audit_t.c.action)).scalars())
+
+
+# -- the queue ------------------------------------------------------------------------------------------
+
+_assignee = staff_t.alias("assignee")
+_CASE_COLUMNS = [cases, _assignee.c.username.label("assignee_username"),
+                 _assignee.c.display_name.label("assignee_name")]
+
+
+def _case_select():
+    return select(*_CASE_COLUMNS).select_from(cases.outerjoin(_assignee, cases.c.assigned_to == _assignee.c.id))
+
+
+def _view_condition(view: str, staff_id: int):
+    open_ = cases.c.status != "resolved"
+    if view == "unassigned":
+        return and_(open_, cases.c.assigned_to.is_(None))
+    if view == "mine":
+        return and_(open_, cases.c.assigned_to == staff_id)
+    if view == "resolved":
+        return cases.c.status == "resolved"
+    return open_
+
+
+def _overdue_condition(now: datetime):
+    late = [and_(cases.c.priority == priority, cases.c.created_at < now - target)
+            for priority, target in RESPONSE_TARGETS.items()]
+    return and_(cases.c.status != "resolved", cases.c.first_response_at.is_(None), or_(*late))
+
+
+def queue(conn: Connection, view: str, staff_id: int, limit: int = 300) -> list[dict]:
+    """Open views: urgent first (priority_rank), then the oldest first. Resolved: the latest first."""
+    query = _case_select().where(_view_condition(view, staff_id)).limit(limit)
+    if view == "resolved":
+        query = query.order_by(cases.c.resolved_at.desc(), cases.c.id.desc())
+    else:
+        query = query.order_by(cases.c.priority_rank, cases.c.created_at, cases.c.id)
+    return [dict(row._mapping) for row in conn.execute(query)]
+
+
+def counts(conn: Connection, staff_id: int, now: datetime) -> dict[str, int]:
+    out = {view: conn.execute(select(func.count()).select_from(cases).where(_view_condition(view, staff_id)))
+           .scalar_one() for view in VIEWS}
+    out["overdue"] = conn.execute(select(func.count()).select_from(cases).where(_overdue_condition(now))).scalar_one()
+    return out
+
+
+def timing(case: dict, now: datetime) -> dict:
+    """Age, time to first response against the target, overdue."""
+    created = as_utc(case["created_at"])
+    first = as_utc(case.get("first_response_at"))
+    resolved = as_utc(case.get("resolved_at"))
+    target = RESPONSE_TARGETS.get(case["priority"], RESPONSE_TARGETS["normal"])
+    end = resolved or now
+    age = max(end - created, timedelta(0))
+    if first is not None:
+        response = max(first - created, timedelta(0))
+        return {"age": age, "target": target, "response": response, "late": response > target,
+                "overdue": False, "due_in": None}
+    waiting = max(now - created, timedelta(0))
+    overdue = case["status"] != "resolved" and waiting > target
+    return {"age": age, "target": target, "response": None, "late": overdue, "overdue": overdue,
+            "due_in": None if case["status"] == "resolved" else target - waiting}
+
+
+# -- one case ---------------------------------------------------------------------------------------------
+
+def get_case(conn: Connection, case_id: int) -> dict:
+    row = conn.execute(_case_select().where(cases.c.id == case_id)).first()
+    if row is None:
+        raise NotFound(case_id)
+    return dict(row._mapping)
+
+
+def case_messages(conn: Connection, case_id: int) -> list[dict]:
+    rows = conn.execute(select(messages).where(messages.c.case_id == case_id).order_by(messages.c.id))
+    return [dict(r._mapping) for r in rows]
+
+
+def case_notes(conn: Connection, case_id: int) -> list[dict]:
+    rows = conn.execute(select(notes, staff_t.c.username).select_from(notes.outerjoin(staff_t, notes.c.staff_id == staff_t.c.id))
+                        .where(notes.c.case_id == case_id).order_by(notes.c.id))
+    return [dict(r._mapping) for r in rows]
+
+
+def case_fingerprint(conn: Connection, case_id: int) -> dict:
+    """What the case page polls: it refreshes its transcript when this changes."""
+    row = conn.execute(select(cases.c.version, cases.c.status).where(cases.c.id == case_id)).first()
+    if row is None:
+        raise NotFound(case_id)
+    last = conn.execute(select(func.max(messages.c.id)).where(messages.c.case_id == case_id)).scalar()
+    return {"version": row.version, "status": row.status, "last_message": last or 0}
+
+
+def other_open_case(conn: Connection, user_id: int, case_id: int) -> int | None:
+    return conn.execute(select(cases.c.id).where(cases.c.user_id == user_id, cases.c.id != case_id,
+                                                 cases.c.status != "resolved")).scalar()
+
+
+def _bump(now: datetime, **values) -> dict:
+    return {"updated_at": now, "version": cases.c.version + 1, **values}
+
+
+def claim(conn: Connection, case_id: int, staff: Staff, now: datetime) -> bool:
+    """Atomic: exactly one of several people claiming at once wins."""
+    result = conn.execute(update(cases).where(cases.c.id == case_id, cases.c.assigned_to.is_(None),
+                                              cases.c.status.in_(CLAIMABLE))
+                          .values(_bump(now, assigned_to=staff.id, status="claimed")))
+    if result.rowcount != 1:
+        return False
+    audit(conn, now, staff, "claim", case_id)
+    return True
+
+
+def _claimed_status():
+    return sql_case((cases.c.status.in_(CLAIMABLE), "claimed"), else_=cases.c.status)
+
+
+def takeover(conn: Connection, case_id: int, staff: Staff, expected: int | None, now: datetime) -> None:
+    """Takes a case from `expected` (the assignee the person saw). Logged with the previous assignee."""
+    holder = cases.c.assigned_to.is_(None) if expected is None else cases.c.assigned_to == expected
+    result = conn.execute(update(cases).where(cases.c.id == case_id, cases.c.status != "resolved", holder)
+                          .values(_bump(now, assigned_to=staff.id, status=_claimed_status())))
+    if result.rowcount != 1:
+        raise CaseError("changed")
+    previous = get_staff(conn, expected) if expected is not None else None
+    audit(conn, now, staff, "takeover", case_id, previous_id=expected,
+          previous=previous.username if previous else None)
+
+
+def assign(conn: Connection, case_id: int, target_id: int, by: Staff, now: datetime) -> None:
+    target = get_staff(conn, target_id)
+    if target is None or not target.active or target.role not in CASE_ROLES:
+        raise CaseError("bad_assignee")
+    current = get_case(conn, case_id)
+    if current["status"] == "resolved":
+        raise CaseError("resolved")
+    result = conn.execute(update(cases).where(cases.c.id == case_id, cases.c.status != "resolved",
+                                              cases.c.version == current["version"])
+                          .values(_bump(now, assigned_to=target.id, status=_claimed_status())))
+    if result.rowcount != 1:
+        raise CaseError("changed")
+    audit(conn, now, by, "assign", case_id, previous_id=current["assigned_to"],
+          previous=current["assignee_username"], to_id=target.id, to=target.username)
+
+
+def hotline_text(language: str | None, reply: str) -> str:
+    """The Telegram HTML the user receives: a bold header in the user's language, then the reply."""
+    header = HOTLINE_HEADER.get(language or "en", HOTLINE_HEADER["en"])
+    return f"<b>{html.escape(header)}</b>\n{html.escape(reply, quote=False)}"
+
+
+def reply(conn: Connection, case_id: int, staff: Staff, text: str, now: datetime) -> int:
+    """The message row, the outbox row the bot delivers and the case's new state, in the caller's single
+    transaction. Only the person holding the case may reply."""
+    text = (text or "").replace("\r\n", "\n").strip()
+    if not text:
+        raise CaseError("empty")
+    if len(text) > MAX_REPLY:
+        raise CaseError("too_long", limit=MAX_REPLY)
+    case = get_case(conn, case_id)
+    if case["status"] == "resolved":
+        raise CaseError("resolved")
+    if case["assigned_to"] != staff.id:
+        raise CaseError("not_yours", holder=case["assignee_username"])
+    chat_id = conn.execute(select(users.c.chat_id).where(users.c.id == case["user_id"])).scalar()
+    if not chat_id:
+        raise CaseError("unreachable")
+    result = conn.execute(update(cases).where(cases.c.id == case_id, cases.c.assigned_to == staff.id,
+                                              cases.c.status != "resolved")
+                          .values(_bump(now, status="waiting",
+                                        first_response_at=func.coalesce(cases.c.first_response_at, now))))
+    if result.rowcount != 1:
+        raise CaseError("changed")
+    message_id = conn.execute(insert(messages).values(
+        user_id=case["user_id"], case_id=case_id, direction="staff", kind="text", text=text,
+        meta={"staff_id": staff.id, "username": staff.username}, created_at=now)).inserted_primary_key[0]
+    conn.execute(insert(outbox).values(
+        kind="staff_reply", dedupe_key=f"staff_reply:{message_id}", chat_id=str(chat_id), case_id=case_id,
+        payload={"text": hotline_text(case["language"], text), "buttons": []}, status="pending",
+        attempts=0, next_attempt_at=now, created_at=now))
+    audit(conn, now, staff, "reply", case_id, message_id=message_id, length=len(text))
+    return message_id
+
+
+def add_note(conn: Connection, case_id: int, staff: Staff, text: str, now: datetime) -> int:
+    text = (text or "").replace("\r\n", "\n").strip()
+    if not text:
+        raise CaseError("empty")
+    if len(text) > MAX_NOTE:
+        raise CaseError("too_long", limit=MAX_NOTE)
+    get_case(conn, case_id)
+    note_id = conn.execute(insert(notes).values(case_id=case_id, staff_id=staff.id, text=text, created_at=now)
+                           ).inserted_primary_key[0]
+    audit(conn, now, staff, "note", case_id, note_id=note_id)
+    return note_id
+
+
+def set_status(conn: Connection, case_id: int, staff: Staff, status: str, now: datetime) -> None:
+    """waiting (for the user) or resolved, by the person holding the case."""
+    if status not in ("waiting", "resolved"):
+        raise CaseError("bad_status")
+    case = get_case(conn, case_id)
+    if case["status"] == "resolved":
+        raise CaseError("resolved")
+    if case["assigned_to"] != staff.id:
+        raise CaseError("not_yours", holder=case["assignee_username"])
+    values = _bump(now, status=status)
+    if status == "resolved":
+        values["resolved_at"] = now
+    result = conn.execute(update(cases).where(cases.c.id == case_id, cases.c.assigned_to == staff.id,
+                                              cases.c.status != "resolved").values(values))
+    if result.rowcount != 1:
+        raise CaseError("changed")
+    audit(conn, now, staff, "status", case_id, previous=case["status"], status=status)
+
+
+def reopen(conn: Connection, case_id: int, staff: Staff, now: datetime) -> None:
+    """A resolved case goes back to the queue, unassigned. One open case per user: if the person has
+    another open case, say which."""
+    case = get_case(conn, case_id)
+    if case["status"] != "resolved":
+        raise CaseError("not_resolved")
+    other = other_open_case(conn, case["user_id"], case_id)
+    if other is not None:
+        raise CaseError("other_open", other=other)
+    try:
+        result = conn.execute(update(cases).where(cases.c.id == case_id, cases.c.status == "resolved")
+                              .values(_bump(now, status="reopened", assigned_to=None, resolved_at=None)))
+    except IntegrityError as exc:  # the bot opened a new case for this person just now
+        raise CaseError("other_open", other=None) from exc
+    if result.rowcount != 1:
+        raise CaseError("changed")
+    audit(conn, now, staff, "status", case_id, previous="resolved", status="reopened")
+
+
+# -- canned replies -----------------------------------------------------------------------------------------
+
+SEED_CANNED = [
+    ("en", "Acknowledge", "Thank you for writing. A counsellor is reading your message now."),
+    ("en", "Are you safe?", "Are you safe right now? You can answer with a short yes or no."),
+    ("en", "More about the offer", "Can you tell us a little more about the offer: who made it, for which "
+                                   "country, and what you were asked to pay?"),
+    ("en", "Closing", "Thank you for talking to us. You can write here again at any time."),
+    ("ur", "پیغام ملنے کی تصدیق", "لکھنے کا شکریہ۔ ہماری ٹیم کا ایک رکن ابھی آپ کا پیغام پڑھ رہا ہے۔"),
+    ("ur", "کیا آپ محفوظ ہیں؟", "کیا آپ اس وقت محفوظ ہیں؟ آپ مختصر طور پر ہاں یا نہیں میں جواب دے سکتے ہیں۔"),
+    ("ur", "آفر کی مزید تفصیل", "کیا آپ اس آفر کے بارے میں کچھ اور بتا سکتے ہیں: یہ آفر کس نے دی، کس ملک کے لیے، "
+                             "اور آپ سے کتنے پیسے مانگے گئے؟"),
+    ("ur", "اختتام", "ہم سے بات کرنے کا شکریہ۔ آپ کسی بھی وقت یہاں دوبارہ لکھ سکتے ہیں۔"),
+    ("ur-Latn", "Paighaam mil gaya", "Likhne ka shukriya. Hamari team ka aik rukn abhi aap ka paighaam parh raha hai."),
+    ("ur-Latn", "Kya aap mehfooz hain?", "Kya aap is waqt mehfooz hain? Aap mukhtasar haan ya nahin mein jawab de sakte hain."),
+    ("ur-Latn", "Offer ki mazeed tafseel", "Kya aap is offer ke baare mein kuch aur bata sakte hain: yeh offer kis ne "
+                                          "di, kis mulk ke liye, aur aap se kitne paise maange gaye?"),
+    ("ur-Latn", "Ikhtitaam", "Hum se baat karne ka shukriya. Aap kisi bhi waqt yahan dobara likh sakte hain."),
+]
+
+
+def seed_canned_replies(engine: Engine, now: datetime | None = None) -> int:
+    """A few generic canned replies in each language when there are none yet. Returns how many were added."""
+    now = now or datetime.now(timezone.utc)
+    with engine.begin() as conn:
+        if conn.execute(select(func.count()).select_from(canned)).scalar_one():
+            return 0
+        conn.execute(insert(canned), [{"language": lang, "title": title, "text": text, "updated_at": now}
+                                      for lang, title, text in SEED_CANNED])
+        audit(conn, now, "system", "canned_seed", count=len(SEED_CANNED))
+    return len(SEED_CANNED)
+
+
+def list_canned(conn: Connection, language: str | None = None) -> list[dict]:
+    query = select(canned).order_by(canned.c.language, canned.c.title, canned.c.id)
+    if language:
+        query = query.where(canned.c.language == language)
+    return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def _canned_values(language: str, title: str, text: str) -> dict:
+    title, text = (title or "").strip(), (text or "").replace("\r\n", "\n").strip()
+    if language not in CANNED_LANGUAGES:
+        raise CaseError("bad_language")
+    if not title or not text:
+        raise CaseError("empty")
+    if len(title) > 128 or len(text) > MAX_REPLY:
+        raise CaseError("too_long", limit=MAX_REPLY)
+    return {"language": language, "title": title, "text": text}
+
+
+def create_canned(conn: Connection, staff: Staff, language: str, title: str, text: str, now: datetime) -> int:
+    values = _canned_values(language, title, text)
+    canned_id = conn.execute(insert(canned).values(**values, updated_at=now, updated_by=staff.id)
+                             ).inserted_primary_key[0]
+    audit(conn, now, staff, "canned_create", canned_id=canned_id, language=language, title=values["title"])
+    return canned_id
+
+
+def update_canned(conn: Connection, staff: Staff, canned_id: int, language: str, title: str, text: str,
+                  now: datetime) -> None:
+    values = _canned_values(language, title, text)
+    if conn.execute(update(canned).where(canned.c.id == canned_id)
+                    .values(**values, updated_at=now, updated_by=staff.id)).rowcount != 1:
+        raise NotFound(canned_id)
+    audit(conn, now, staff, "canned_update", canned_id=canned_id, language=language, title=values["title"])
+
+
+def delete_canned(conn: Connection, staff: Staff, canned_id: int, now: datetime) -> None:
+    row = conn.execute(select(canned).where(canned.c.id == canned_id)).first()
+    if row is None:
+        raise NotFound(canned_id)
+    conn.execute(delete(canned).where(canned.c.id == canned_id))
+    audit(conn, now, staff, "canned_delete", canned_id=canned_id, language=row.language, title=row.title)

@@ -1,0 +1,260 @@
+"""Staff console: logins, throttling, sessions, and every route's refusal without a session, with the wrong
+role and without the CSRF token. SQLite and PostgreSQL (db_url)."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.config import Settings
+from bot.web import store
+from bot.web.auth import MAX_FAILURES, MAX_FAILURES_ADDRESS, SESSION_COOKIE
+from tests.web_support import PASSWORD, Harness, add_case, add_staff, csrf_from, get_case, rows
+
+AGENT, SUPERVISOR, EDITOR, ADMIN = "agent", "supervisor", "editor", "admin"
+EVERYONE = {AGENT, SUPERVISOR, EDITOR, ADMIN}
+CASE_WORKERS = {AGENT, SUPERVISOR, ADMIN}
+SUPERVISORS = {SUPERVISOR, ADMIN}
+PUBLIC = "public"
+
+# every route of the console and who may use it: a route added without a line here fails the test below
+EXPECTED = {
+    ("GET", "/login"): PUBLIC,
+    ("POST", "/login"): PUBLIC,
+    ("POST", "/logout"): EVERYONE,
+    ("POST", "/language"): EVERYONE,
+    ("GET", "/"): EVERYONE,
+    ("GET", "/content"): EVERYONE,
+    ("GET", "/queue"): CASE_WORKERS,
+    ("GET", "/api/queue"): CASE_WORKERS,
+    ("GET", "/cases/{case_id:int}"): CASE_WORKERS,
+    ("GET", "/api/cases/{case_id:int}"): CASE_WORKERS,
+    ("POST", "/cases/{case_id:int}/claim"): CASE_WORKERS,
+    ("POST", "/cases/{case_id:int}/takeover"): CASE_WORKERS,
+    ("POST", "/cases/{case_id:int}/assign"): SUPERVISORS,
+    ("POST", "/cases/{case_id:int}/reply"): CASE_WORKERS,
+    ("POST", "/cases/{case_id:int}/notes"): CASE_WORKERS,
+    ("POST", "/cases/{case_id:int}/status"): CASE_WORKERS,
+    ("POST", "/cases/{case_id:int}/reopen"): CASE_WORKERS,
+    ("GET", "/audit"): SUPERVISORS,
+    ("GET", "/canned"): SUPERVISORS,
+    ("POST", "/canned"): SUPERVISORS,
+    ("POST", "/canned/{canned_id:int}"): SUPERVISORS,
+    ("POST", "/canned/{canned_id:int}/delete"): SUPERVISORS,
+    ("GET", "/staff"): {ADMIN},
+    ("POST", "/staff"): {ADMIN},
+    ("POST", "/staff/{staff_id:int}/active"): {ADMIN},
+}
+
+
+def app_routes(app) -> set[tuple[str, str]]:
+    out = set()
+    for route in app.routes:
+        if getattr(route, "methods", None) is None:  # the /static mount
+            continue
+        out |= {(method, route.path) for method in route.methods if method != "HEAD"}
+    return out
+
+
+def snapshot(engine) -> dict:
+    """Everything a refused request must leave as it was."""
+    with engine.connect() as conn:
+        return {
+            "cases": [tuple(r) for r in conn.execute(select(store.cases).order_by(store.cases.c.id))],
+            "staff": [tuple(r) for r in conn.execute(select(store.staff_t.c.id, store.staff_t.c.active,
+                                                            store.staff_t.c.language).order_by(store.staff_t.c.id))],
+            "canned": [tuple(r) for r in conn.execute(select(store.canned).order_by(store.canned.c.id))],
+            **{name: conn.execute(select(func.count()).select_from(table)).scalar_one()
+               for name, table in (("messages", store.messages), ("notes", store.notes), ("outbox", store.outbox))},
+        }
+
+
+def test_login_ok_and_failed(console: Harness):
+    staff_id = add_staff(console.engine, "amina", AGENT)
+    client, response = console.login("amina", "wrong password!")
+    assert response.status_code == 401
+    assert "Wrong username or password" in response.text
+    assert SESSION_COOKIE not in client.cookies
+    assert client.get("/queue").status_code == 303
+
+    _, response = console.login("nobody-here", PASSWORD)
+    assert response.status_code == 401
+
+    client, response = console.login("Amina ")  # usernames are case-insensitive, trimmed
+    assert response.status_code == 303 and response.headers["location"] == "/"
+    cookie = next(h for h in response.headers.get_list("set-cookie") if h.startswith(SESSION_COOKIE + "="))
+    assert "httponly" in cookie.lower() and "samesite=strict" in cookie.lower() and "secure" not in cookie.lower()
+    assert client.get("/queue").status_code == 200
+
+    attempts = rows(console.engine, store.attempts)
+    assert [(a.username, a.ok) for a in attempts] == [("amina", False), ("nobody-here", False), ("amina", True)]
+    actions = [(a.action, a.actor, a.staff_id) for a in rows(console.engine, store.audit_t)
+               if a.action.startswith("login")]
+    assert actions == [("login_failed", "amina", staff_id), ("login_failed", "nobody-here", None),
+                       ("login", "amina", staff_id)]
+    assert rows(console.engine, store.staff_t)[0].last_login_at is not None
+
+
+def test_login_form_needs_its_csrf_token(console: Harness):
+    add_staff(console.engine, "amina", AGENT)
+    client = console.client()
+    page = client.get("/login")
+    for token in (None, "forged", csrf_from(page.text)[:-2] + "xx"):
+        data = {"username": "amina", "password": PASSWORD} | ({"csrf": token} if token else {})
+        response = client.post("/login", data=data)
+        assert response.status_code == 403
+        assert SESSION_COOKIE not in client.cookies
+    other = console.client()  # a token from another browser's form is no good either
+    response = other.post("/login", data={"username": "amina", "password": PASSWORD, "csrf": csrf_from(page.text)})
+    assert response.status_code == 403
+    assert not [a for a in rows(console.engine, store.audit_t) if a.action == "login"]
+
+
+def test_login_throttled_per_username(console: Harness):
+    add_staff(console.engine, "bilal", AGENT)
+    for _ in range(MAX_FAILURES):
+        assert console.login("bilal", "not the password")[1].status_code == 401
+    client, response = console.login("bilal")  # the right password, but too late
+    assert response.status_code == 429
+    assert "Too many failed logins" in response.text
+    assert client.get("/queue").status_code == 303
+    assert any(a.action == "login_throttled" for a in rows(console.engine, store.audit_t))
+
+    console.clock.advance(minutes=16)
+    client, response = console.login("bilal")
+    assert response.status_code == 303
+    assert client.get("/queue").status_code == 200
+
+
+def test_login_throttled_per_address(console: Harness):
+    add_staff(console.engine, "chanda", AGENT)
+    for i in range(MAX_FAILURES_ADDRESS):
+        assert console.login(f"guess{i}", "not the password")[1].status_code == 401
+    _, response = console.login("chanda")  # a username without failures, from the same address
+    assert response.status_code == 429
+
+
+def test_disabled_staff_cannot_log_in_and_lose_their_session(console: Harness):
+    add_staff(console.engine, "dana", AGENT, active=False)
+    assert console.login("dana")[1].status_code == 401
+
+    erum_id = add_staff(console.engine, "erum", AGENT)
+    client, response = console.login("erum")
+    assert response.status_code == 303 and client.get("/queue").status_code == 200
+    with console.engine.begin() as conn:
+        store.set_staff_active(conn, erum_id, False)
+    response = client.get("/queue")
+    assert response.status_code == 303 and response.headers["location"].startswith("/login")
+    assert client.get("/api/queue").status_code == 401
+
+
+def test_session_expires_after_idle_time(console: Harness):
+    client = console.as_staff("farah", AGENT)
+    console.clock.advance(hours=5)
+    assert client.get("/queue").status_code == 200  # a page view renews the session
+    console.clock.advance(hours=5)
+    assert client.get("/queue").status_code == 200
+    console.clock.advance(hours=8, minutes=1)
+    response = client.get("/queue")
+    assert response.status_code == 303 and response.headers["location"].startswith("/login")
+
+
+def test_polling_does_not_keep_a_session_alive(console: Harness):
+    client = console.as_staff("ghazal", AGENT)
+    for _ in range(7):
+        console.clock.advance(hours=1)
+        assert client.get("/api/queue").status_code == 200
+    console.clock.advance(hours=1, minutes=1)  # 8 hours without a page view, polling all along
+    assert client.get("/api/queue").status_code == 401
+    assert client.get("/queue").status_code == 303
+
+
+def test_session_has_a_maximum_age(console: Harness):
+    client = console.as_staff("hina", AGENT)
+    for _ in range(6):
+        console.clock.advance(hours=2)
+        assert client.get("/queue").status_code == 200  # active all along: 12 hours
+    console.clock.advance(minutes=5)
+    assert client.get("/queue").status_code == 303
+
+
+def test_logout_ends_the_session(console: Harness):
+    client = console.as_staff("iqra", AGENT)
+    response = client.post("/logout", data={"csrf": console.token(client)})
+    assert response.status_code == 303 and response.headers["location"] == "/login"
+    assert SESSION_COOKIE not in client.cookies
+    assert client.get("/queue").status_code == 303
+    assert [a.action for a in rows(console.engine, store.audit_t)][-1] == "logout"
+
+
+def test_cookies_are_secure_when_the_console_is_served_over_https(db_url):
+    harness = Harness(replace(Settings.from_env(), database_url=db_url, console_url="https://console.example.org"))
+    try:
+        add_staff(harness.engine, "jamila", AGENT)
+        client = harness.client()
+        page = client.get("https://testserver/login")
+        assert all("secure" in h.lower() for h in page.headers.get_list("set-cookie"))
+        response = client.post("https://testserver/login",
+                               data={"username": "jamila", "password": PASSWORD, "csrf": csrf_from(page.text)})
+        assert response.status_code == 303
+        assert all("secure" in h.lower() for h in response.headers.get_list("set-cookie"))
+    finally:
+        harness.close()
+
+
+def test_editors_have_no_case_access(console: Harness):
+    client = console.as_staff("kiran", EDITOR)
+    case_id = add_case(console.engine)
+    assert client.get("/").headers["location"] == "/content"
+    assert client.get("/content").status_code == 200
+    for path in ("/queue", f"/cases/{case_id}", "/audit", "/canned", "/staff"):
+        assert client.get(path).status_code == 403, path
+    assert client.get("/api/queue").status_code == 403
+
+
+def test_every_route_refuses_no_session_wrong_role_and_bad_csrf(console: Harness):
+    assert app_routes(console.app) == set(EXPECTED), "a route without an expectation here (or one removed)"
+    engine = console.engine
+    owner = add_staff(engine, "owner", AGENT)
+    case_id = add_case(engine, priority="urgent", assigned_to=owner, status="claimed")
+    resolved_id = add_case(engine, status="resolved", resolved_at=console.clock.now)
+    clients = {role: console.as_staff(f"the-{role}", role) for role in sorted(EVERYONE)}
+    tokens = {role: console.token(client, "/content") for role, client in clients.items()}
+    canned_id = rows(engine, store.canned)[0].id
+    target_id = add_staff(engine, "target", AGENT)
+    # plausible form data: a refusal must come from the session, the role or the token, not from the data
+    form = {"text": "hello", "status": "resolved", "staff_id": str(owner), "expected": str(owner),
+            "language": "ur", "title": "t", "username": "newperson", "role": "agent", "password": "x" * 12,
+            "active": "0", "next": "/"}
+
+    def url(path: str, method: str) -> str:
+        case = resolved_id if path.endswith("/reopen") else case_id
+        return (path.replace("{case_id:int}", str(case)).replace("{canned_id:int}", str(canned_id))
+                .replace("{staff_id:int}", str(target_id)))
+
+    before = snapshot(engine)
+    anonymous = console.client()
+    for (method, path), allowed in sorted(EXPECTED.items()):
+        if allowed == PUBLIC:
+            continue
+        target = url(path, method)
+        # no session
+        response = anonymous.request(method, target, data=form if method == "POST" else None)
+        if path.startswith("/api/"):
+            assert response.status_code == 401, target
+        else:
+            assert response.status_code == 303 and response.headers["location"].startswith("/login"), target
+        # a session with the wrong role (and a valid token)
+        for role in sorted(EVERYONE - allowed):
+            data = {**form, "csrf": tokens[role]} if method == "POST" else None
+            response = clients[role].request(method, target, data=data)
+            assert response.status_code == 403, (role, method, target, response.status_code)
+        # the right role, the token missing or wrong
+        if method == "POST":
+            for role in sorted(allowed):
+                for bad in ({}, {"csrf": "forged-token"}, {"csrf": tokens[AGENT if role != AGENT else ADMIN]}):
+                    response = clients[role].post(target, data={**form, **bad})
+                    assert response.status_code == 403, (role, target, bad)
+    assert snapshot(engine) == before
+    assert get_case(engine, case_id)["assigned_to"] == owner
