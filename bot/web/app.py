@@ -731,12 +731,15 @@ def staff_create(ctx: Ctx) -> Response:
     if check_password_policy(password):
         return _staff_page(ctx, 409, _("The password must have at least 10 characters, without spaces at "
                                        "either end."), keep)
+    password_hash = ctx.console.passwords.hash(password)  # slow: not inside the transaction
     with ctx.begin() as conn:
-        if store.staff_login_row(conn, username) is not None:
-            return _staff_page(ctx, 409, _("That username is taken."), keep)
-        staff_id = store.create_staff(conn, username, ctx.console.passwords.hash(password), role, ctx.now,
-                                      display_name=f.get("display_name", "").strip()[:128], language=language)
-        store.audit(conn, ctx.now, ctx.staff, "staff_create", target_id=staff_id, target=username, role=role)
+        taken = store.staff_login_row(conn, username) is not None
+        if not taken:
+            staff_id = store.create_staff(conn, username, password_hash, role, ctx.now,
+                                          display_name=f.get("display_name", "").strip()[:128], language=language)
+            store.audit(conn, ctx.now, ctx.staff, "staff_create", target_id=staff_id, target=username, role=role)
+    if taken:  # (a page renders outside the transaction: SQLite allows one writer at a time)
+        return _staff_page(ctx, 409, _("That username is taken."), keep)
     return redirect("/staff?done=1")
 
 
