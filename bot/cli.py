@@ -111,6 +111,32 @@ def _db_purge(args, settings: Settings) -> int:
     return 0
 
 
+def _health(args, settings: Settings) -> int:
+    """For container health checks: the database answers and is at the newest migration; the NLU answers."""
+    import httpx
+
+    from .storage.db import make_engine
+    from .storage.migrate import current, head
+
+    problems = []
+    try:
+        engine = make_engine(settings.database_url)
+        if current(engine) != head(settings.database_url):
+            problems.append("database not at the newest migration (run `safesafar db upgrade`)")
+        engine.dispose()
+    except Exception as exc:
+        problems.append(f"database: {type(exc).__name__}")
+    try:
+        httpx.get(settings.nlu_url + "/status", timeout=5).raise_for_status()
+    except Exception as exc:
+        problems.append(f"NLU at {settings.nlu_url}: {type(exc).__name__}")
+    for problem in problems:
+        print(f"unhealthy: {problem}", file=sys.stderr)
+    if not problems:
+        print("ok")
+    return 1 if problems else 0
+
+
 def _safe_url(url: str) -> str:
     """A database URL without its password, for printing."""
     from sqlalchemy.engine import make_url
@@ -165,6 +191,9 @@ def main(argv: list[str] | None = None) -> int:
     from .web.cli import add_commands as add_console_commands
 
     add_console_commands(sub)  # safesafar console, safesafar staff ...
+    p = sub.add_parser("health", help="exit 0 when the database and the NLU answer (for container health checks)")
+    p.set_defaults(func=_health)
+
     args = parser.parse_args(argv)
     return args.func(args, Settings.from_env())
 
