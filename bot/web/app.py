@@ -232,10 +232,11 @@ class SecurityHeaders:
 
 def create_app(config: Settings | str | None = None, *, clock: Clock | None = None, secret: str | None = None,
                fast_hashing: bool = False, locales_dir: Path | None = None,
-               idle_timeout: timedelta | None = None, seed: bool = True) -> Starlette:
+               idle_timeout: timedelta | None = None, seed: bool = True,
+               poll_seconds: float = POLL_SECONDS) -> Starlette:
     """The console for `config` (Settings, or a database URL with the other settings from the environment).
     clock: injectable for tests; secret: signs sessions (default settings.console_secret, else random per
-    start); fast_hashing: cheap argon2 parameters, for tests only."""
+    start); fast_hashing: cheap argon2 parameters, for tests only; poll_seconds: how often pages look for news."""
     if config is None:
         settings = Settings.from_env()
     elif isinstance(config, str):
@@ -247,6 +248,7 @@ def create_app(config: Settings | str | None = None, *, clock: Clock | None = No
     secret = secret or settings.console_secret or secrets.token_urlsafe(32)
     console = Console(settings, clock or utcnow, secret, Passwords(password_hasher(fast_hashing)),
                       locales_dir or i18n.LOCALES, idle_timeout)
+    console.env.globals["POLL_SECONDS"] = poll_seconds
     if seed:
         store.seed_canned_replies(console.engine, console.clock())
     routes = [Route(path, _endpoint(fn, policy), methods=list(methods), name=fn.__name__)
@@ -312,15 +314,17 @@ def format_duration(value: timedelta | None) -> str:
     return _("%(d)s d %(h)s h") % {"d": days, "h": hours}
 
 
-def format_when(value) -> str:
+def format_when(value) -> Markup | str:
+    """A time in UTC, kept left-to-right inside right-to-left text."""
     if value is None or value == "":
         return "—"
     if isinstance(value, str):
         try:
             value = datetime.fromisoformat(value)
         except ValueError:
-            return value
-    return store.as_utc(value).strftime("%Y-%m-%d %H:%M UTC")
+            return value  # autoescaped by the template
+    value = store.as_utc(value)
+    return Markup('<time dir="ltr" datetime="{}">{}</time>').format(value.isoformat(), value.strftime("%Y-%m-%d %H:%M UTC"))
 
 
 def pretty_value(value) -> str:

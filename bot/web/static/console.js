@@ -4,7 +4,7 @@
 
   function poll(element, onData) {
     var url = element.getAttribute("data-poll");
-    var seconds = parseInt(element.getAttribute("data-poll-seconds") || "4", 10);
+    var seconds = parseFloat(element.getAttribute("data-poll-seconds") || "4");
     var busy = false;
     function tick() {
       if (busy || document.hidden) { return; }
