@@ -33,7 +33,7 @@ def test_claim_race_has_exactly_one_winner(db_url):
                     if won:
                         with lock:
                             wins[case_id].append(agent.id)
-            except BaseException as exc:  # noqa: BLE001 - reported below
+            except BaseException as exc:
                 errors.append(exc)
                 barrier.abort()
             finally:

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import insert, select
 
 warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")  # Starlette 1.x wants httpx2
-from starlette.testclient import TestClient  # noqa: E402
+from starlette.testclient import TestClient
 
 from bot.web import store
 from bot.web.app import create_app

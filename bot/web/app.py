@@ -29,9 +29,20 @@ from starlette.staticfiles import StaticFiles
 from ..config import Settings
 from ..storage.db import make_engine
 from . import i18n, store
-from .auth import (LANGUAGE_COOKIE, LOGIN_COOKIE, MAX_FAILURES, MAX_FAILURES_ADDRESS, SESSION_COOKIE,
-                   THROTTLE_WINDOW, Passwords, Session, Sessions, check_password_policy, password_hasher,
-                   same_token)
+from .auth import (
+    LANGUAGE_COOKIE,
+    LOGIN_COOKIE,
+    MAX_FAILURES,
+    MAX_FAILURES_ADDRESS,
+    SESSION_COOKIE,
+    THROTTLE_WINDOW,
+    Passwords,
+    Session,
+    Sessions,
+    check_password_policy,
+    password_hasher,
+    same_token,
+)
 from .i18n import L_, _
 
 HERE = Path(__file__).resolve().parent
@@ -573,10 +584,14 @@ def case_page(ctx: Ctx) -> Response:
 
 @route("/api/cases/{case_id:int}", api=True)
 def case_api(ctx: Ctx) -> Response:
+    """What the open case page polls: its version, the last message, the transcript's HTML."""
     case_id = _case_id(ctx)
-    data = _case_context(ctx, case_id)
-    html = ctx.console.render("_transcript.html", ctx, **data)
-    return JSONResponse({**data["fingerprint"], "html": html})
+    with ctx.begin() as conn:
+        case = store.get_case(conn, case_id)
+        messages = store.case_messages(conn, case_id)
+        fingerprint = store.case_fingerprint(conn, case_id)
+    html = ctx.console.render("_transcript.html", ctx, items=_transcript(case, messages))
+    return JSONResponse({**fingerprint, "html": html})
 
 
 def _act(ctx: Ctx, action: Callable, done: str, draft_field: str | None = None) -> Response:

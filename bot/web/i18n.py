@@ -78,6 +78,6 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return _current.get().ngettext(singular, plural, n)
 
 
-def L_(message: str) -> str:  # noqa: N802 - marks a string for extraction (keyword L_), translated later
+def L_(message: str) -> str:  # marks a string for extraction (keyword L_); translated where shown
     """Not N_: the bot's own catalog extracts N_ from every file under bot/."""
     return message

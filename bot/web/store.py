@@ -10,7 +10,8 @@ import html
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import and_, case as sql_case, delete, func, insert, or_, select, update
+from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import case as sql_case
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
