@@ -88,7 +88,8 @@ def main() -> None:
     random.Random(7).shuffle(texts)
     with nlu_server(settings, log=sys.stderr) as url, BotAPIServer() as server, tempfile.TemporaryDirectory() as tmp:
         env = dict(os.environ, TELEGRAM_BOT_TOKEN="123456:BENCH", TELEGRAM_API_BASE_URL=server.base_url,
-                   TELEGRAM_MAX_RATE=str(args.rate), NLU_URL=url, DATABASE_URL=f"sqlite:///{tmp}/bench.db")
+                   TELEGRAM_MAX_RATE=str(args.rate), NLU_URL=url, DATABASE_URL=f"sqlite:///{tmp}/bench.db",
+                   CONSOLE_AUTOSTART="false")
         bot = subprocess.Popen([str(ROOT / ".venv" / "bin" / "safesafar"), "run"], env=env,
                                stdout=subprocess.DEVNULL, stderr=open(Path(tmp) / "bot.log", "w"))
         try:

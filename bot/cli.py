@@ -81,13 +81,41 @@ def _content_check(args, settings: Settings) -> int:
 
 
 def _run(args, settings: Settings) -> int:
-    if settings.telegram_token and not args.console:
-        from .telegram.run import run_telegram
+    """The assistant, with the staff console beside it (its own process, stopped on exit) unless
+    --no-staff-console, CONSOLE_AUTOSTART=false, or something already listens on the console's port."""
+    console = None if args.no_staff_console else _start_staff_console(settings)
+    try:
+        if settings.telegram_token and not args.console:
+            from .telegram.run import run_telegram
 
-        return run_telegram(settings)
-    from .console import run_console
+            return run_telegram(settings)
+        from .console import run_console
 
-    return run_console(settings)
+        return run_console(settings)
+    finally:
+        if console is not None:
+            console.terminate()
+            try:
+                console.wait(10)
+            except Exception:
+                console.kill()
+
+
+def _start_staff_console(settings: Settings):
+    import socket
+    import subprocess
+
+    if os.environ.get("CONSOLE_AUTOSTART", "true").lower() in ("0", "false", "no"):
+        return None
+    with socket.socket() as probe:
+        if probe.connect_ex((settings.console_host, settings.console_port)) == 0:
+            return None  # a console already runs there
+    log_path = settings.root / "var" / "console.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    process = subprocess.Popen([sys.executable, "-m", "bot.cli", "console"], cwd=settings.root,
+                               stdout=open(log_path, "ab"), stderr=subprocess.STDOUT, start_new_session=True)
+    print(f"staff console: {settings.console_url} (log: {log_path})", file=sys.stderr)
+    return process
 
 
 def _db_upgrade(args, settings: Settings) -> int:
@@ -159,6 +187,7 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("run", help="run the assistant: the Telegram bot with TELEGRAM_BOT_TOKEN, else a local chat")
     p.add_argument("--console", action="store_true", help="the local chat in the terminal even with a token")
+    p.add_argument("--no-staff-console", action="store_true", help="do not start the staff console beside the bot")
     p.set_defaults(func=_run)
 
     content = sub.add_parser("content", help="the answers editors keep").add_subparsers(dest="content_command", required=True)

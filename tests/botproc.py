@@ -17,7 +17,7 @@ class BotProcess:
         self.env = dict(os.environ, TELEGRAM_BOT_TOKEN="123456:TEST-TOKEN", TELEGRAM_API_BASE_URL=base_url,
                         NLU_URL=nlu_url, NLU_AUTOSTART="false", DATABASE_URL=database_url,
                         STAFF_CHAT_ID=staff_chat_id, CONSOLE_URL="http://console.test", TELEGRAM_MAX_RATE="1000",
-                        RASA_TELEMETRY_ENABLED="false", PYTHONUNBUFFERED="1")
+                        RASA_TELEMETRY_ENABLED="false", PYTHONUNBUFFERED="1", CONSOLE_AUTOSTART="false")
         self.env.pop("SAFESAFAR_CRASH_AT", None)
         self.env.update({k: str(v) for k, v in env.items()})
         self.log_path = log_path
