@@ -232,3 +232,40 @@ def test_deep_link_start_picks_the_language(understander, db_url):
         assert URDU.search(new[0].text), "a language picked by the deep link stays"
 
     drive(understander, db_url, body)
+
+
+def test_urgent_case_alert_retried_until_delivered_and_staff_commands_only_from_staff(understander, db_url):
+    """The staff alert and the user's acknowledgement survive a Bot API server that fails for a while:
+    the outbox retries with backoff until they arrive, once each. In the staff group, commands are
+    answered only for registered staff."""
+    from sqlalchemy.orm import Session
+
+    from bot.storage.db import CaseRow, OutboxRow, StaffRow
+
+    staff_chat = -100_4242
+
+    async def body(server, front):
+        front.send_retries = 0  # every failure goes back to the outbox (its backoff: 1 s, 2 s, ...)
+        uid = 5007
+        server.state.fault("sendMessage", Fault(status=500), Fault(status=500), Fault(status=502))
+        server.state.push(text_update(uid, "they locked my brother in a room in Tripoli, please help"))
+        alerts = await asyncio.to_thread(server.state.wait_for, lambda: server.state.messages_to(staff_chat), 30)
+        await asyncio.sleep(2.5)  # a second copy would arrive by now
+        assert len(server.state.messages_to(staff_chat)) == 1 and "URGENT" in alerts[0].text
+        acks = [m for m in server.state.messages_to(uid) if "urgent case" in m.text]
+        assert len(acks) == 1
+        assert len([c for c in server.state.calls if c.method == "sendMessage" and not c.ok]) == 3
+        with Session(front.store.engine) as session:
+            assert len(session.query(CaseRow).all()) == 1
+            assert {r.status for r in session.query(OutboxRow).all()} == {"sent"}
+            assert max(r.attempts for r in session.query(OutboxRow).all()) >= 2
+            session.add(StaffRow(username="amina", password_hash="x", role="agent", telegram_id="777"))
+            session.commit()
+        refused = await exchange(server, staff_chat, text_update(uid, "/queue", chat_type="group",
+                                                                 chat={"id": staff_chat, "type": "supergroup"}))
+        assert "Only registered hotline staff" in refused[-1].text
+        answer = await exchange(server, staff_chat, text_update(777, "/queue", chat_type="group",
+                                                                chat={"id": staff_chat, "type": "supergroup"}))
+        assert "urgent 1" in answer[-1].text and "brother" not in answer[-1].text
+
+    drive(understander, db_url, body, staff_chat_id=str(staff_chat))

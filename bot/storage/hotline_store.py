@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -249,35 +249,35 @@ class HotlineStore:
 
         replies = list(record.replies) + list(acknowledge(outcome, erased and case is not None))
         case_id = case.id if case is not None else None
-        items: list[OutboxItem] = []
+        # plain bulk INSERTs (no unit-of-work bookkeeping): this is the hot path of every message
+        messages: list[dict] = []
         if not erased:
-            session.add(MessageRow(user_id=user.id, case_id=case_id, direction="in", kind=inbound.kind,
-                                   text=inbound.text[:4000], meta={**inbound.meta, **record.in_meta}, created_at=now))
-        out_rows = []
+            messages.append(dict(user_id=user.id, case_id=case_id, direction="in", kind=inbound.kind,
+                                 text=inbound.text[:4000], meta={**inbound.meta, **record.in_meta}, created_at=now))
+        claimed = ({"locked_by": record.claim_as, "locked_until": now + timedelta(seconds=record.lease_seconds),
+                    "attempts": 1} if record.claim_as else {"locked_by": None, "locked_until": None, "attempts": 0})
+        outbox: list[dict] = []
         for index, reply in enumerate(replies):
             if not erased:
-                session.add(MessageRow(user_id=user.id, case_id=case_id, direction="out", kind="text",
-                                       text=reply.text, meta={}, created_at=now))
+                messages.append(dict(user_id=user.id, case_id=case_id, direction="out", kind="text", text=reply.text,
+                                     meta={}, created_at=now))
             if record.durable_replies and inbound.chat_id:
                 key = (f"{inbound.source}:{inbound.update_id}:{index}" if inbound.update_id is not None
                        else f"reply:{uuid.uuid4().hex}")
-                row = OutboxRow(kind="reply", dedupe_key=key, chat_id=str(inbound.chat_id),
-                                payload=_reply_payload(reply), case_id=case_id, status="pending",
-                                next_attempt_at=now, created_at=now)
-                session.add(row)
-                out_rows.append(row)
+                outbox.append(dict(kind="reply", dedupe_key=key, chat_id=str(inbound.chat_id),
+                                   payload=_reply_payload(reply), case_id=case_id, status="pending",
+                                   next_attempt_at=now, created_at=now, **claimed))
         if alert is not None and case is not None:
             priority, raised = alert
             self._audit(session, "case_opened" if not raised else "case_raised", case.id,
                         {"priority": priority, "reason": case.reason}, now)
             if priority in ALERTED:
                 if self.staff_chat_id:
-                    row = OutboxRow(kind="staff_alert", dedupe_key=f"alert:{case.id}:{priority}",
-                                    chat_id=str(self.staff_chat_id), case_id=case.id, status="pending",
-                                    payload={"text": alert_html(case.id, priority, case.summary, self.console_url, raised),
-                                             "buttons": []}, next_attempt_at=now, created_at=now)
-                    session.add(row)
-                    out_rows.append(row)
+                    outbox.append(dict(kind="staff_alert", dedupe_key=f"alert:{case.id}:{priority}",
+                                       chat_id=str(self.staff_chat_id), case_id=case.id, status="pending",
+                                       payload={"text": alert_html(case.id, priority, case.summary, self.console_url,
+                                                                   raised), "buttons": []},
+                                       next_attempt_at=now, created_at=now, **claimed))
                 else:
                     log.warning("case %s (%s): no STAFF_CHAT_ID set, no staff alert", case.id, priority)
         if inbound.update_id is not None and inbound.source:
@@ -287,12 +287,13 @@ class HotlineStore:
                                      received_at=now, done_at=now))
             else:
                 inbox.status, inbox.done_at = "done", now
-        if record.claim_as:
-            for row in out_rows:
-                row.locked_by, row.locked_until = record.claim_as, now + timedelta(seconds=record.lease_seconds)
-                row.attempts = 1
         session.flush()
-        return [OutboxItem(r.id, r.kind, r.chat_id, r.payload) for r in out_rows]
+        if messages:
+            session.execute(insert(MessageRow), messages)
+        if not outbox:
+            return []
+        ids = session.scalars(insert(OutboxRow).returning(OutboxRow.id, sort_by_parameter_order=True), outbox).all()
+        return [OutboxItem(row_id, row["kind"], row["chat_id"], row["payload"]) for row_id, row in zip(ids, outbox)]
 
     def _save_state(self, session: Session, state: ConversationState, now: datetime) -> None:
         row = session.get(ConversationRow, state.user)
