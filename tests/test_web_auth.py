@@ -1,14 +1,16 @@
-"""Staff console: logins, throttling, sessions, and every route's refusal without a session, with the wrong
-role and without the CSRF token. SQLite and PostgreSQL (db_url)."""
+"""Staff console: logins, throttling, sessions (ended on the server by logout, disabling, a new password or
+role), and every route's refusal without a session, with the wrong role and without the CSRF token. SQLite
+and PostgreSQL (db_url)."""
 from __future__ import annotations
 
 from dataclasses import replace
 
 from sqlalchemy import func, select
 
+from bot.cli import main
 from bot.config import Settings
 from bot.web import store
-from bot.web.auth import MAX_FAILURES, MAX_FAILURES_ADDRESS, SESSION_COOKIE
+from bot.web.auth import MAX_FAILURES, MAX_FAILURES_ADDRESS, SESSION_COOKIE, Passwords, password_hasher
 from tests.web_support import PASSWORD, Harness, add_case, add_staff, csrf_from, get_case, rows
 
 AGENT, SUPERVISOR, EDITOR, ADMIN = "agent", "supervisor", "editor", "admin"
@@ -62,7 +64,8 @@ def snapshot(engine) -> dict:
         return {
             "cases": [tuple(r) for r in conn.execute(select(store.cases).order_by(store.cases.c.id))],
             "staff": [tuple(r) for r in conn.execute(select(store.staff_t.c.id, store.staff_t.c.active,
-                                                            store.staff_t.c.language).order_by(store.staff_t.c.id))],
+                                                            store.staff_t.c.language, store.staff_t.c.session_epoch)
+                                                     .order_by(store.staff_t.c.id))],
             "canned": [tuple(r) for r in conn.execute(select(store.canned).order_by(store.canned.c.id))],
             **{name: conn.execute(select(func.count()).select_from(table)).scalar_one()
                for name, table in (("messages", store.messages), ("notes", store.notes), ("outbox", store.outbox))},
@@ -185,6 +188,89 @@ def test_logout_ends_the_session(console: Harness):
     assert SESSION_COOKIE not in client.cookies
     assert client.get("/queue").status_code == 303
     assert [a.action for a in rows(console.engine, store.audit_t)][-1] == "logout"
+
+
+# -- sessions end on the server: a copy of the cookie (another browser, a stolen one) stops working ---------
+
+def copy_of_session(console: Harness, client) -> object:
+    """Another client holding a copy of `client`'s session cookie."""
+    copy = console.client()
+    copy.cookies.set(SESSION_COOKIE, client.cookies[SESSION_COOKIE])
+    assert copy.get("/queue").status_code == 200
+    return copy
+
+
+def assert_refused(client) -> None:
+    response = client.get("/queue")
+    assert response.status_code == 303 and response.headers["location"].startswith("/login")
+    assert client.get("/api/queue").status_code == 401
+    assert client.get("/login").status_code == 200  # the login form, not a redirect to the queue
+
+
+def test_a_copied_cookie_is_refused_after_logout(console: Harness):
+    client = console.as_staff("iqra", AGENT)
+    copy = copy_of_session(console, client)
+    elsewhere, _ = console.login("iqra")  # the same person in another browser
+    assert client.post("/logout", data={"csrf": console.token(client)}).status_code == 303
+    assert_refused(copy)
+    assert_refused(elsewhere)  # logout ends every session of the person
+    again, response = console.login("iqra")
+    assert response.status_code == 303 and again.get("/queue").status_code == 200
+
+
+def test_a_copied_cookie_is_refused_after_the_account_was_disabled(console: Harness):
+    admin = console.as_staff("root", ADMIN)
+    client = console.as_staff("jaweria", AGENT)
+    jaweria_id = rows(console.engine, store.staff_t, store.staff_t.c.username == "jaweria")[0].id
+    copy = copy_of_session(console, client)
+    token = console.token(admin, "/staff")
+    assert admin.post(f"/staff/{jaweria_id}/active", data={"csrf": token, "active": "0"}).status_code == 303
+    assert admin.post(f"/staff/{jaweria_id}/active", data={"csrf": token, "active": "1"}).status_code == 303
+    assert_refused(copy)  # enabled again, but the sessions from before stay ended
+    assert_refused(client)
+    again, response = console.login("jaweria")
+    assert response.status_code == 303 and again.get("/queue").status_code == 200
+
+
+def test_a_copied_cookie_is_refused_after_a_password_change(console: Harness, db_url, monkeypatch):
+    new_password = "another long password"
+    client = console.as_staff("kausar", AGENT)
+    copy = copy_of_session(console, client)
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.setenv("SAFESAFAR_STAFF_PASSWORD", new_password)
+    assert main(["staff", "password", "kausar"]) == 0
+    assert_refused(copy)
+    assert_refused(client)
+    assert console.login("kausar")[1].status_code == 401  # the old password
+    again, response = console.login("kausar", new_password)
+    assert response.status_code == 303 and again.get("/queue").status_code == 200
+
+    # the console rehashes a password stored with other argon2 parameters at login: that ends no session
+    kausar = rows(console.engine, store.staff_t, store.staff_t.c.username == "kausar")[0]
+    with console.engine.begin() as conn:
+        store.set_password_hash(conn, kausar.id, Passwords(password_hasher()).hash(new_password), end_sessions=False)
+    _, response = console.login("kausar", new_password)
+    assert response.status_code == 303
+    stored = rows(console.engine, store.staff_t, store.staff_t.c.id == kausar.id)[0].password_hash
+    assert not console.app.state.console.passwords.needs_rehash(stored)  # rehashed
+    assert again.get("/queue").status_code == 200
+
+
+def test_a_new_role_ends_the_sessions(console: Harness, db_url, monkeypatch):
+    client = console.as_staff("lubna", AGENT)
+    copy = copy_of_session(console, client)
+    assert client.get("/audit").status_code == 403
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    assert main(["staff", "role", "lubna", "supervisor"]) == 0
+    assert_refused(copy)
+    assert_refused(client)
+    again, _ = console.login("lubna")
+    assert again.get("/audit").status_code == 200
+    assert main(["staff", "role", "lubna", "supervisor"]) == 0  # no change: the session stays
+    assert again.get("/audit").status_code == 200
+    roles = [(a.action, a.detail) for a in rows(console.engine, store.audit_t) if a.action == "staff_role"]
+    assert roles == [("staff_role", {"target_id": roles[0][1]["target_id"], "target": "lubna",
+                                     "previous": "agent", "role": "supervisor"})]
 
 
 def test_cookies_are_secure_when_the_console_is_served_over_https(db_url):

@@ -115,6 +115,8 @@ class StaffRow(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(TZ)
+    # in each session cookie; logout, a new password, disabling or a new role bump it: every session ends
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class NoteRow(Base):

@@ -144,11 +144,8 @@ class Console:
     def handle(self, fn, policy: Policy, request: Request, form: dict[str, str]) -> Response:
         ctx = Ctx(self, request, form, i18n.interface_language(request.cookies.get(LANGUAGE_COOKIE)))
         if not policy.public:
-            ctx.session = self.sessions.loads(request.cookies.get(SESSION_COOKIE))
-            if ctx.session is not None:
-                with self.engine.connect() as conn:
-                    ctx.staff = store.get_staff(conn, ctx.session.staff_id)
-            if ctx.staff is None or not ctx.staff.active:
+            ctx.session, ctx.staff = self.current_session(request)
+            if ctx.staff is None:
                 return self.unauthenticated(request, policy)
             ctx.lang = i18n.interface_language(ctx.staff.language)
             if ctx.staff.role not in policy.roles:
@@ -171,6 +168,19 @@ class Console:
                 response.set_cookie(name, value, httponly=True, samesite="strict", secure=self.secure_cookies,
                                     **options)
         return response
+
+    def current_session(self, request: Request) -> tuple[Session | None, store.Staff | None]:
+        """The session of the request's cookie and its staff member, or (None, None): a cookie that is
+        invalid or expired, of a disabled account, or from before the account's last logout, new
+        password or new role (staff.session_epoch moved on)."""
+        session = self.sessions.loads(request.cookies.get(SESSION_COOKIE))
+        if session is None:
+            return None, None
+        with self.engine.connect() as conn:
+            staff = store.get_staff(conn, session.staff_id)
+        if staff is None or not staff.active or staff.session_epoch != session.epoch:
+            return None, None
+        return session, staff
 
     def unauthenticated(self, request: Request, policy: Policy) -> Response:
         if policy.api:
@@ -423,12 +433,8 @@ def login_form(ctx: Ctx) -> Response:
     if lang in i18n.LANGUAGES:
         ctx.lang = lang
         ctx.cookies.append((LANGUAGE_COOKIE, lang, {"path": "/", "max_age": 365 * 86400}))
-    session = ctx.console.sessions.loads(ctx.request.cookies.get(SESSION_COOKIE))
-    if session is not None:
-        with ctx.console.engine.connect() as conn:
-            staff = store.get_staff(conn, session.staff_id)
-        if staff is not None and staff.active:
-            return redirect("/")
+    if ctx.console.current_session(ctx.request)[1] is not None:
+        return redirect("/")
     return _login_page(ctx)
 
 
@@ -464,19 +470,22 @@ def login(ctx: Ctx) -> Response:
                         address=address, reason=reason)
         else:
             if console.passwords.needs_rehash(row.password_hash):
-                store.set_password_hash(conn, row.id, console.passwords.hash(password))
+                store.set_password_hash(conn, row.id, console.passwords.hash(password), end_sessions=False)
             store.record_login(conn, row.id, now)
-            store.audit(conn, now, store.get_staff(conn, row.id), "login", address=address)
+            staff = store.get_staff(conn, row.id)
+            store.audit(conn, now, staff, "login", address=address)
     if not ok:
         return _login_page(ctx, 401, _("Wrong username or password, or the account is disabled."), username)
-    ctx.session = console.sessions.new(row.id)  # handle() sets the session cookie
+    ctx.session = console.sessions.new(row.id, staff.session_epoch)  # handle() sets the session cookie
     ctx.cookies.append((LOGIN_COOKIE, None, {"path": "/login"}))
     return redirect(safe_next(ctx.form.get("next")))
 
 
 @route("/logout", methods=("POST",), roles=ALL_ROLES)
 def logout(ctx: Ctx) -> Response:
+    """Ends every session of the person, on the server: a copy of the cookie no longer works."""
     with ctx.begin() as conn:
+        store.end_sessions(conn, ctx.staff.id)
         store.audit(conn, ctx.now, ctx.staff, "logout")
     response = redirect("/login")
     ctx.session = None

@@ -1,10 +1,12 @@
 """Passwords, sessions, CSRF tokens and login throttling for the console.
 
 - Passwords: argon2id (argon2-cffi), rehashed at login when the parameters change.
-- Sessions: a signed cookie (itsdangerous) holding the staff id, a per-session CSRF token and the login
-  time; signed with a timestamp that each page view renews, so a session ends after IDLE_TIMEOUT without
-  a page view (the queue's background polling does not keep it alive) and after MAX_SESSION in any case.
-  Every request reloads the staff row: a disabled account or a changed role takes effect at once.
+- Sessions: a signed cookie (itsdangerous) holding the staff id, a per-session CSRF token, the login
+  time and the staff row's session_epoch; signed with a timestamp that each page view renews, so a session
+  ends after IDLE_TIMEOUT without a page view (the queue's background polling does not keep it alive) and
+  after MAX_SESSION in any case. Every request reloads the staff row and refuses a cookie whose epoch is
+  not the row's: logout, a new password, disabling and a new role bump the epoch, so they end every
+  session of the person on the server side (a copied cookie is worthless afterwards).
 - CSRF: every POST form carries the session's token in a hidden field `csrf`, compared in constant time.
   The login form has its own token in a short-lived pre-session cookie.
 - Throttling: the login_attempts table; MAX_FAILURES failed logins for a username (MAX_FAILURES_ADDRESS
@@ -89,6 +91,7 @@ class Session:
     staff_id: int
     csrf: str
     login_at: int  # unix seconds
+    epoch: int  # staff.session_epoch at login
 
 
 class Sessions:
@@ -100,18 +103,19 @@ class Sessions:
         self._login = _serializer(secret, "console-login-form", clock)
 
     # the session of a logged-in person
-    def new(self, staff_id: int) -> Session:
-        return Session(staff_id, secrets.token_urlsafe(32), int(self.clock().timestamp()))
+    def new(self, staff_id: int, epoch: int) -> Session:
+        return Session(staff_id, secrets.token_urlsafe(32), int(self.clock().timestamp()), epoch)
 
     def dumps(self, session: Session) -> str:
-        return self._session.dumps({"s": session.staff_id, "c": session.csrf, "l": session.login_at})
+        return self._session.dumps({"s": session.staff_id, "c": session.csrf, "l": session.login_at,
+                                    "e": session.epoch})
 
     def loads(self, cookie: str | None) -> Session | None:
         if not cookie:
             return None
         try:
             data = self._session.loads(cookie, max_age=int(self.idle.total_seconds()))
-            session = Session(int(data["s"]), str(data["c"]), int(data["l"]))
+            session = Session(int(data["s"]), str(data["c"]), int(data["l"]), int(data["e"]))
         except (BadSignature, SignatureExpired, KeyError, TypeError, ValueError):
             return None
         if self.clock().timestamp() - session.login_at > self.max_session.total_seconds():

@@ -1,4 +1,4 @@
-"""`safesafar console` and `safesafar staff add|list|disable|enable|password`: hooked into bot/cli.py by
+"""`safesafar console` and `safesafar staff add|list|disable|enable|password|role`: hooked into bot/cli.py by
 `add_commands(sub)`. Every command brings the database to the newest migration first."""
 from __future__ import annotations
 
@@ -32,14 +32,19 @@ def add_commands(sub) -> None:
     p.set_defaults(func=staff_add)
     p = staff.add_parser("list", help="list accounts")
     p.set_defaults(func=staff_list)
-    for name, helptext in (("disable", "disable an account (it can no longer log in)"), ("enable", "enable an account")):
+    for name, helptext in (("disable", "disable an account (it can no longer log in; its sessions end)"),
+                           ("enable", "enable an account")):
         p = staff.add_parser(name, help=helptext)
         p.add_argument("username")
         p.set_defaults(func=staff_set_active, active=name == "enable")
-    p = staff.add_parser("password", help="set a new password (same sources as add)")
+    p = staff.add_parser("password", help="set a new password (same sources as add); ends the person's sessions")
     p.add_argument("username")
     p.add_argument("--password-stdin", action="store_true")
     p.set_defaults(func=staff_password)
+    p = staff.add_parser("role", help="give an account another role; ends the person's sessions")
+    p.add_argument("username")
+    p.add_argument("role", choices=ROLES)
+    p.set_defaults(func=staff_role)
 
 
 def _engine(settings: Settings):
@@ -178,4 +183,23 @@ def staff_password(args, settings: Settings) -> int:
     finally:
         engine.dispose()
     print(f"password of {row.username} changed")
+    return 0
+
+
+def staff_role(args, settings: Settings) -> int:
+    from . import store
+
+    engine = _engine(settings)
+    try:
+        with engine.begin() as conn:
+            row = store.staff_login_row(conn, args.username.strip().lower())
+            if row is None:
+                print(f"error: no account {args.username}", file=sys.stderr)
+                return 1
+            if store.set_staff_role(conn, row.id, args.role):
+                store.audit(conn, _now(), "cli", "staff_role", target_id=row.id, target=row.username,
+                            previous=row.role, role=args.role)
+    finally:
+        engine.dispose()
+    print(f"{row.username} is {args.role}")
     return 0

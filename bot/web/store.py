@@ -15,6 +15,7 @@ from sqlalchemy import case as sql_case
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
+from ..hotline.policy import RESPONSE_TARGET_MINUTES
 from ..storage.db import (AuditRow, CannedReplyRow, CaseRow, LoginAttemptRow, MessageRow, NoteRow, OutboxRow,
                           StaffRow, UserRow)
 
@@ -29,7 +30,7 @@ canned = CannedReplyRow.__table__
 attempts = LoginAttemptRow.__table__
 
 # first-response targets: a case without a reply from the hotline after this long is overdue
-RESPONSE_TARGETS = {"urgent": timedelta(minutes=5), "high": timedelta(minutes=30), "normal": timedelta(hours=4)}
+RESPONSE_TARGETS = {priority: timedelta(minutes=minutes) for priority, minutes in RESPONSE_TARGET_MINUTES.items()}
 VIEWS = ("unassigned", "mine", "all", "resolved")
 CLAIMABLE = ("new", "reopened")
 CASE_ROLES = ("agent", "supervisor", "admin")  # roles that work cases (editors do not)
@@ -62,6 +63,7 @@ class Staff:
     role: str
     language: str
     active: bool
+    session_epoch: int = 0  # a session cookie with another epoch is refused
 
     @property
     def name(self) -> str:
@@ -78,7 +80,8 @@ def as_utc(value: datetime | None) -> datetime | None:
 # -- staff ----------------------------------------------------------------------------------------------
 
 def _staff(row) -> Staff:
-    return Staff(row.id, row.username, row.display_name or "", row.role, row.language or "en", bool(row.active))
+    return Staff(row.id, row.username, row.display_name or "", row.role, row.language or "en", bool(row.active),
+                 row.session_epoch or 0)
 
 
 def get_staff(conn: Connection, staff_id: int) -> Staff | None:
@@ -102,16 +105,32 @@ def create_staff(conn: Connection, username: str, password_hash: str, role: str,
     return result.inserted_primary_key[0]
 
 
+def end_sessions(conn: Connection, staff_id: int) -> None:
+    """Every session cookie issued to the person so far stops working (logout, new password, disabled, new role)."""
+    conn.execute(update(staff_t).where(staff_t.c.id == staff_id).values(session_epoch=staff_t.c.session_epoch + 1))
+
+
 def set_staff_active(conn: Connection, staff_id: int, active: bool) -> bool:
-    return conn.execute(update(staff_t).where(staff_t.c.id == staff_id).values(active=active)).rowcount == 1
+    values = {"active": active} if active else {"active": False, "session_epoch": staff_t.c.session_epoch + 1}
+    return conn.execute(update(staff_t).where(staff_t.c.id == staff_id).values(**values)).rowcount == 1
+
+
+def set_staff_role(conn: Connection, staff_id: int, role: str) -> bool:
+    """A new role ends the person's sessions: they log in again and see what the new role allows."""
+    return conn.execute(update(staff_t).where(staff_t.c.id == staff_id, staff_t.c.role != role)
+                        .values(role=role, session_epoch=staff_t.c.session_epoch + 1)).rowcount == 1
 
 
 def set_staff_language(conn: Connection, staff_id: int, language: str) -> None:
     conn.execute(update(staff_t).where(staff_t.c.id == staff_id).values(language=language))
 
 
-def set_password_hash(conn: Connection, staff_id: int, password_hash: str) -> None:
-    conn.execute(update(staff_t).where(staff_t.c.id == staff_id).values(password_hash=password_hash))
+def set_password_hash(conn: Connection, staff_id: int, password_hash: str, end_sessions: bool = True) -> None:
+    """A new password ends the person's sessions; a rehash of the same password at login does not."""
+    values: dict = {"password_hash": password_hash}
+    if end_sessions:
+        values["session_epoch"] = staff_t.c.session_epoch + 1
+    conn.execute(update(staff_t).where(staff_t.c.id == staff_id).values(**values))
 
 
 def record_login(conn: Connection, staff_id: int, now: datetime) -> None:
