@@ -1,36 +1,49 @@
-"""The staff console in a real browser: Debian's Chromium, driven by Playwright (no browser download;
-`scripts/chromium.sh install` provides /usr/bin/chromium, `make test` calls it).
+"""The staff console in a real browser, on the real Telegram path: Debian's Chromium driven by Playwright
+(no browser download; `scripts/chromium.sh install` provides /usr/bin/chromium, `make test` calls it),
+the bot as its own process (`safesafar run`, long polling, the real NLU) talking to a Bot API server on
+127.0.0.1, and the console served by uvicorn, all on one database.
 
-The flow: an agent logs in; an urgent case is written into the database while the queue page is open and
-appears without a reload; the agent claims it, inserts a canned reply and sends an answer; the outbox row
-for the user's chat is there; the user's answer (a message row joining the case) appears on the open case
-page; the agent resolves the case. Each step is a helper so that the same flow can later drive the real
-Telegram path (the bot delivering the outbox row, the user answering through the Bot API).
+The flow: an agent logs in and keeps the queue open; a Telegram user writes an urgent message through
+the Bot API server; the bot opens the case and the queue shows it without a reload (screenshot); the agent
+claims it, inserts a canned reply, writes an answer and sends it; the bot delivers it and the user
+receives it through the Bot API server with the hotline header; the user answers through the Bot API
+server; the answer appears on the open case page without a reload; the agent resolves the case.
 """
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import update
 
 from bot.config import ROOT
 from bot.web import store
 from bot.web.app import create_app
+from tests.botapi_server import BotAPIServer, SentMessage, text_update
+from tests.botproc import BotProcess, wait_until
 from tests.conftest import free_port
-from tests.web_support import PASSWORD, add_case, add_message, add_staff, get_case, rows
+from tests.web_support import PASSWORD, add_staff, get_case, rows
+
+pytestmark = pytest.mark.rasa
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SCREENSHOT = ROOT / "reports" / "console-queue.png"
 WAIT_MS = 15_000
+BOT_SECONDS = 90  # the bot's first answer includes its start (imports, NLU warm-up)
+
+USER = 7301  # the Telegram user (a private chat: chat id = user id)
+STAFF_CHAT = -100_7301  # the staff group the bot alerts
+URGENT = "they locked my brother in a room in Tripoli, please help"
+REPLY = "We are here. Are you safe right now?"
+ANSWER = "Yes, I am at a friend's place in Tripoli"
+HOTLINE_REPLY = f"<b>SafeSafar hotline</b>\n{REPLY}"
 
 
 # -- the console, served for real --------------------------------------------------------------------------
@@ -80,6 +93,39 @@ def chromium_page():
             browser.close()
 
 
+# -- Telegram: the Bot API server on 127.0.0.1 and the bot process polling it --------------------------------
+
+@dataclass
+class Telegram:
+    server: BotAPIServer
+    bot: BotProcess
+
+    def user_writes(self, text: str) -> None:
+        self.server.state.push(text_update(USER, text))
+
+    def wait_for_message_to_user(self, condition, what: str, timeout: float = 30) -> SentMessage:
+        def found():
+            return next((m for m in self.server.state.messages_to(USER) if condition(m.text)), None)
+        try:
+            return self.server.state.wait_for(found, timeout)
+        except TimeoutError:
+            sent = [m.text[:80] for m in self.server.state.messages_to(USER)]
+            pytest.fail(f"the user did not receive {what}; they received {sent}\n--- bot log ---\n"
+                        f"{self.bot.log()[-3000:]}")
+
+
+@contextmanager
+def telegram_with_bot(rasa_url: str, db_url: str, log_path: Path):
+    """The Bot API server and `safesafar run` against it (with the real NLU and the test database)."""
+    with BotAPIServer() as server:
+        bot = BotProcess(server.base_url, rasa_url, db_url, staff_chat_id=str(STAFF_CHAT), log_path=log_path,
+                         CONSOLE_AUTOSTART="false").start()
+        try:
+            yield Telegram(server, bot)
+        finally:
+            bot.stop()
+
+
 # -- steps of the flow ---------------------------------------------------------------------------------------
 
 def log_in(page, console: LiveConsole, username: str, password: str = PASSWORD) -> None:
@@ -90,22 +136,42 @@ def log_in(page, console: LiveConsole, username: str, password: str = PASSWORD) 
     page.wait_for_url(console.url + "/queue")
 
 
+def mark_page(page) -> None:
+    """A flag that disappears if the page reloads: what follows must update the page in place."""
+    page.evaluate("window.__notReloaded = true")
+
+
+def assert_not_reloaded(page) -> None:
+    assert page.evaluate("window.__notReloaded === true"), "the page reloaded instead of updating itself"
+
+
 def open_queue(page, console: LiveConsole, view: str = "unassigned") -> None:
     page.goto(f"{console.url}/queue?view={view}")
-    page.evaluate("window.__notReloaded = true")  # gone if the page reloads
+    mark_page(page)
 
 
-def escalate_urgent_case(console: LiveConsole, text: str, language: str = "en") -> int:
-    """What the bot writes when someone in danger writes: a user and an urgent case (the real path comes later)."""
-    now = datetime.now(timezone.utc)
-    return add_case(console.engine, priority="urgent", reason="emergency", language=language, created_at=now,
-                    summary="Emergency · en", transcript=[{"direction": "in", "kind": "text", "text": text,
-                                                          "at": now.isoformat()}])
+def bot_acknowledges_urgent_case(telegram: Telegram) -> int:
+    """The bot's answer to the urgent message (the emergency numbers, the case number); the case's id."""
+    telegram.wait_for_message_to_user(lambda text: "1122" in text, "the emergency numbers", timeout=BOT_SECONDS)
+    ack = telegram.wait_for_message_to_user(lambda text: "urgent case" in text, "the urgent case's number")
+    match = re.search(r"urgent case \(number (\d+)\)", ack.text)
+    assert match, ack.text
+    return int(match.group(1))
+
+
+def wait_for_staff_alert(telegram: Telegram, case_id: int) -> None:
+    state = telegram.server.state
+    state.wait_for(lambda: any(f"#{case_id}" in m.text for m in state.messages_to(STAFF_CHAT)), 30)
 
 
 def wait_for_case_in_queue(page, case_id: int) -> None:
     page.wait_for_selector(f'tr[data-case="{case_id}"]')
-    assert page.evaluate("window.__notReloaded === true"), "the queue page reloaded instead of updating itself"
+    assert_not_reloaded(page)
+
+
+def take_queue_screenshot(page) -> None:
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT), full_page=True)
 
 
 def claim_from_queue(page, console: LiveConsole, case_id: int) -> None:
@@ -113,36 +179,21 @@ def claim_from_queue(page, console: LiveConsole, case_id: int) -> None:
     page.wait_for_url(f"{console.url}/cases/{case_id}?done=claimed")
 
 
-def reply_in_console(page, text: str, canned_first: bool = True) -> None:
+def reply_in_console(page, text: str) -> None:
+    """Inserts the first canned reply in the case's language, then replaces it with `text` and sends."""
     box = page.locator("#reply-text")
-    if canned_first:
-        button = page.locator("details.canned li:not(.other-language) [data-insert]").first
-        expected = button.get_attribute("data-insert")
-        button.click()
-        assert box.input_value() == expected  # the canned reply went into the box
+    button = page.locator("details.canned li:not(.other-language) [data-insert]").first
+    expected = button.get_attribute("data-insert")
+    button.click()
+    assert box.input_value() == expected  # the canned reply went into the box
     box.fill(text)
     page.click("#send-reply")
     page.wait_for_selector("p.flash.ok")
 
 
-def outbox_for(console: LiveConsole, case_id: int) -> list:
-    return rows(console.engine, store.outbox, store.outbox.c.case_id == case_id)
-
-
-def user_answers(console: LiveConsole, case_id: int, text: str) -> int:
-    """The user's answer as the bot records it: a message joining the case, the case back from waiting."""
-    now = datetime.now(timezone.utc)
-    message_id = add_message(console.engine, case_id, text, direction="in", at=now)
-    with console.engine.begin() as conn:
-        conn.execute(update(store.cases).where(store.cases.c.id == case_id, store.cases.c.status == "waiting")
-                     .values(status="claimed", last_user_message_at=now, updated_at=now,
-                             version=store.cases.c.version + 1))
-    return message_id
-
-
-def wait_for_message(page, message_id: int, text: str) -> None:
-    item = page.wait_for_selector(f'#transcript li[data-message="{message_id}"]')
-    assert text in item.inner_text()
+def wait_for_message_on_case_page(page, text: str) -> None:
+    page.wait_for_selector(f'#transcript li[data-message]:has-text("{text}")')
+    assert_not_reloaded(page)
 
 
 def resolve(page, console: LiveConsole, case_id: int) -> None:
@@ -150,39 +201,57 @@ def resolve(page, console: LiveConsole, case_id: int) -> None:
     page.wait_for_url(f"{console.url}/cases/{case_id}?done=status")
 
 
+def reply_outbox_status(console: LiveConsole, case_id: int) -> str:
+    (out,) = rows(console.engine, store.outbox, store.outbox.c.case_id == case_id, store.outbox.c.kind == "staff_reply")
+    assert out.chat_id == str(USER)
+    return out.status
+
+
+def case_messages(console: LiveConsole, case_id: int) -> list[tuple[str, str]]:
+    return [(m.direction, m.text) for m in rows(console.engine, store.messages, store.messages.c.case_id == case_id)]
+
+
 # -- the test ----------------------------------------------------------------------------------------------
 
-def test_agent_works_an_urgent_case_in_the_browser(db_url):
-    with serve_console(db_url) as console, chromium_page() as page:
+def test_agent_answers_a_telegram_user_in_the_browser(rasa_url, db_url, tmp_path):
+    with serve_console(db_url) as console, telegram_with_bot(rasa_url, db_url, tmp_path / "bot.log") as telegram, \
+            chromium_page() as page:
         agent_id = add_staff(console.engine, "amina", "agent", display_name="Amina")
         log_in(page, console, "amina")
         open_queue(page, console)
         assert page.locator("tr[data-case]").count() == 0
 
-        case_id = escalate_urgent_case(console, "They took my passport <b>help</b>")
+        # a Telegram user in danger writes; the bot opens an urgent case and the open queue shows it
+        telegram.user_writes(URGENT)
+        case_id = bot_acknowledges_urgent_case(telegram)
         wait_for_case_in_queue(page, case_id)
         row = page.locator(f'tr[data-case="{case_id}"]')
         assert "Urgent" in row.inner_text()
         assert page.locator('[data-count="unassigned"]').inner_text() == "1"
-        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOT), full_page=True)
+        take_queue_screenshot(page)
+        wait_for_staff_alert(telegram, case_id)
 
         claim_from_queue(page, console, case_id)
-        assert "They took my passport <b>help</b>" in page.locator("#transcript").inner_text()  # shown as text
+        assert URGENT in page.locator("#transcript").inner_text()
 
-        reply_in_console(page, "We are here. Are you safe right now?")
-        (out,) = outbox_for(console, case_id)
-        user_chat = rows(console.engine, store.users, store.users.c.id == get_case(console.engine, case_id)["user_id"])[0].chat_id
-        assert (out.kind, out.chat_id, out.status) == ("staff_reply", user_chat, "pending")
-        assert out.payload["text"] == "<b>SafeSafar hotline</b>\nWe are here. Are you safe right now?"
-        assert get_case(console.engine, case_id)["status"] == "waiting"
+        # the reply goes through the outbox; the bot delivers it to the user through the Bot API
+        reply_in_console(page, REPLY)
+        mark_page(page)
+        telegram.wait_for_message_to_user(lambda text: text == HOTLINE_REPLY, "the hotline's reply")
+        assert wait_until(lambda: reply_outbox_status(console, case_id) == "sent", 10)  # marked after sending
 
-        message_id = user_answers(console, case_id, "Yes, I am at a friend's place")
-        wait_for_message(page, message_id, "Yes, I am at a friend's place")
+        # the user answers through the Bot API; the open case page shows it without a reload
+        telegram.user_writes(ANSWER)
+        wait_for_message_on_case_page(page, ANSWER)
+        assert ("in", ANSWER) in case_messages(console, case_id)
+        assert get_case(console.engine, case_id)["status"] == "claimed"  # back from waiting for the user
+        page.wait_for_selector("#case-changed", state="visible")  # the page noticed the new status
 
         resolve(page, console, case_id)
         case = get_case(console.engine, case_id)
-        assert (case["status"], case["assigned_to"]) == ("resolved", agent_id)
+        assert (case["status"], case["assigned_to"], case["priority"]) == ("resolved", agent_id, "urgent")
         assert case["resolved_at"] is not None and case["first_response_at"] is not None
         actions = [a.action for a in rows(console.engine, store.audit_t) if a.case_id == case_id]
-        assert actions == ["claim", "reply", "status"]
+        assert actions == ["case_opened", "claim", "reply", "status"]
+        messages = case_messages(console, case_id)
+        assert messages[0] == ("in", URGENT) and ("staff", REPLY) in messages
