@@ -90,8 +90,11 @@ def main() -> None:
         env = dict(os.environ, TELEGRAM_BOT_TOKEN="123456:BENCH", TELEGRAM_API_BASE_URL=server.base_url,
                    TELEGRAM_MAX_RATE=str(args.rate), NLU_URL=url, DATABASE_URL=f"sqlite:///{tmp}/bench.db",
                    CONSOLE_AUTOSTART="false")
-        bot = subprocess.Popen([str(ROOT / ".venv" / "bin" / "safesafar"), "run"], env=env,
-                               stdout=subprocess.DEVNULL, stderr=open(Path(tmp) / "bot.log", "w"))
+        command = [str(ROOT / ".venv" / "bin" / "safesafar"), "run"]
+        if os.environ.get("BENCH_PROFILE"):  # profile the bot: python -m cProfile -o FILE
+            command = [sys.executable, "-m", "cProfile", "-o", os.environ["BENCH_PROFILE"], *command]
+        bot = subprocess.Popen(command, env=env,
+                               stdout=subprocess.DEVNULL, stderr=open(os.environ.get("BENCH_LOG", str(Path(tmp) / "bot.log")), "w"))
         try:
             server.state.wait_for(lambda: any(c.method == "getUpdates" for c in server.state.calls), timeout=120)
             for uid in range(900000, 900003):  # warm-up

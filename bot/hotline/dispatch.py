@@ -9,6 +9,7 @@ import os
 import signal
 from typing import Awaitable, Callable
 
+from ..storage.executor import run_db
 from ..storage.hotline_store import Outbox, OutboxItem
 
 log = logging.getLogger("safesafar.outbox")
@@ -41,7 +42,7 @@ class Dispatcher:
         failed = False
         for index, item in enumerate(items):
             if failed:
-                await asyncio.to_thread(self.outbox.failed, item.id, "an earlier message of the turn failed")
+                await run_db(self.outbox.engine, self.outbox.failed, item.id, "an earlier message of the turn failed")
                 continue
             ok = await self._one(item)
             failed = not ok
@@ -57,26 +58,26 @@ class Dispatcher:
             await self.deliver(item)
         except PermanentFailure as exc:
             log.warning("outbox %s (%s) undeliverable: %s", item.id, item.kind, exc)
-            await asyncio.to_thread(self.outbox.failed, item.id, str(exc) or type(exc).__name__, True)
+            await run_db(self.outbox.engine, self.outbox.failed, item.id, str(exc) or type(exc).__name__, True)
             return True
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # network, 5xx, timeouts: tried again later
             log.warning("outbox %s (%s) failed, will retry: %s", item.id, item.kind, type(exc).__name__)
-            await asyncio.to_thread(self.outbox.failed, item.id, f"{type(exc).__name__}: {exc}")
+            await run_db(self.outbox.engine, self.outbox.failed, item.id, f"{type(exc).__name__}: {exc}")
             return False
-        await asyncio.to_thread(self.outbox.sent, item.id)
+        await run_db(self.outbox.engine, self.outbox.sent, item.id)
         return True
 
     async def run_once(self) -> int:
-        items = await asyncio.to_thread(self.outbox.claim, None, self.batch)
+        items = await run_db(self.outbox.engine, self.outbox.claim, None, self.batch)
         for item in items:
             await self._one(item)
         return len(items)
 
     async def run(self) -> None:
         """The background loop: until cancelled."""
-        released = await asyncio.to_thread(self.outbox.release_dead_workers)
+        released = await run_db(self.outbox.engine, self.outbox.release_dead_workers)
         if released:
             log.info("took over %d outbox rows of a process that is gone", released)
         while True:

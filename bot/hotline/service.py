@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from ..dialogue.engine import Button, Dialogue, Reply, Turn
 from ..i18n import I18n
+from ..storage.executor import run_db
 from ..storage.hotline_store import CaseOutcome, Escalation, HotlineStore, Inbound, OutboxItem, TurnRecord
 
 
@@ -47,7 +48,7 @@ class ConversationService:
                      force_language: str | None = None) -> Handled:
         """preferred_language: a hint (the Telegram app's language) used until the user writes or picks
         one; force_language: the user picked it (a deep link such as start=ur)."""
-        loaded = await asyncio.to_thread(self.store.load, inbound)
+        loaded = await run_db(self.store.engine, self.store.load, inbound)
         if loaded.done:
             return Handled(duplicate=True)
         state = loaded.state
@@ -85,7 +86,7 @@ class ConversationService:
             acks[:] = self._acknowledgement(turn, inbound, escalation, outcome, erased_with_case)
             return acks
 
-        items = await asyncio.to_thread(self.store.commit_turn, record, acknowledge)
+        items = await run_db(self.store.engine, self.store.commit_turn, record, acknowledge)
         return Handled(list(turn.replies) + acks, items, turn, outcome_box[0] if outcome_box else None)
 
     # -- what the user is told -------------------------------------------------------------------------

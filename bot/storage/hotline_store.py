@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Callable
 
 from sqlalchemy import delete, insert, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -25,6 +25,8 @@ from ..hotline.policy import ALERTED, PRIORITY_RANK, alert_html, merge_entities,
 from .db import AuditRow, CaseRow, ConversationRow, InboxRow, MessageRow, OutboxRow, UserRow, utcnow
 
 log = logging.getLogger("safesafar.hotline")
+USERS, CASES, MESSAGES = UserRow.__table__, CaseRow.__table__, MessageRow.__table__
+OUTBOX, INBOX, STATE, AUDIT = OutboxRow.__table__, InboxRow.__table__, ConversationRow.__table__, AuditRow.__table__
 TRANSCRIPT_MESSAGES = 30  # how much of the conversation before a case opens is copied into it
 TRANSCRIPT_DAYS = 7
 
@@ -118,11 +120,12 @@ class HotlineStore:
     # -- the inbox -------------------------------------------------------------------------------
     def receive(self, source: str, update_id: int, payload: dict) -> bool:
         """Stores an update before the channel is told it arrived. False: seen before (a duplicate)."""
-        with self.sessions.begin() as session:
-            if session.get(InboxRow, (source, update_id)) is not None:
+        with self.engine.begin() as conn:
+            if conn.execute(select(INBOX.c.status).where(INBOX.c.source == source,
+                                                         INBOX.c.update_id == update_id)).first() is not None:
                 return False
-            session.add(InboxRow(source=source, update_id=update_id, payload=payload, status="new",
-                                 received_at=self.clock()))
+            conn.execute(insert(INBOX).values(source=source, update_id=update_id, payload=payload, status="new",
+                                              attempts=0, received_at=self.clock()))
         return True
 
     def unfinished(self, source: str, max_attempts: int = 3) -> list[dict]:
@@ -142,32 +145,32 @@ class HotlineStore:
             return out
 
     def mark_done(self, source: str, update_id: int) -> None:
-        with self.sessions.begin() as session:
-            session.execute(update(InboxRow).where(InboxRow.source == source, InboxRow.update_id == update_id)
-                            .values(status="done", done_at=self.clock()))
+        with self.engine.begin() as conn:
+            conn.execute(update(INBOX).where(INBOX.c.source == source, INBOX.c.update_id == update_id)
+                         .values(status="done", done_at=self.clock()))
 
     def language_of(self, user_key: str) -> str | None:
-        with self.sessions() as session:
-            row = session.get(ConversationRow, user_key)
-            return row.language if row is not None else None
+        with self.engine.connect() as conn:
+            return conn.execute(select(STATE.c.language).where(STATE.c.user_key == user_key)).scalar()
 
-    # -- one turn --------------------------------------------------------------------------------
+    # -- one turn (SQLAlchemy Core: this runs for every message) ---------------------------------
     def load(self, inbound: Inbound) -> Loaded:
-        with self.sessions() as session:
+        with self.engine.connect() as conn:
             if inbound.update_id is not None and inbound.source:
-                row = session.get(InboxRow, (inbound.source, inbound.update_id))
-                if row is not None and row.status == "done":
+                status = conn.execute(select(INBOX.c.status).where(INBOX.c.source == inbound.source,
+                                                                   INBOX.c.update_id == inbound.update_id)).scalar()
+                if status == "done":
                     return Loaded(True, ConversationState(inbound.user_key), None)
-            state_row = session.get(ConversationRow, inbound.user_key)
-            state = (ConversationState(inbound.user_key) if state_row is None else
-                     ConversationState(user=state_row.user_key, language=state_row.language,
-                                       language_chosen=state_row.language_chosen, flow=state_row.flow,
-                                       last_topic=state_row.last_topic, misses=state_row.misses,
-                                       data=dict(state_row.data or {})))
-            case = session.execute(
-                select(CaseRow.id, CaseRow.priority, CaseRow.status).join(UserRow, UserRow.id == CaseRow.user_id)
-                .where(UserRow.channel == inbound.channel, UserRow.external_id == inbound.external_id,
-                       CaseRow.status != "resolved")).first()
+            row = conn.execute(select(STATE).where(STATE.c.user_key == inbound.user_key)).mappings().first()
+            state = (ConversationState(inbound.user_key) if row is None else
+                     ConversationState(user=row["user_key"], language=row["language"],
+                                       language_chosen=bool(row["language_chosen"]), flow=row["flow"],
+                                       last_topic=row["last_topic"], misses=row["misses"] or 0,
+                                       data=dict(row["data"] or {})))
+            case = conn.execute(
+                select(CASES.c.id, CASES.c.priority, CASES.c.status).join(USERS, USERS.c.id == CASES.c.user_id)
+                .where(USERS.c.channel == inbound.channel, USERS.c.external_id == inbound.external_id,
+                       CASES.c.status != "resolved")).first()
             return Loaded(False, state, OpenCase(*case) if case else None)
 
     def commit_turn(self, record: TurnRecord,
@@ -177,8 +180,8 @@ class HotlineStore:
         their case (its number exists only here, inside the transaction)."""
         for attempt in range(3):
             try:
-                with self.sessions.begin() as session:
-                    return self._commit_turn(session, record, acknowledge)
+                with self.engine.begin() as conn:
+                    return self._commit_turn(conn, record, acknowledge)
             except IntegrityError:
                 # another worker opened this user's case or stored this turn at the same moment:
                 # run again, which joins that case or finds the update done
@@ -186,80 +189,81 @@ class HotlineStore:
                     raise
         return []
 
-    def _commit_turn(self, session: Session, record: TurnRecord, acknowledge) -> list[OutboxItem]:
+    def _commit_turn(self, conn: Connection, record: TurnRecord, acknowledge) -> list[OutboxItem]:
         now = self.clock()
         inbound = record.inbound
         if inbound.update_id is not None and inbound.source:
-            inbox = session.get(InboxRow, (inbound.source, inbound.update_id),
-                                with_for_update=self.postgres)
-            if inbox is not None and inbox.status == "done":
+            query = select(INBOX.c.status).where(INBOX.c.source == inbound.source, INBOX.c.update_id == inbound.update_id)
+            if conn.execute(query.with_for_update() if self.postgres else query).scalar() == "done":
                 return []
-        user = session.scalars(select(UserRow).where(UserRow.channel == inbound.channel,
-                                                     UserRow.external_id == inbound.external_id)).first()
-        if user is None:
-            user = UserRow(channel=inbound.channel, external_id=inbound.external_id, chat_id=inbound.chat_id,
-                           language=record.language, created_at=now, last_seen_at=now)
-            session.add(user)
-            session.flush()
-        user.chat_id = inbound.chat_id or user.chat_id
-        user.language = record.language
-        user.last_seen_at = now
+        user_id = conn.execute(select(USERS.c.id).where(USERS.c.channel == inbound.channel,
+                                                        USERS.c.external_id == inbound.external_id)).scalar()
+        if user_id is None:
+            user_id = conn.execute(insert(USERS).values(
+                channel=inbound.channel, external_id=inbound.external_id, chat_id=inbound.chat_id,
+                language=record.language, created_at=now, last_seen_at=now).returning(USERS.c.id)).scalar_one()
+        else:
+            values = {"language": record.language, "last_seen_at": now}
+            if inbound.chat_id:
+                values["chat_id"] = inbound.chat_id
+            conn.execute(update(USERS).where(USERS.c.id == user_id).values(**values))
 
-        case = session.scalars(select(CaseRow).where(CaseRow.user_id == user.id, CaseRow.status != "resolved")
-                               .with_for_update(of=CaseRow) if self.postgres else
-                               select(CaseRow).where(CaseRow.user_id == user.id, CaseRow.status != "resolved")).first()
+        query = select(CASES).where(CASES.c.user_id == user_id, CASES.c.status != "resolved")
+        found = conn.execute(query.with_for_update() if self.postgres else query).mappings().first()
+        case = dict(found) if found else None
         erased = bool(record.state.data.get("erased"))
         if erased:
-            self._erase(session, user, keep_cases=True)
+            self._erase(conn, inbound, user_id)
         else:
-            self._save_state(session, record.state, now)
+            self._save_state(conn, record.state, now)
 
         outcome: CaseOutcome | None = None
         alert: tuple[str, bool] | None = None
         esc = record.escalation
+        changes: dict = {}
         if case is not None:
-            outcome = CaseOutcome(case.id, case.priority, joined=True)
+            outcome = CaseOutcome(case["id"], case["priority"], joined=True)
         if esc is not None:
             if case is None:
-                case = self._open_case(session, user, record, esc, now)
-                outcome = CaseOutcome(case.id, case.priority, opened=True)
-                alert = (case.priority, False)
+                case = self._open_case(conn, user_id, record, esc, now)
+                outcome = CaseOutcome(case["id"], case["priority"], opened=True)
+                alert = (case["priority"], False)
             else:
-                raised = PRIORITY_RANK[esc.priority] < case.priority_rank
+                raised = PRIORITY_RANK[esc.priority] < case["priority_rank"]
                 if raised:
-                    case.priority, case.priority_rank = esc.priority, PRIORITY_RANK[esc.priority]
-                    case.reason = esc.reason
-                    alert = (case.priority, True)
-                    self._audit(session, "priority_raised", case.id, {"priority": esc.priority, "reason": esc.reason}, now)
+                    changes.update(priority=esc.priority, priority_rank=PRIORITY_RANK[esc.priority], reason=esc.reason)
+                    alert = (esc.priority, True)
+                    self._audit(conn, "priority_raised", case["id"], {"priority": esc.priority, "reason": esc.reason}, now)
                 if esc.report:
-                    case.report = esc.report
+                    changes["report"] = esc.report
                 if esc.offer_check:
-                    case.offer_check = esc.offer_check
-                case.summary = summary(case.reason, record.language, case.entities or {}, case.offer_check)
-                case.version += 1
-                case.updated_at = now
-                outcome = CaseOutcome(case.id, case.priority, raised=raised, joined=True)
-        if case is not None and not erased:
-            case.last_user_message_at = now
-            if case.status == "waiting":  # the user answered the hotline
-                case.status = "claimed" if case.assigned_to else "new"
+                    changes["offer_check"] = esc.offer_check
+                case.update(changes)
+                changes["summary"] = case["summary"] = summary(case["reason"], record.language, case["entities"] or {},
+                                                              case["offer_check"])
+                outcome = CaseOutcome(case["id"], case["priority"], raised=raised, joined=True)
+        if case is not None and not erased and not outcome.opened:
+            changes["last_user_message_at"] = now
+            if case["status"] == "waiting":  # the user answered the hotline
+                changes["status"] = "claimed" if case["assigned_to"] else "new"
             if record.entities:
-                case.entities = merge_entities(case.entities or {}, record.entities)
-            case.updated_at = now
+                changes["entities"] = case["entities"] = merge_entities(case["entities"] or {}, record.entities)
+        if case is not None and changes:
+            conn.execute(update(CASES).where(CASES.c.id == case["id"])
+                         .values(updated_at=now, version=CASES.c.version + 1, **changes))
 
         replies = list(record.replies) + list(acknowledge(outcome, erased and case is not None))
-        case_id = case.id if case is not None else None
-        # plain bulk INSERTs (no unit-of-work bookkeeping): this is the hot path of every message
+        case_id = case["id"] if case is not None else None
         messages: list[dict] = []
         if not erased:
-            messages.append(dict(user_id=user.id, case_id=case_id, direction="in", kind=inbound.kind,
+            messages.append(dict(user_id=user_id, case_id=case_id, direction="in", kind=inbound.kind,
                                  text=inbound.text[:4000], meta={**inbound.meta, **record.in_meta}, created_at=now))
         claimed = ({"locked_by": record.claim_as, "locked_until": now + timedelta(seconds=record.lease_seconds),
                     "attempts": 1} if record.claim_as else {"locked_by": None, "locked_until": None, "attempts": 0})
         outbox: list[dict] = []
         for index, reply in enumerate(replies):
             if not erased:
-                messages.append(dict(user_id=user.id, case_id=case_id, direction="out", kind="text", text=reply.text,
+                messages.append(dict(user_id=user_id, case_id=case_id, direction="out", kind="text", text=reply.text,
                                      meta={}, created_at=now))
             if record.durable_replies and inbound.chat_id:
                 key = (f"{inbound.source}:{inbound.update_id}:{index}" if inbound.update_id is not None
@@ -269,78 +273,72 @@ class HotlineStore:
                                    next_attempt_at=now, created_at=now, **claimed))
         if alert is not None and case is not None:
             priority, raised = alert
-            self._audit(session, "case_opened" if not raised else "case_raised", case.id,
-                        {"priority": priority, "reason": case.reason}, now)
+            self._audit(conn, "case_opened" if not raised else "case_raised", case["id"],
+                        {"priority": priority, "reason": case["reason"]}, now)
             if priority in ALERTED:
                 if self.staff_chat_id:
-                    outbox.append(dict(kind="staff_alert", dedupe_key=f"alert:{case.id}:{priority}",
-                                       chat_id=str(self.staff_chat_id), case_id=case.id, status="pending",
-                                       payload={"text": alert_html(case.id, priority, case.summary, self.console_url,
-                                                                   raised), "buttons": []},
+                    outbox.append(dict(kind="staff_alert", dedupe_key=f"alert:{case['id']}:{priority}",
+                                       chat_id=str(self.staff_chat_id), case_id=case["id"], status="pending",
+                                       payload={"text": alert_html(case["id"], priority, case["summary"],
+                                                                   self.console_url, raised), "buttons": []},
                                        next_attempt_at=now, created_at=now, **claimed))
                 else:
-                    log.warning("case %s (%s): no STAFF_CHAT_ID set, no staff alert", case.id, priority)
+                    log.warning("case %s (%s): no STAFF_CHAT_ID set, no staff alert", case["id"], priority)
         if inbound.update_id is not None and inbound.source:
-            inbox = session.get(InboxRow, (inbound.source, inbound.update_id))
-            if inbox is None:
-                session.add(InboxRow(source=inbound.source, update_id=inbound.update_id, payload={}, status="done",
-                                     received_at=now, done_at=now))
-            else:
-                inbox.status, inbox.done_at = "done", now
-        session.flush()
+            done = conn.execute(update(INBOX).where(INBOX.c.source == inbound.source,
+                                                    INBOX.c.update_id == inbound.update_id)
+                                .values(status="done", done_at=now))
+            if done.rowcount == 0:
+                conn.execute(insert(INBOX).values(source=inbound.source, update_id=inbound.update_id, payload={},
+                                                  status="done", attempts=0, received_at=now, done_at=now))
         if messages:
-            session.execute(insert(MessageRow), messages)
+            conn.execute(insert(MESSAGES), messages)
         if not outbox:
             return []
-        ids = session.scalars(insert(OutboxRow).returning(OutboxRow.id, sort_by_parameter_order=True), outbox).all()
+        ids = conn.execute(insert(OUTBOX).returning(OUTBOX.c.id, sort_by_parameter_order=True), outbox).scalars().all()
         return [OutboxItem(row_id, row["kind"], row["chat_id"], row["payload"]) for row_id, row in zip(ids, outbox)]
 
-    def _save_state(self, session: Session, state: ConversationState, now: datetime) -> None:
-        row = session.get(ConversationRow, state.user)
-        if row is None:
-            row = ConversationRow(user_key=state.user)
-            session.add(row)
-        row.language, row.language_chosen = state.language, state.language_chosen
-        row.flow = dict(state.flow) if state.flow else None
-        row.last_topic, row.misses = state.last_topic, state.misses
-        row.data = dict(state.data)
-        row.updated_at = now
+    def _save_state(self, conn: Connection, state: ConversationState, now: datetime) -> None:
+        values = dict(language=state.language, language_chosen=state.language_chosen,
+                      flow=dict(state.flow) if state.flow else None, last_topic=state.last_topic,
+                      misses=state.misses, data=dict(state.data), updated_at=now)
+        if conn.execute(update(STATE).where(STATE.c.user_key == state.user).values(**values)).rowcount == 0:
+            conn.execute(insert(STATE).values(user_key=state.user, **values))
 
-    def _erase(self, session: Session, user: UserRow, keep_cases: bool) -> None:
+    def _erase(self, conn: Connection, inbound: Inbound, user_id: int) -> None:
         """/delete_me: the state and every message not part of a hotline case. Cases stay with the
         hotline until they are resolved and purged."""
-        session.execute(delete(ConversationRow).where(ConversationRow.user_key == f"{user.channel}:{user.external_id}"))
-        session.execute(delete(MessageRow).where(MessageRow.user_id == user.id, MessageRow.case_id.is_(None)))
-        has_case = session.scalars(select(CaseRow.id).where(CaseRow.user_id == user.id)).first() is not None
-        if not has_case:
-            session.delete(user)
-            session.flush()
+        conn.execute(delete(STATE).where(STATE.c.user_key == inbound.user_key))
+        conn.execute(delete(MESSAGES).where(MESSAGES.c.user_id == user_id, MESSAGES.c.case_id.is_(None)))
+        if conn.execute(select(CASES.c.id).where(CASES.c.user_id == user_id).limit(1)).first() is None:
+            conn.execute(delete(USERS).where(USERS.c.id == user_id))
 
-    def _open_case(self, session: Session, user: UserRow, record: TurnRecord, esc: Escalation,
-                   now: datetime) -> CaseRow:
+    def _open_case(self, conn: Connection, user_id: int, record: TurnRecord, esc: Escalation, now: datetime) -> dict:
         since = now - timedelta(days=TRANSCRIPT_DAYS)
-        earlier = session.scalars(select(MessageRow).where(MessageRow.user_id == user.id, MessageRow.created_at >= since)
-                                  .order_by(MessageRow.id.desc()).limit(TRANSCRIPT_MESSAGES)).all()
+        earlier = conn.execute(select(MESSAGES.c.direction, MESSAGES.c.kind, MESSAGES.c.text, MESSAGES.c.meta,
+                                      MESSAGES.c.created_at)
+                               .where(MESSAGES.c.user_id == user_id, MESSAGES.c.created_at >= since)
+                               .order_by(MESSAGES.c.id.desc()).limit(TRANSCRIPT_MESSAGES)).all()
         earlier = list(reversed(earlier))
         entities: dict = {}
         for message in earlier:
             entities = merge_entities(entities, (message.meta or {}).get("entities"))
         entities = merge_entities(entities, record.entities)
         offer_check = esc.offer_check or record.state.data.get("last_offer_check")
-        case = CaseRow(user_id=user.id, priority=esc.priority, priority_rank=PRIORITY_RANK[esc.priority], status="new",
-                       reason=esc.reason, language=record.language, entities=entities, offer_check=offer_check,
-                       report=esc.report,
-                       transcript=[{"direction": m.direction, "kind": m.kind, "text": m.text,
-                                    "at": m.created_at.isoformat() if m.created_at else None} for m in earlier],
-                       summary=summary(esc.reason, record.language, entities, offer_check),
-                       created_at=now, updated_at=now, last_user_message_at=now, version=1)
-        with session.begin_nested():
-            session.add(case)
-            session.flush()  # the partial unique index refuses a second open case of this user
+        case = dict(user_id=user_id, priority=esc.priority, priority_rank=PRIORITY_RANK[esc.priority], status="new",
+                    reason=esc.reason, language=record.language, entities=entities, offer_check=offer_check,
+                    report=esc.report, assigned_to=None,
+                    transcript=[{"direction": m.direction, "kind": m.kind, "text": m.text,
+                                 "at": m.created_at.isoformat() if m.created_at else None} for m in earlier],
+                    summary=summary(esc.reason, record.language, entities, offer_check),
+                    created_at=now, updated_at=now, last_user_message_at=now, version=1)
+        with conn.begin_nested():  # the partial unique index refuses a second open case of this user
+            case["id"] = conn.execute(insert(CASES).values(**case).returning(CASES.c.id)).scalar_one()
         return case
 
-    def _audit(self, session: Session, action: str, case_id: int | None, detail: dict, now: datetime) -> None:
-        session.add(AuditRow(at=now, staff_id=None, actor="bot", action=action, case_id=case_id, detail=detail))
+    def _audit(self, conn: Connection, action: str, case_id: int | None, detail: dict, now: datetime) -> None:
+        conn.execute(insert(AUDIT).values(at=now, staff_id=None, actor="bot", action=action, case_id=case_id,
+                                          detail=detail))
 
 
 class Outbox:
@@ -350,6 +348,7 @@ class Outbox:
     when its process is gone."""
 
     def __init__(self, engine: Engine, lease_seconds: float = 60.0, clock: Callable[[], datetime] = utcnow):
+        self.engine = engine
         self.sessions = sessionmaker(engine, expire_on_commit=False)
         self.lease = timedelta(seconds=lease_seconds)
         self.clock = clock
@@ -379,9 +378,9 @@ class Outbox:
             return [OutboxItem(r.id, r.kind, r.chat_id, r.payload) for r in rows]
 
     def sent(self, *row_ids: int) -> None:
-        with self.sessions.begin() as session:
-            session.execute(update(OutboxRow).where(OutboxRow.id.in_(row_ids), OutboxRow.locked_by == self.worker)
-                            .values(status="sent", sent_at=self.clock(), locked_by=None, locked_until=None))
+        with self.engine.begin() as conn:
+            conn.execute(update(OUTBOX).where(OUTBOX.c.id.in_(row_ids), OUTBOX.c.locked_by == self.worker)
+                         .values(status="sent", sent_at=self.clock(), locked_by=None, locked_until=None))
 
     def failed(self, row_id: int, error: str, permanent: bool = False) -> None:
         with self.sessions.begin() as session:

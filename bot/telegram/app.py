@@ -24,6 +24,7 @@ from ..dialogue.engine import Button, Reply
 from ..hotline.dispatch import Dispatcher, PermanentFailure, crash_point
 from ..hotline.service import MEDIA_KINDS, ConversationService
 from ..i18n import I18n
+from ..storage.executor import run_db
 from ..storage.hotline_store import HotlineStore, Inbound, Outbox, OutboxItem
 from .render import messages, to_html
 
@@ -106,7 +107,7 @@ class DurableQueue(asyncio.Queue):
 
     async def put(self, item) -> None:
         if isinstance(item, Update):
-            fresh = await asyncio.to_thread(self.store.receive, SOURCE, item.update_id, item.to_dict())
+            fresh = await run_db(self.store.engine, self.store.receive, SOURCE, item.update_id, item.to_dict())
             if not fresh:
                 log.info("update %s delivered again: dropped", item.update_id)
                 return
@@ -184,7 +185,7 @@ class TelegramFrontEnd:
         except TelegramError as exc:
             log.warning("getMe failed: %s", type(exc).__name__)
         await self.register_commands(app)
-        payloads = await asyncio.to_thread(self.store.unfinished, SOURCE)
+        payloads = await run_db(self.store.engine, self.store.unfinished, SOURCE)
         if payloads:
             log.info("%d updates left unfinished by the previous run: processing them now", len(payloads))
             queue = app.update_queue
@@ -233,7 +234,7 @@ class TelegramFrontEnd:
         if update.update_id in self._failed:
             self._failed.discard(update.update_id)
             return
-        await asyncio.to_thread(self.store.mark_done, SOURCE, update.update_id)
+        await run_db(self.store.engine, self.store.mark_done, SOURCE, update.update_id)
 
     async def _throttle(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         user = update.effective_user
@@ -245,7 +246,7 @@ class TelegramFrontEnd:
                 lang = self._language(update)
                 await self._send_text(context, chat.id, self.i18n.tr(
                     lang, "You are sending messages very fast. Please wait a minute, then try again."))
-            await asyncio.to_thread(self.store.mark_done, SOURCE, update.update_id)
+            await run_db(self.store.engine, self.store.mark_done, SOURCE, update.update_id)
             raise ApplicationHandlerStop
 
     # -- handlers ----------------------------------------------------------------------------------
@@ -329,7 +330,7 @@ class TelegramFrontEnd:
         message = update.effective_message
         if not message.text.startswith("/"):
             return
-        text = await asyncio.to_thread(staff_command, self.store, str(update.effective_user.id), message.text)
+        text = await run_db(self.store.engine, staff_command, self.store, str(update.effective_user.id), message.text)
         if text:
             await self._send(context, message.chat_id, text, None)
 
