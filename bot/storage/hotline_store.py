@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -27,6 +27,30 @@ from .db import AuditRow, CaseRow, ConversationRow, InboxRow, MessageRow, Outbox
 log = logging.getLogger("safesafar.hotline")
 USERS, CASES, MESSAGES = UserRow.__table__, CaseRow.__table__, MessageRow.__table__
 OUTBOX, INBOX, STATE, AUDIT = OutboxRow.__table__, InboxRow.__table__, ConversationRow.__table__, AuditRow.__table__
+
+# The statements of every message, built once (building a statement costs more than running it)
+_p = bindparam
+S_INBOX_STATUS = select(INBOX.c.status).where(INBOX.c.source == _p("src"), INBOX.c.update_id == _p("uid"))
+S_INBOX_STATUS_FOR_UPDATE = S_INBOX_STATUS.with_for_update()
+I_INBOX = insert(INBOX)
+U_INBOX_DONE = (update(INBOX).where(INBOX.c.source == _p("b_src"), INBOX.c.update_id == _p("b_uid"))
+                .values(status="done", done_at=_p("b_now")))
+S_STATE = select(STATE).where(STATE.c.user_key == _p("key"))
+U_STATE = update(STATE).where(STATE.c.user_key == _p("b_key")).values(
+    language=_p("b_language"), language_chosen=_p("b_chosen"), flow=_p("b_flow", type_=STATE.c.flow.type),
+    last_topic=_p("b_topic"), misses=_p("b_misses"), data=_p("b_data", type_=STATE.c.data.type), updated_at=_p("b_now"))
+I_STATE = insert(STATE)
+S_OPEN_CASE_OF = (select(CASES.c.id, CASES.c.priority, CASES.c.status).join(USERS, USERS.c.id == CASES.c.user_id)
+                  .where(USERS.c.channel == _p("ch"), USERS.c.external_id == _p("ext"), CASES.c.status != "resolved"))
+S_USER_ID = select(USERS.c.id).where(USERS.c.channel == _p("ch"), USERS.c.external_id == _p("ext"))
+U_USER = update(USERS).where(USERS.c.id == _p("b_id")).values(
+    language=_p("b_language"), last_seen_at=_p("b_now"), chat_id=func.coalesce(_p("b_chat"), USERS.c.chat_id))
+S_OPEN_CASE = select(CASES).where(CASES.c.user_id == _p("uid"), CASES.c.status != "resolved")
+S_OPEN_CASE_FOR_UPDATE = S_OPEN_CASE.with_for_update(of=CASES)
+I_MESSAGES = insert(MESSAGES)
+I_OUTBOX = insert(OUTBOX).returning(OUTBOX.c.id, sort_by_parameter_order=True)
+U_SENT = (update(OUTBOX).where(OUTBOX.c.id.in_(_p("ids", expanding=True)), OUTBOX.c.locked_by == _p("worker"))
+          .values(status="sent", sent_at=_p("b_now"), locked_by=None, locked_until=None))
 TRANSCRIPT_MESSAGES = 30  # how much of the conversation before a case opens is copied into it
 TRANSCRIPT_DAYS = 7
 
@@ -121,11 +145,10 @@ class HotlineStore:
     def receive(self, source: str, update_id: int, payload: dict) -> bool:
         """Stores an update before the channel is told it arrived. False: seen before (a duplicate)."""
         with self.engine.begin() as conn:
-            if conn.execute(select(INBOX.c.status).where(INBOX.c.source == source,
-                                                         INBOX.c.update_id == update_id)).first() is not None:
+            if conn.execute(S_INBOX_STATUS, {"src": source, "uid": update_id}).first() is not None:
                 return False
-            conn.execute(insert(INBOX).values(source=source, update_id=update_id, payload=payload, status="new",
-                                              attempts=0, received_at=self.clock()))
+            conn.execute(I_INBOX, {"source": source, "update_id": update_id, "payload": payload, "status": "new",
+                                   "attempts": 0, "received_at": self.clock()})
         return True
 
     def unfinished(self, source: str, max_attempts: int = 3) -> list[dict]:
@@ -146,8 +169,7 @@ class HotlineStore:
 
     def mark_done(self, source: str, update_id: int) -> None:
         with self.engine.begin() as conn:
-            conn.execute(update(INBOX).where(INBOX.c.source == source, INBOX.c.update_id == update_id)
-                         .values(status="done", done_at=self.clock()))
+            conn.execute(U_INBOX_DONE, {"b_src": source, "b_uid": update_id, "b_now": self.clock()})
 
     def language_of(self, user_key: str) -> str | None:
         with self.engine.connect() as conn:
@@ -157,20 +179,16 @@ class HotlineStore:
     def load(self, inbound: Inbound) -> Loaded:
         with self.engine.connect() as conn:
             if inbound.update_id is not None and inbound.source:
-                status = conn.execute(select(INBOX.c.status).where(INBOX.c.source == inbound.source,
-                                                                   INBOX.c.update_id == inbound.update_id)).scalar()
+                status = conn.execute(S_INBOX_STATUS, {"src": inbound.source, "uid": inbound.update_id}).scalar()
                 if status == "done":
                     return Loaded(True, ConversationState(inbound.user_key), None)
-            row = conn.execute(select(STATE).where(STATE.c.user_key == inbound.user_key)).mappings().first()
+            row = conn.execute(S_STATE, {"key": inbound.user_key}).mappings().first()
             state = (ConversationState(inbound.user_key) if row is None else
                      ConversationState(user=row["user_key"], language=row["language"],
                                        language_chosen=bool(row["language_chosen"]), flow=row["flow"],
                                        last_topic=row["last_topic"], misses=row["misses"] or 0,
                                        data=dict(row["data"] or {})))
-            case = conn.execute(
-                select(CASES.c.id, CASES.c.priority, CASES.c.status).join(USERS, USERS.c.id == CASES.c.user_id)
-                .where(USERS.c.channel == inbound.channel, USERS.c.external_id == inbound.external_id,
-                       CASES.c.status != "resolved")).first()
+            case = conn.execute(S_OPEN_CASE_OF, {"ch": inbound.channel, "ext": inbound.external_id}).first()
             return Loaded(False, state, OpenCase(*case) if case else None)
 
     def commit_turn(self, record: TurnRecord,
@@ -193,23 +211,20 @@ class HotlineStore:
         now = self.clock()
         inbound = record.inbound
         if inbound.update_id is not None and inbound.source:
-            query = select(INBOX.c.status).where(INBOX.c.source == inbound.source, INBOX.c.update_id == inbound.update_id)
-            if conn.execute(query.with_for_update() if self.postgres else query).scalar() == "done":
+            query = S_INBOX_STATUS_FOR_UPDATE if self.postgres else S_INBOX_STATUS
+            if conn.execute(query, {"src": inbound.source, "uid": inbound.update_id}).scalar() == "done":
                 return []
-        user_id = conn.execute(select(USERS.c.id).where(USERS.c.channel == inbound.channel,
-                                                        USERS.c.external_id == inbound.external_id)).scalar()
+        user_id = conn.execute(S_USER_ID, {"ch": inbound.channel, "ext": inbound.external_id}).scalar()
         if user_id is None:
             user_id = conn.execute(insert(USERS).values(
                 channel=inbound.channel, external_id=inbound.external_id, chat_id=inbound.chat_id,
                 language=record.language, created_at=now, last_seen_at=now).returning(USERS.c.id)).scalar_one()
         else:
-            values = {"language": record.language, "last_seen_at": now}
-            if inbound.chat_id:
-                values["chat_id"] = inbound.chat_id
-            conn.execute(update(USERS).where(USERS.c.id == user_id).values(**values))
+            conn.execute(U_USER, {"b_id": user_id, "b_language": record.language, "b_now": now,
+                                  "b_chat": inbound.chat_id or None})
 
-        query = select(CASES).where(CASES.c.user_id == user_id, CASES.c.status != "resolved")
-        found = conn.execute(query.with_for_update() if self.postgres else query).mappings().first()
+        query = S_OPEN_CASE_FOR_UPDATE if self.postgres else S_OPEN_CASE
+        found = conn.execute(query, {"uid": user_id}).mappings().first()
         case = dict(found) if found else None
         erased = bool(record.state.data.get("erased"))
         if erased:
@@ -285,25 +300,25 @@ class HotlineStore:
                 else:
                     log.warning("case %s (%s): no STAFF_CHAT_ID set, no staff alert", case["id"], priority)
         if inbound.update_id is not None and inbound.source:
-            done = conn.execute(update(INBOX).where(INBOX.c.source == inbound.source,
-                                                    INBOX.c.update_id == inbound.update_id)
-                                .values(status="done", done_at=now))
+            done = conn.execute(U_INBOX_DONE, {"b_src": inbound.source, "b_uid": inbound.update_id, "b_now": now})
             if done.rowcount == 0:
-                conn.execute(insert(INBOX).values(source=inbound.source, update_id=inbound.update_id, payload={},
-                                                  status="done", attempts=0, received_at=now, done_at=now))
+                conn.execute(I_INBOX, {"source": inbound.source, "update_id": inbound.update_id, "payload": {},
+                                       "status": "done", "attempts": 0, "received_at": now, "done_at": now})
         if messages:
-            conn.execute(insert(MESSAGES), messages)
+            conn.execute(I_MESSAGES, messages)
         if not outbox:
             return []
-        ids = conn.execute(insert(OUTBOX).returning(OUTBOX.c.id, sort_by_parameter_order=True), outbox).scalars().all()
+        ids = conn.execute(I_OUTBOX, outbox).scalars().all()
         return [OutboxItem(row_id, row["kind"], row["chat_id"], row["payload"]) for row_id, row in zip(ids, outbox)]
 
     def _save_state(self, conn: Connection, state: ConversationState, now: datetime) -> None:
-        values = dict(language=state.language, language_chosen=state.language_chosen,
-                      flow=dict(state.flow) if state.flow else None, last_topic=state.last_topic,
-                      misses=state.misses, data=dict(state.data), updated_at=now)
-        if conn.execute(update(STATE).where(STATE.c.user_key == state.user).values(**values)).rowcount == 0:
-            conn.execute(insert(STATE).values(user_key=state.user, **values))
+        flow = dict(state.flow) if state.flow else None
+        if conn.execute(U_STATE, {"b_key": state.user, "b_language": state.language, "b_chosen": state.language_chosen,
+                                  "b_flow": flow, "b_topic": state.last_topic, "b_misses": state.misses,
+                                  "b_data": dict(state.data), "b_now": now}).rowcount == 0:
+            conn.execute(I_STATE, {"user_key": state.user, "language": state.language,
+                                   "language_chosen": state.language_chosen, "flow": flow, "last_topic": state.last_topic,
+                                   "misses": state.misses, "data": dict(state.data), "updated_at": now})
 
     def _erase(self, conn: Connection, inbound: Inbound, user_id: int) -> None:
         """/delete_me: the state and every message not part of a hotline case. Cases stay with the
@@ -379,8 +394,7 @@ class Outbox:
 
     def sent(self, *row_ids: int) -> None:
         with self.engine.begin() as conn:
-            conn.execute(update(OUTBOX).where(OUTBOX.c.id.in_(row_ids), OUTBOX.c.locked_by == self.worker)
-                         .values(status="sent", sent_at=self.clock(), locked_by=None, locked_until=None))
+            conn.execute(U_SENT, {"ids": list(row_ids), "worker": self.worker, "b_now": self.clock()})
 
     def failed(self, row_id: int, error: str, permanent: bool = False) -> None:
         with self.sessions.begin() as session:
