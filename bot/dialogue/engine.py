@@ -193,8 +193,9 @@ class Dialogue:
         elif name == "menu":
             self._menu(out, content)
         elif name == "delete_me":
-            out.say(self._t(out, "This erases everything the assistant keeps about you: your language, your open "
-                                 "check and its results. Erase it?"),
+            out.say(self._t(out, "This erases your conversation with the assistant: your messages, your language, "
+                                 "your open check and its results. What you already sent to the hotline in a case "
+                                 "stays with the hotline until the case is closed. Erase it?"),
                     [Button(self._t(out, "Yes, erase"), "del:yes"), Button(self._t(out, "No"), "del:no")])
         elif name in ("hotline", "privacy"):
             topic = {"hotline": "hotline_info", "privacy": "privacy"}[name]
@@ -253,7 +254,7 @@ class Dialogue:
             if value == "yes":
                 state.__init__(state.user)  # the caller deletes what is stored; nothing is kept
                 state.data["erased"] = True
-                out.say(self._t(out, "Done: everything the assistant kept about you is erased."))
+                out.say(self._t(out, "Done: your conversation with the assistant is erased."))
             else:
                 out.say(self._t(out, "Nothing was erased."))
         else:
