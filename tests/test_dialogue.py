@@ -174,9 +174,11 @@ def test_fallback_asks_back_then_offers_a_human(languages):
     assert payloads[:2] == ["topic:warning_signs", "topic:verify_agent"]
     second = run(dialogue.handle_text("f", "hmm blah again"))
     payloads = [b.payload for row in second.replies[-1].buttons for b in row]
-    assert "act:human" in payloads
-    human = run(dialogue.handle_button("f", "act:human"))
-    assert human.escalation == "normal"
+    assert "act:human:fallback" in payloads
+    human = run(dialogue.handle_button("f", "act:human:fallback"))
+    assert (human.escalation, human.reason) == ("normal", "fallback")
+    asked = run(dialogue.handle_button("g", "act:human"))
+    assert (asked.escalation, asked.reason) == ("normal", "human")
 
 
 def test_reply_follows_the_users_language_until_they_choose_one(languages):

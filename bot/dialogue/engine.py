@@ -228,8 +228,9 @@ class Dialogue:
             elif value == "hotline":
                 topic = "hotline_info"
                 self._answer_topic(out, content, state, topic)
-            elif value == "human":
-                topic, escalation, reason = "ask_human", "normal", "human"
+            elif value in ("human", "human:fallback"):  # asked, or accepted after two misunderstood messages
+                topic, escalation = "ask_human", "normal"
+                reason = "fallback" if value == "human:fallback" else "human"
                 self._answer_topic(out, content, state, topic)
             elif value == "pass_check" and state.data.get("last_offer_check"):
                 # a high-risk offer check the user chose to pass on
@@ -316,7 +317,7 @@ class Dialogue:
             state.misses = 0
             out.say(self._t(out, "Sorry, I still did not understand. A person from the hotline can help you, "
                                  "or choose a topic from the menu."),
-                    [self._action_button(out, "human")], [self._action_button(out, "menu")])
+                    [Button(self._t(out, "Talk to the hotline"), "act:human:fallback")], [self._action_button(out, "menu")])
             return Turn(out.replies, out.language, result)
         options = []
         for intent, _conf in result.ranking:
