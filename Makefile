@@ -39,10 +39,11 @@ $(NLU_STAMP): requirements/nlu.lock
 	  $(NLU_VENV)/bin/pip install -q -r requirements/nlu.lock
 	@touch $@
 
-# Trains the model only when nlu/ (config, data, lookup tables) changed: keyed by a hash of the inputs.
+# The database (DATABASE_URL, SQLite by default) at the newest migration.
 db: $(APP_STAMP)
 	@$(VENV)/bin/safesafar db upgrade
 
+# Trains the model only when nlu/ (config, data, lookup tables) changed: keyed by a hash of the inputs.
 model: $(APP_STAMP) $(NLU_STAMP)
 	@$(VENV)/bin/safesafar nlu train --if-needed
 
@@ -57,6 +58,8 @@ test: setup
 
 bench: setup
 	$(VENV)/bin/python bench/nlu_throughput.py
+	$(VENV)/bin/python bench/telegram_e2e.py
+	$(VENV)/bin/python bench/escalations.py
 
 clean:
 	rm -rf $(VENV) $(NLU_VENV) .cache nlu/models
