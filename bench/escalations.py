@@ -140,7 +140,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--cases", type=int, default=400)
     parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--alerts", type=int, default=40, help="end-to-end alert latency samples (0: skip)")
+    parser.add_argument("--alerts", type=int, default=15,
+                        help="end-to-end alert latency samples (0: skip). Telegram allows about 20 messages a minute "
+                             "in a group, and the bot keeps to that: more alerts than that in a minute queue up")
     parser.add_argument("--skip-postgres", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
