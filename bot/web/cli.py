@@ -145,21 +145,35 @@ def staff_list(args, settings: Settings) -> int:
     return 0
 
 
-def staff_set_active(args, settings: Settings) -> int:
+def _change_staff(settings: Settings, username: str, change) -> object | None:
+    """Runs change(conn, row) on one account in one transaction; None (and a message) if there is no
+    such account."""
     from . import store
 
     engine = _engine(settings)
     try:
         with engine.begin() as conn:
-            row = store.staff_login_row(conn, args.username.strip().lower())
+            row = store.staff_login_row(conn, username.strip().lower())
             if row is None:
-                print(f"error: no account {args.username}", file=sys.stderr)
-                return 1
-            store.set_staff_active(conn, row.id, args.active)
-            store.audit(conn, _now(), "cli", "staff_enable" if args.active else "staff_disable", target_id=row.id,
-                        target=row.username)
+                print(f"error: no account {username}", file=sys.stderr)
+                return None
+            change(conn, row)
+            return row
     finally:
         engine.dispose()
+
+
+def staff_set_active(args, settings: Settings) -> int:
+    from . import store
+
+    def change(conn, row):
+        store.set_staff_active(conn, row.id, args.active)
+        store.audit(conn, _now(), "cli", "staff_enable" if args.active else "staff_disable", target_id=row.id,
+                    target=row.username)
+
+    row = _change_staff(settings, args.username, change)
+    if row is None:
+        return 1
     print(f"{row.username} {'enabled' if args.active else 'disabled'}")
     return 0
 
@@ -171,17 +185,14 @@ def staff_password(args, settings: Settings) -> int:
     password = read_password(args)
     if password is None:
         return 2
-    engine = _engine(settings)
-    try:
-        with engine.begin() as conn:
-            row = store.staff_login_row(conn, args.username.strip().lower())
-            if row is None:
-                print(f"error: no account {args.username}", file=sys.stderr)
-                return 1
-            store.set_password_hash(conn, row.id, Passwords(password_hasher()).hash(password))
-            store.audit(conn, _now(), "cli", "staff_password", target_id=row.id, target=row.username)
-    finally:
-        engine.dispose()
+
+    def change(conn, row):
+        store.set_password_hash(conn, row.id, Passwords(password_hasher()).hash(password))
+        store.audit(conn, _now(), "cli", "staff_password", target_id=row.id, target=row.username)
+
+    row = _change_staff(settings, args.username, change)
+    if row is None:
+        return 1
     print(f"password of {row.username} changed")
     return 0
 
@@ -189,17 +200,13 @@ def staff_password(args, settings: Settings) -> int:
 def staff_role(args, settings: Settings) -> int:
     from . import store
 
-    engine = _engine(settings)
-    try:
-        with engine.begin() as conn:
-            row = store.staff_login_row(conn, args.username.strip().lower())
-            if row is None:
-                print(f"error: no account {args.username}", file=sys.stderr)
-                return 1
-            if store.set_staff_role(conn, row.id, args.role):
-                store.audit(conn, _now(), "cli", "staff_role", target_id=row.id, target=row.username,
-                            previous=row.role, role=args.role)
-    finally:
-        engine.dispose()
+    def change(conn, row):
+        if store.set_staff_role(conn, row.id, args.role):
+            store.audit(conn, _now(), "cli", "staff_role", target_id=row.id, target=row.username,
+                        previous=row.role, role=args.role)
+
+    row = _change_staff(settings, args.username, change)
+    if row is None:
+        return 1
     print(f"{row.username} is {args.role}")
     return 0
