@@ -9,10 +9,11 @@ from .safety import DangerNet
 from .understanding import Understander
 
 
-def build_understander(settings: Settings, nlu_url: str) -> tuple[Understander, RasaNLU]:
+def build_understander(settings: Settings, nlu_url: str,
+                       tolerate_nlu_outage: bool = False) -> tuple[Understander, RasaNLU]:
     nlu = RasaNLU(nlu_url, timeout=settings.nlu_timeout, max_connections=max(settings.nlu_concurrency, 1) * 2)
     understander = Understander(nlu, load_language_identifier(settings), DangerNet.from_file(settings.danger_lexicon),
-                                contract())
+                                contract(), tolerate_nlu_outage=tolerate_nlu_outage)
     return understander, nlu
 
 
@@ -31,7 +32,7 @@ def build_service(settings: Settings, nlu_url: str, durable_replies: bool = True
     ensure_sqlite_dir(settings.database_url)
     engine = make_engine(settings.database_url)
     upgrade_if_needed(settings.database_url, engine)
-    understander, client = build_understander(settings, nlu_url)
+    understander, client = build_understander(settings, nlu_url, tolerate_nlu_outage=True)
     i18n = default_i18n()
     dialogue = Dialogue(understander, ContentStore(settings.content_dir), SqlStateRepository(engine), i18n)
     store = HotlineStore(engine, staff_chat_id=settings.staff_chat_id, console_url=settings.console_url)

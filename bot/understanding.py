@@ -5,6 +5,7 @@ with a fake in milliseconds and the app with the Rasa adapter (bot/nlu/client.py
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -15,6 +16,7 @@ from .safety import DangerNet, SafetyVerdict
 from .text import clean, letters
 
 EMERGENCY = "emergency"
+log = logging.getLogger("safesafar.understanding")
 
 
 @dataclass(frozen=True)
@@ -62,20 +64,34 @@ class Understanding:
 
 
 class Understander:
-    def __init__(self, nlu: NLUPort, languages: LanguageIdentifier, danger: DangerNet, contract: Contract):
+    def __init__(self, nlu: NLUPort, languages: LanguageIdentifier, danger: DangerNet, contract: Contract,
+                 tolerate_nlu_outage: bool = False):
+        """tolerate_nlu_outage: when the NLU server fails, answer as unsure (fallback) instead of raising,
+        and let the danger phrases alone decide urgency, strong or supporting: a person in danger must
+        reach the hotline even while the NLU is down. The conversation channels use it; `classify` does not."""
         self.nlu, self.languages, self.danger, self.contract = nlu, languages, danger, contract
+        self.tolerate_nlu_outage = tolerate_nlu_outage
 
     async def understand(self, text: str, default_language: str = "en") -> Understanding:
         cleaned = clean(text)
         language = self.languages.identify(cleaned.text, default=default_language)
         if not cleaned.text:
             return Understanding(text, language, None, 0.0, [], False, None, error="empty message")
-        result = await self.nlu.parse(cleaned.text)
+        nlu_down = False
+        try:
+            result = await self.nlu.parse(cleaned.text)
+        except Exception as exc:
+            if not self.tolerate_nlu_outage:
+                raise
+            log.warning("NLU unavailable (%s): the danger phrases alone decide urgency", type(exc).__name__)
+            result, nlu_down = NLUResult(None, 0.0, [], [], fallback=True), True
         if letters(cleaned.text) == 0 and not result.entities:
             # emoji, digits or punctuation only: whatever the classifier guesses is not to be trusted
             capped = [(name, min(conf, 0.3)) for name, conf in result.ranking]
             result = NLUResult(result.intent, min(result.confidence, 0.3), capped, [], True)
         verdict = self.danger.assess(cleaned.text, result)
+        if nlu_down and not verdict.urgent and verdict.matched:
+            verdict = SafetyVerdict(True, "lexicon", verdict.matched, verdict.general_question)
         intent, confidence = result.intent, result.confidence
         fallback = result.fallback
         if verdict.urgent and intent != EMERGENCY:

@@ -333,3 +333,32 @@ def test_purge_keeps_open_cases_and_deletes_old_conversations(hotline, db_url):
     assert {m.user_id for m in rows(engine, MessageRow)} == {rows(engine, CaseRow)[0].user_id}
     with pytest.raises(ValueError):
         purge(db_url, days=0)
+
+
+class DownNLU:
+    async def parse(self, text):
+        raise ConnectionError("the NLU server is down")
+
+
+@pytest.mark.parametrize("text, urgent", [("they locked my brother in a room in tripoli", True),
+                                          ("what documents do i need for a student visa", False)])
+def test_while_the_nlu_is_down_danger_phrases_still_open_an_urgent_case(db_url, languages, text, urgent):
+    engine = make_engine(db_url)
+    understander = Understander(DownNLU(), languages,
+                                DangerNet.from_file(ROOT / "content" / "safety" / "danger_lexicon.yml"),
+                                load_contract(), tolerate_nlu_outage=True)
+    i18n = I18n()
+    dialogue = Dialogue(understander, ContentStore(ROOT / "content"), SqlStateRepository(engine), i18n)
+    service = ConversationService(dialogue, HotlineStore(engine, staff_chat_id=STAFF_CHAT), i18n)
+    handled = send(service, 40, text)
+    cases = rows(engine, CaseRow)
+    if urgent:
+        assert len(cases) == 1 and cases[0].priority == "urgent" and cases[0].reason == "safety_net"
+        assert any("1122" in r.text for r in handled.replies)
+    else:
+        assert cases == [] and handled.replies, "an unsure answer with the menu, not a crash"
+    strict = Understander(DownNLU(), languages, DangerNet.from_file(ROOT / "content" / "safety" / "danger_lexicon.yml"),
+                          load_contract())
+    with pytest.raises(ConnectionError):  # `classify` must not hide an outage
+        asyncio.run(strict.understand(text))
+    engine.dispose()
