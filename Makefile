@@ -51,7 +51,7 @@ run: setup
 	$(VENV)/bin/safesafar run
 
 test: setup
-	@scripts/postgres.sh install
+	@case "$${SAFESAFAR_TEST_DATABASES:-sqlite,postgresql}" in *postgresql*) scripts/postgres.sh install;; esac
 	@scripts/chromium.sh install
 	$(VENV)/bin/safesafar content check
 	$(VENV)/bin/pytest -q

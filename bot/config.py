@@ -53,7 +53,6 @@ class Settings:
     console_port: int = 8080
     console_secret: str = ""  # signs console sessions; empty: a random key per start (sessions end on restart)
     retention_days: int = 180  # messages of conversations without an open case are purged after this
-    outbox_workers: int = 1
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -82,5 +81,4 @@ class Settings:
             console_port=int(_env("CONSOLE_PORT", str(cls.console_port), dotenv)),
             console_secret=_env("CONSOLE_SECRET", "", dotenv),
             retention_days=int(_env("RETENTION_DAYS", str(cls.retention_days), dotenv)),
-            outbox_workers=int(_env("OUTBOX_WORKERS", str(cls.outbox_workers), dotenv)),
         )

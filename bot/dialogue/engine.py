@@ -93,9 +93,6 @@ class Dialogue:
     async def process_button(self, state: ConversationState, payload: str) -> Turn:
         return self._button(state, self._content(), payload)
 
-    def forget(self, user: str) -> None:
-        self.states.delete(user)
-
     # -- helpers ---------------------------------------------------------------------------------
     def _content(self) -> Content:
         content = self.content_store.get()

@@ -17,15 +17,6 @@ REASON_LABEL = {
 RESPONSE_TARGET_MINUTES = {"urgent": 5, "high": 30, "normal": 240}
 
 
-def higher(a: str | None, b: str | None) -> str | None:
-    """The more urgent of two priorities (None: no escalation)."""
-    if a is None:
-        return b
-    if b is None:
-        return a
-    return a if PRIORITY_RANK[a] <= PRIORITY_RANK[b] else b
-
-
 def merge_entities(into: dict, entities) -> dict:
     """Entity values gathered over a conversation: {"country": ["Libya"], "amount": ["500000 PKR"]}."""
     out = {k: list(v) for k, v in (into or {}).items()}

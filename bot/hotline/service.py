@@ -7,7 +7,6 @@ the messages, the case, the replies and the staff alert as outbox rows) before a
 """
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
 
 from ..dialogue.engine import Button, Dialogue, Reply, Turn
@@ -30,7 +29,6 @@ MEDIA_KINDS = {"voice": N_("voice message"), "audio": N_("audio file"), "video_n
 class Handled:
     replies: list[Reply] = field(default_factory=list)  # everything said this turn, in order
     outbox: list[OutboxItem] = field(default_factory=list)  # to deliver now (replies, then the staff alert)
-    turn: Turn | None = None
     case: CaseOutcome | None = None
     duplicate: bool = False
 
@@ -87,7 +85,7 @@ class ConversationService:
             return acks
 
         items = await run_db(self.store.engine, self.store.commit_turn, record, acknowledge)
-        return Handled(list(turn.replies) + acks, items, turn, outcome_box[0] if outcome_box else None)
+        return Handled(list(turn.replies) + acks, items, outcome_box[0] if outcome_box else None)
 
     # -- what the user is told -------------------------------------------------------------------------
     def _media_turn(self, state, has_case: bool, media: str) -> Turn:

@@ -22,10 +22,6 @@ def utcnow() -> datetime:
 
 TZ = DateTime(timezone=True)
 
-PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2}
-OPEN_STATUSES = ("new", "claimed", "waiting", "reopened")
-CASE_STATUSES = OPEN_STATUSES + ("resolved",)
-ROLES = ("agent", "supervisor", "editor", "admin")
 
 
 class ConversationRow(Base):

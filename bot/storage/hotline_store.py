@@ -18,7 +18,7 @@ from typing import Callable
 from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 
 from ..dialogue.state import ConversationState
 from ..hotline.policy import ALERTED, PRIORITY_RANK, alert_html, merge_entities, summary
@@ -431,10 +431,6 @@ class Outbox:
                     row.locked_by = row.locked_until = None
                     released += 1
         return released
-
-    def pending_count(self) -> int:
-        with self.sessions() as session:
-            return len(session.scalars(select(OutboxRow.id).where(OutboxRow.status == "pending")).all())
 
 
 _LIVE_WORKERS: set[str] = set()  # the outbox workers of this process

@@ -77,22 +77,6 @@ class UserRateLimit:
         return False
 
 
-class SeenUpdates:
-    """The last N update ids: a retried delivery of the same update is dropped."""
-
-    def __init__(self, size: int = 20000):
-        self.size, self.ids, self.set = size, collections.deque(), set()
-
-    def first_time(self, update_id: int) -> bool:
-        if update_id in self.set:
-            return False
-        self.ids.append(update_id)
-        self.set.add(update_id)
-        if len(self.ids) > self.size:
-            self.set.discard(self.ids.popleft())
-        return True
-
-
 SOURCE = "tg"
 
 
@@ -131,7 +115,6 @@ class TelegramFrontEnd:
         self.dispatcher = Dispatcher(self.outbox, self._deliver, interval=outbox_interval)
         self.outbox_loop = outbox_loop
         self.rate_limit = rate_limit or UserRateLimit()
-        self.seen = SeenUpdates()
         self.send_retries, self.backoff = send_retries, backoff
         self.locks: dict[int, asyncio.Lock] = collections.defaultdict(asyncio.Lock)
         self.bot_username: str | None = None
@@ -160,7 +143,6 @@ class TelegramFrontEnd:
         return app
 
     def install(self, app: Application) -> None:
-        app.add_handler(TypeHandler(Update, self._dedupe), group=-2)
         app.add_handler(TypeHandler(Update, self._throttle), group=-1)
         private = filters.ChatType.PRIVATE
         for name in COMMANDS:
@@ -220,11 +202,6 @@ class TelegramFrontEnd:
                 return
 
     # -- guards ------------------------------------------------------------------------------------
-    async def _dedupe(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        if not self.seen.first_time(update.update_id):
-            log.info("update %s delivered again: dropped", update.update_id)
-            raise ApplicationHandlerStop
-
     async def _mark_done(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """After the handlers: an update that did not go through the service (a group message, an edit,
         a channel post) is marked done too; one whose handler failed is not (it is retried at restart)."""
@@ -243,7 +220,7 @@ class TelegramFrontEnd:
             return  # button presses are cheap and come fast in the offer check: only messages count
         if not self.rate_limit.allow(user.id):
             if self.rate_limit.should_warn(user.id):
-                lang = self._language(update)
+                lang = await self._language(update)
                 await self._send_text(context, chat.id, self.i18n.tr(
                     lang, "You are sending messages very fast. Please wait a minute, then try again."))
             await run_db(self.store.engine, self.store.mark_done, SOURCE, update.update_id)
@@ -317,7 +294,7 @@ class TelegramFrontEnd:
         mentioned = bool(self.bot_username) and f"@{self.bot_username}".lower() in message.text.lower()
         if not (message.text.startswith("/") or mentioned):
             return  # ordinary group chatter is not for the bot
-        lang = self._language(update)
+        lang = await self._language(update)
         await self._send_text(context, message.chat_id, self.i18n.tr(
             lang, "I answer questions in a private chat, where what you write stays between you and the assistant. "
                   "Open a chat with me and press Start."))
@@ -341,7 +318,7 @@ class TelegramFrontEnd:
             self._failed.add(update_id)
         log.error("error while handling update %s: %s", update_id, type(context.error).__name__)
         if isinstance(update, Update) and update.effective_chat and update.effective_chat.type == ChatType.PRIVATE:
-            lang = self._language(update)
+            lang = await self._language(update)
             try:
                 rescue = self.dialogue.content_store.get().fact("rescue_1122_gb", lang)
                 await self._send_text(context, update.effective_chat.id, self.i18n.tr(
@@ -400,14 +377,10 @@ class TelegramFrontEnd:
                 delay = min(delay * 2, 8)
 
     # -- helpers -----------------------------------------------------------------------------------
-    @staticmethod
-    def _key(update: Update) -> str:
-        return f"tg:{update.effective_user.id}"
-
-    def _language(self, update: Update) -> str:
+    async def _language(self, update: Update) -> str:
         user = update.effective_user
         if user is not None:
-            language = self.store.language_of(f"tg:{user.id}")
+            language = await run_db(self.store.engine, self.store.language_of, f"{SOURCE}:{user.id}")
             if language:
                 return language
             if (user.language_code or "").startswith("ur"):
