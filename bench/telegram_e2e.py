@@ -16,6 +16,7 @@ import os
 import random
 import signal
 import statistics
+from collections import Counter
 import subprocess
 import sys
 import tempfile
@@ -38,6 +39,20 @@ def peak_mb(pid: int) -> float:
     except OSError:
         pass
     return float("nan")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (children that were waited for included)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def rasa_pids() -> list[int]:
+    out = subprocess.run(["pgrep", "-f", "rasa run --enable-api"], capture_output=True, text=True).stdout
+    return [int(pid) for pid in out.split()]
 
 
 async def simulate(server: BotAPIServer, texts: list[str], users: int, messages: int) -> tuple[float, list[float]]:
@@ -100,7 +115,11 @@ def main() -> None:
             for uid in range(900000, 900003):  # warm-up
                 server.state.push(text_update(uid, "hello"))
             server.state.wait_for(lambda: all(server.state.count_to(u) for u in range(900000, 900003)), timeout=60)
+            calls_before = len(server.state.calls)
+            cpu_before = {pid: cpu_seconds(pid) for pid in [bot.pid, os.getpid(), *rasa_pids()]}
             elapsed, latencies = asyncio.run(simulate(server, texts, args.users, args.messages))
+            cpu = {pid: cpu_seconds(pid) - before for pid, before in cpu_before.items()}
+            methods = Counter(call.method for call in server.state.calls[calls_before:])
             bot_peak = peak_mb(bot.pid)
         finally:
             bot.send_signal(signal.SIGINT)
@@ -108,13 +127,19 @@ def main() -> None:
                 bot.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 bot.kill()
-        rasa = subprocess.run(["pgrep", "-f", "rasa run --enable-api"], capture_output=True, text=True).stdout.split()
-        rasa_peak = sum(peak_mb(int(pid)) for pid in rasa)
+        rasa = rasa_pids()
+        rasa_peak = sum(peak_mb(pid) for pid in rasa)
     n = len(latencies)
     ordered = sorted(latencies)
     print(f"users {args.users}, updates {n}, bot's outgoing limit {args.rate:g}/s: {n / elapsed:.1f} updates/s")
     print(f"update -> first reply: p50 {statistics.median(ordered):.1f} ms, p95 {ordered[int(0.95 * (n - 1))]:.1f} ms, "
           f"max {ordered[-1]:.1f} ms")
+    per_update = {name: sum(v for pid, v in cpu.items() if pick(pid)) * 1000 / max(n, 1) for name, pick in (
+        ("bot", lambda pid: pid == bot.pid), ("Rasa", lambda pid: pid in rasa),
+        ("benchmark (Bot API server + users)", lambda pid: pid == os.getpid()))}
+    print("CPU per update: " + ", ".join(f"{name} {ms:.1f} ms" for name, ms in per_update.items())
+          + f" (2 cores give {2000 / max(sum(per_update.values()), 1e-9):.0f} updates/s at most)")
+    print("Bot API calls per update: " + ", ".join(f"{m} {c / max(n, 1):.2f}" for m, c in methods.most_common()))
     print(f"peak memory: bot process {bot_peak:.0f} MB, Rasa server ({len(rasa)} processes) {rasa_peak:.0f} MB")
 
 

@@ -63,6 +63,7 @@ class RasaProcess:
         self.proc = subprocess.Popen(
             [str(rasa), "run", "--enable-api", "-m", str(self.model), "-i", parsed.hostname or "127.0.0.1",
              "-p", str(parsed.port or 5005), "--endpoints", str(self.settings.nlu_project / "endpoints.yml"),
+             "--credentials", str(self.settings.nlu_project / "credentials.yml"),
              "--log-file", str(self.log_path.with_suffix(".rasa.log"))],
             cwd=str(self.settings.models_dir), env=env, stdout=log, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, start_new_session=True)

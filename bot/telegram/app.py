@@ -26,6 +26,7 @@ from ..hotline.service import MEDIA_KINDS, ConversationService
 from ..i18n import I18n
 from ..storage.executor import run_db
 from ..storage.hotline_store import HotlineStore, Inbound, Outbox, OutboxItem
+from .aiohttp_request import AiohttpRequest
 from .render import messages, to_html
 
 log = logging.getLogger("safesafar.telegram")
@@ -130,10 +131,13 @@ class TelegramFrontEnd:
         """overall_rate: messages per second to all chats together. Telegram allows about 30 (its
         broadcast limit); a local Bot API server in a benchmark takes more."""
         limiter = AIORateLimiter(overall_max_rate=overall_rate, overall_time_period=1, max_retries=5)
+        requests = AiohttpRequest(connection_pool_size=16, read_timeout=timeout, connect_timeout=timeout,
+                                  pool_timeout=timeout)
+        polling = AiohttpRequest(connection_pool_size=1, read_timeout=timeout, connect_timeout=timeout,
+                                 pool_timeout=timeout)
         builder = (Application.builder().token(token).rate_limiter(limiter).update_queue(DurableQueue(self.store))
-                   .post_shutdown(self.on_shutdown)
-                   .concurrent_updates(64).connection_pool_size(64).connect_timeout(timeout).read_timeout(timeout).write_timeout(timeout)
-                   .pool_timeout(timeout).post_init(self.on_startup))
+                   .post_shutdown(self.on_shutdown).concurrent_updates(64)
+                   .request(requests).get_updates_request(polling).post_init(self.on_startup))
         if base_url:
             builder = builder.base_url(base_url.rstrip("/") + ("" if base_url.rstrip("/").endswith("/bot") else "/bot"))
             builder = builder.base_file_url(base_url.rstrip("/").removesuffix("/bot") + "/file/bot")
