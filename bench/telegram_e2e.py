@@ -17,6 +17,8 @@ import random
 import signal
 import statistics
 from collections import Counter
+
+import httpx
 import subprocess
 import sys
 import tempfile
@@ -28,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bot.config import ROOT, Settings  # noqa: E402
 from bot.nlu.data import read_tsv  # noqa: E402
 from bot.nlu.server import nlu_server  # noqa: E402
-from tests.botapi_server import BotAPIServer, text_update  # noqa: E402
+from tests.botapi_server import BotAPIServer, button_update, text_update  # noqa: E402
 
 
 def peak_mb(pid: int) -> float:
@@ -50,12 +52,30 @@ def cpu_seconds(pid: int) -> float:
     return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
+def nlu_batches(url: str) -> tuple[int, int]:
+    """(batches, messages) the NLU server's batching endpoint has parsed (one Sanic worker's count)."""
+    try:
+        stats = httpx.get(f"{url}/webhooks/safesafar/", timeout=5).json()
+        return stats["batches"], stats["messages"]
+    except (httpx.HTTPError, ValueError, KeyError):
+        return 0, 0
+
+
 def rasa_pids() -> list[int]:
     out = subprocess.run(["pgrep", "-f", "rasa run --enable-api"], capture_output=True, text=True).stdout
     return [int(pid) for pid in out.split()]
 
 
-async def simulate(server: BotAPIServer, texts: list[str], users: int, messages: int) -> tuple[float, list[float]]:
+def pick_button(sent: list, rng: random.Random) -> tuple[str, object] | None:
+    """A button of the reply just received (not one that asks for a person: that opens a case)."""
+    choices = [(button["callback_data"], message) for message in sent if message.reply_markup
+               for row in message.reply_markup.get("inline_keyboard", []) for button in row
+               if button.get("callback_data") and not button["callback_data"].startswith("act:human")]
+    return rng.choice(choices) if choices else None
+
+
+async def simulate(server: BotAPIServer, texts: list[str], users: int, messages: int,
+                   mix: str = "text") -> tuple[float, list[float], Counter]:
     loop = asyncio.get_running_loop()
     events: dict[int, asyncio.Event] = {}
     server.state.listeners.append(
@@ -63,14 +83,24 @@ async def simulate(server: BotAPIServer, texts: list[str], users: int, messages:
     latencies: list[float] = []
     lost: list[int] = []
 
+    kinds: Counter = Counter()
+
     async def user(uid: int) -> None:
         events[uid] = asyncio.Event()
+        rng = random.Random(uid)
+        last: list = []
         for i in range(messages):
-            text = texts[(uid * messages + i) % len(texts)]
+            button = pick_button(last, rng) if mix == "conversation" and i % 2 else None
+            if button:
+                update = button_update(uid, button[0], button[1])
+                kinds["button"] += 1
+            else:
+                update = text_update(uid, texts[(uid * messages + i) % len(texts)])
+                kinds["text"] += 1
             before = server.state.count_to(uid)
             events[uid].clear()
             pushed = time.monotonic()
-            server.state.push(text_update(uid, text))
+            server.state.push(update)
             while server.state.count_to(uid) <= before:
                 try:
                     await asyncio.wait_for(events[uid].wait(), timeout=30)
@@ -81,12 +111,13 @@ async def simulate(server: BotAPIServer, texts: list[str], users: int, messages:
             else:
                 latencies.append((server.state.by_chat[uid][before].at - pushed) * 1000)
             await asyncio.sleep(0.05)  # the rest of the reply lands before the next message
+            last = server.state.messages_to(uid)[before:]
 
     started = time.monotonic()
     await asyncio.gather(*(user(900100 + u) for u in range(users)))
     if lost:
         print(f"warning: {len(lost)} messages got no reply within 30 s", file=sys.stderr)
-    return time.monotonic() - started, latencies
+    return time.monotonic() - started, latencies, kinds
 
 
 def main() -> None:
@@ -96,6 +127,9 @@ def main() -> None:
                         help="per user; keep it under the bot's per-user limit (a burst of 15 messages)")
     parser.add_argument("--rate", type=float, default=1000.0,
                         help="outgoing messages/s the bot allows itself (Telegram allows ~30; the local server more)")
+    parser.add_argument("--mix", choices=("text", "conversation"), default="text",
+                        help="text: every update is a free-text question (each goes through the NLU, the worst "
+                             "case); conversation: a question, then a tap on a button of the reply, in turn")
     args = parser.parse_args()
     settings = Settings.from_env()
     texts = [e.text for p in sorted((ROOT / "nlu" / "heldout").glob("*.tsv")) for e in read_tsv(p)
@@ -108,6 +142,8 @@ def main() -> None:
         command = [str(ROOT / ".venv" / "bin" / "safesafar"), "run"]
         if os.environ.get("BENCH_PROFILE"):  # profile the bot: python -m cProfile -o FILE
             command = [sys.executable, "-m", "cProfile", "-o", os.environ["BENCH_PROFILE"], *command]
+        if os.environ.get("BENCH_WRAP"):  # e.g. "py-spy record -f raw -o FILE --idle --"
+            command = [*os.environ["BENCH_WRAP"].split(), *command]
         bot = subprocess.Popen(command, env=env,
                                stdout=subprocess.DEVNULL, stderr=open(os.environ.get("BENCH_LOG", str(Path(tmp) / "bot.log")), "w"))
         try:
@@ -116,9 +152,11 @@ def main() -> None:
                 server.state.push(text_update(uid, "hello"))
             server.state.wait_for(lambda: all(server.state.count_to(u) for u in range(900000, 900003)), timeout=60)
             calls_before = len(server.state.calls)
+            batches_before = nlu_batches(url)
             cpu_before = {pid: cpu_seconds(pid) for pid in [bot.pid, os.getpid(), *rasa_pids()]}
-            elapsed, latencies = asyncio.run(simulate(server, texts, args.users, args.messages))
+            elapsed, latencies, kinds = asyncio.run(simulate(server, texts, args.users, args.messages, args.mix))
             cpu = {pid: cpu_seconds(pid) - before for pid, before in cpu_before.items()}
+            batches_after = nlu_batches(url)
             methods = Counter(call.method for call in server.state.calls[calls_before:])
             bot_peak = peak_mb(bot.pid)
         finally:
@@ -131,7 +169,8 @@ def main() -> None:
         rasa_peak = sum(peak_mb(pid) for pid in rasa)
     n = len(latencies)
     ordered = sorted(latencies)
-    print(f"users {args.users}, updates {n}, bot's outgoing limit {args.rate:g}/s: {n / elapsed:.1f} updates/s")
+    print(f"users {args.users}, updates {n} ({', '.join(f'{c} {k}' for k, c in kinds.most_common())}), "
+          f"bot's outgoing limit {args.rate:g}/s: {n / elapsed:.1f} updates/s")
     print(f"update -> first reply: p50 {statistics.median(ordered):.1f} ms, p95 {ordered[int(0.95 * (n - 1))]:.1f} ms, "
           f"max {ordered[-1]:.1f} ms")
     per_update = {name: sum(v for pid, v in cpu.items() if pick(pid)) * 1000 / max(n, 1) for name, pick in (
@@ -139,6 +178,10 @@ def main() -> None:
         ("benchmark (Bot API server + users)", lambda pid: pid == os.getpid()))}
     print("CPU per update: " + ", ".join(f"{name} {ms:.1f} ms" for name, ms in per_update.items())
           + f" (2 cores give {2000 / max(sum(per_update.values()), 1e-9):.0f} updates/s at most)")
+    batches, parsed = (after - before for after, before in zip(batches_after, batches_before))
+    if batches:
+        print(f"NLU: {parsed} parses in {batches} batches ({parsed / batches:.1f} per batch; "
+              f"{settings.nlu_workers} Rasa worker(s))")
     print("Bot API calls per update: " + ", ".join(f"{m} {c / max(n, 1):.2f}" for m, c in methods.most_common()))
     print(f"peak memory: bot process {bot_peak:.0f} MB, Rasa server ({len(rasa)} processes) {rasa_peak:.0f} MB")
 

@@ -38,3 +38,21 @@ def test_dockerfile_installs_the_lock_and_never_rasa():
     assert not [line for line in text.splitlines() if line.startswith("RUN") and "rasa" in line.lower()]
     lock = (ROOT / "requirements" / "app.lock").read_text().lower()
     assert "rasa" not in lock and "psycopg" in lock
+
+
+def test_the_rasa_service_mounts_what_its_command_and_configs_name():
+    """The micro-batching channel (credentials.yml -> safesafar_batch.py) and the lock store
+    (endpoints.yml -> nlu_lockstore.py) must reach the container, or Rasa refuses to start."""
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    rasa = compose["services"]["rasa"]
+    mounts = {v.split(":")[1]: v.split(":")[0] for v in rasa["volumes"]}
+    command = rasa["command"]
+    for flag in ("--endpoints", "--credentials"):
+        target = command[command.index(flag) + 1]
+        assert target in mounts, flag
+        config = yaml.safe_load((ROOT / mounts[target].removeprefix("./")).read_text())
+        classes = [config["lock_store"]["type"]] if flag == "--endpoints" else list(config)
+        for path in classes:
+            module = path.rsplit(".", 1)[0]
+            assert f"/app/nlu/{module}.py" in mounts and (ROOT / "nlu" / f"{module}.py").is_file(), path
+    assert rasa["environment"]["PYTHONPATH"] == "/app/nlu"

@@ -214,8 +214,11 @@ def make_engine(url: str, **kwargs) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _begin(conn):  # pragma: no cover - trivial
-            # take the write lock at the start: read-then-write transactions never hit SQLITE_BUSY midway
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # take the write lock at the start: read-then-write transactions never hit SQLITE_BUSY midway;
+            # connections marked read_only=True (reads of one turn) take no lock: each query sees the
+            # last commit (WAL)
+            if not conn.get_execution_options().get("read_only"):
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     if url.startswith("postgresql://"):

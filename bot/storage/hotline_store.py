@@ -172,12 +172,12 @@ class HotlineStore:
             conn.execute(U_INBOX_DONE, {"b_src": source, "b_uid": update_id, "b_now": self.clock()})
 
     def language_of(self, user_key: str) -> str | None:
-        with self.engine.connect() as conn:
+        with self.engine.connect().execution_options(read_only=True) as conn:
             return conn.execute(select(STATE.c.language).where(STATE.c.user_key == user_key)).scalar()
 
     # -- one turn (SQLAlchemy Core: this runs for every message) ---------------------------------
     def load(self, inbound: Inbound) -> Loaded:
-        with self.engine.connect() as conn:
+        with self.engine.connect().execution_options(read_only=True) as conn:
             if inbound.update_id is not None and inbound.source:
                 status = conn.execute(S_INBOX_STATUS, {"src": inbound.source, "uid": inbound.update_id}).scalar()
                 if status == "done":

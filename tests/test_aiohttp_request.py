@@ -1,0 +1,106 @@
+"""python-telegram-bot over bot/telegram/aiohttp_request.py: parameters, uploads and the errors
+python-telegram-bot expects (TimedOut, NetworkError, RetryAfter), against a server on 127.0.0.1."""
+from __future__ import annotations
+
+import asyncio
+import socket
+
+import pytest
+from aiohttp import web
+from telegram import Bot
+from telegram.error import NetworkError, RetryAfter, TimedOut
+
+from bot.telegram.aiohttp_request import AiohttpRequest
+
+ME = {"id": 1, "is_bot": True, "first_name": "T", "username": "t_bot"}
+
+
+def _message(chat_id: int, text: str | None = None, document: dict | None = None) -> dict:
+    message = {"message_id": 7, "date": 0, "chat": {"id": chat_id, "type": "private"}, "from": ME}
+    if text is not None:
+        message["text"] = text
+    if document is not None:
+        message["document"] = document
+    return message
+
+
+def _server(received: list):
+    async def method(request):
+        name = request.match_info["method"]
+        if request.content_type.startswith("multipart/"):
+            form = await request.post()
+            received.append((name, {k: (v.file.read() if hasattr(v, "file") else v) for k, v in form.items()}))
+        else:
+            received.append((name, dict(await request.post())))
+        params = received[-1][1]
+        if name == "getMe":
+            return web.json_response({"ok": True, "result": ME})
+        if name == "sendMessage":
+            if params.get("text") == "slow":
+                await asyncio.sleep(2)
+            if params.get("text") == "flood":
+                return web.json_response({"ok": False, "error_code": 429, "description": "Too Many Requests",
+                                          "parameters": {"retry_after": 3}}, status=429)
+            return web.json_response({"ok": True, "result": _message(int(params["chat_id"]), params["text"])})
+        if name == "sendDocument":
+            return web.json_response({"ok": True, "result": _message(
+                int(params["chat_id"]), document={"file_id": "f", "file_unique_id": "u", "file_name": "a.txt"})})
+        return web.json_response({"ok": False, "error_code": 404, "description": "Not Found"}, status=404)
+
+    app = web.Application()
+    app.router.add_post("/botTOKEN/{method}", method)
+    return app
+
+
+def test_requests_uploads_and_errors():
+    async def run():
+        received: list = []
+        runner = web.AppRunner(_server(received))
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]
+        bot = Bot("TOKEN", base_url=f"http://127.0.0.1:{port}/bot",
+                  request=AiohttpRequest(read_timeout=0.5, connect_timeout=1),
+                  get_updates_request=AiohttpRequest(connection_pool_size=1))
+        try:
+            await bot.initialize()
+            sent = await bot.send_message(42, "سلام <b>", reply_markup=None)
+            assert sent.text == "سلام <b>" and sent.chat.id == 42
+            assert received[-1] == ("sendMessage", {"chat_id": "42", "text": "سلام <b>"})
+            document = await bot.send_document(42, document=b"file body", filename="a.txt", caption="c")
+            assert document.document.file_name == "a.txt"
+            name, form = received[-1]
+            assert name == "sendDocument" and form["document"] == b"file body" and form["caption"] == "c"
+            with pytest.raises(TimedOut):
+                await bot.send_message(42, "slow")
+            with pytest.raises(RetryAfter) as flood:
+                await bot.send_message(42, "flood")
+            assert flood.value.retry_after in (3, __import__("datetime").timedelta(seconds=3))
+        finally:
+            await bot.shutdown()
+            await runner.cleanup()
+
+    asyncio.run(run())
+
+
+def test_connection_refused_is_a_network_error_not_a_timeout():
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+
+    async def run():
+        bot = Bot("TOKEN", base_url=f"http://127.0.0.1:{closed}/bot", request=AiohttpRequest(),
+                  get_updates_request=AiohttpRequest(connection_pool_size=1))
+        async with bot:  # initialize() asks getMe
+            pass
+    with pytest.raises(NetworkError) as error:
+        asyncio.run(run())
+    assert type(error.value) is NetworkError and "aiohttp.ClientConnectorError" in str(error.value)
+
+
+def test_uninitialized_request_is_refused():
+    async def run():
+        await AiohttpRequest().do_request("http://127.0.0.1:1/x", "POST")
+    with pytest.raises(RuntimeError, match="not initialized"):
+        asyncio.run(run())

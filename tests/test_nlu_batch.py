@@ -1,0 +1,153 @@
+"""The micro-batching NLU endpoint (nlu/safesafar_batch.py) answers exactly what /model/parse answers,
+and the client uses it, falling back to /model/parse on a Rasa server without it."""
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from bot.config import ROOT
+from bot.nlu.client import BATCH_PATH, PLAIN_PATH, NLUHTTPError, RasaNLU
+from bot.nlu.data import read_tsv
+from bot.nlu.train import current_model
+
+HELDOUT = [e.text for p in sorted((ROOT / "nlu" / "heldout").glob("*.tsv")) for e in read_tsv(p)]
+
+
+def _same(a: dict, b: dict) -> None:
+    assert a["text"] == b["text"]
+    assert a["intent"]["name"] == b["intent"]["name"], a["text"]
+    assert abs(a["intent"]["confidence"] - b["intent"]["confidence"]) < 1e-5, a["text"]
+    assert [r["name"] for r in a["intent_ranking"]] == [r["name"] for r in b["intent_ranking"]], a["text"]
+    for x, y in zip(a["intent_ranking"], b["intent_ranking"]):
+        assert abs(x["confidence"] - y["confidence"]) < 1e-5
+    assert a["entities"] == b["entities"], a["text"]
+
+
+def test_batched_graph_run_equals_one_message_at_a_time(settings):
+    """In the NLU environment: the model parses 160 held-out messages in batches of 16 (DIET's batched
+    process) and one by one (Rasa's own path); every result must agree."""
+    script = r"""
+import asyncio, json, sys
+sys.path.insert(0, sys.argv[2])
+import safesafar_batch
+from rasa.core.agent import Agent
+agent = Agent.load(sys.argv[1])
+texts = json.loads(sys.stdin.read())
+single = [asyncio.run(agent.parse_message(t)) for t in texts]
+batched = [r for i in range(0, len(texts), 16) for r in safesafar_batch.parse_batch(agent, texts[i:i + 16])]
+print("RESULT " + json.dumps({"single": single, "batched": batched}, default=float))
+"""
+    texts = HELDOUT[::max(1, len(HELDOUT) // 160)][:160]
+    proc = subprocess.run(
+        [str(settings.nlu_venv / "bin" / "python"), "-c", script, str(current_model(settings)),
+         str(settings.nlu_project)],
+        input=json.dumps(texts), capture_output=True, text=True, timeout=600,
+        env={"RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3", "LOG_LEVEL": "WARNING",
+             "PATH": "/usr/bin:/bin"})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    line = next(l for l in proc.stdout.splitlines() if l.startswith("RESULT "))
+    out = json.loads(line[len("RESULT "):])
+    assert len(out["single"]) == len(out["batched"]) == len(texts)
+    for a, b in zip(out["single"], out["batched"]):
+        _same(a, b)
+    assert len({r["intent"]["name"] for r in out["single"]}) > 10  # a real spread of intents, not one
+
+
+def test_batch_endpoint_answers_like_model_parse_under_concurrency(rasa_url):
+    texts = HELDOUT[:96] + ["/emergency", "", "ok"]
+
+    async def run():
+        async with aiohttp.ClientSession() as session:
+            async def post(path, text):
+                async with session.post(rasa_url + path, json={"text": text}) as response:
+                    assert response.status == 200, (path, text, response.status)
+                    return await response.json()
+
+            plain = [await post(PLAIN_PATH, t) for t in texts]
+            batched = await asyncio.gather(*(post(BATCH_PATH, t) for t in texts))  # all at once
+            async with session.post(rasa_url + BATCH_PATH, json={"no": "text"}) as bad:
+                assert bad.status == 400
+            async with session.get(rasa_url + "/webhooks/safesafar/") as stats:
+                counts = await stats.json()
+            return plain, batched, counts
+
+    plain, batched, counts = asyncio.run(run())
+    for a, b in zip(plain, batched):
+        _same(a, b)
+    assert batched[texts.index("/emergency")]["intent"]["name"] == "emergency"  # Rasa's own "/" path
+    assert counts["messages"] > counts["batches"] > 0  # concurrent requests were parsed together
+
+
+def _fake_rasa(with_batch: bool, fail: int = 0):
+    """A stand-in Rasa server on 127.0.0.1: /model/parse (and the batch path if `with_batch`);
+    the first `fail` requests get HTTP 500."""
+    seen: list[str] = []
+
+    async def parse(request):
+        seen.append(request.path)
+        if len(seen) <= fail:
+            return web.json_response({"error": "boom"}, status=500)
+        body = await request.json()
+        return web.json_response({"text": body["text"], "intent": {"name": "greet", "confidence": 0.9},
+                                  "intent_ranking": [{"name": "greet", "confidence": 0.9},
+                                                     {"name": "nlu_fallback", "confidence": 0.05}],
+                                  "entities": []})
+
+    app = web.Application()
+    app.router.add_post(PLAIN_PATH, parse)
+    if with_batch:
+        app.router.add_post(BATCH_PATH, parse)
+    return app, seen
+
+
+async def _serve(app):
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    return runner, f"http://127.0.0.1:{port}"
+
+
+@pytest.mark.parametrize("with_batch", [True, False])
+def test_client_uses_the_batch_endpoint_or_falls_back(with_batch):
+    async def run():
+        app, seen = _fake_rasa(with_batch)
+        runner, url = await _serve(app)
+        client = RasaNLU(url)
+        try:
+            results = [await client.parse("hello"), await client.parse("salam")]
+        finally:
+            await client.aclose()
+            await runner.cleanup()
+        return results, seen
+
+    results, seen = asyncio.run(run())
+    assert [r.intent for r in results] == ["greet", "greet"]
+    assert all(r.ranking == [("greet", 0.9)] for r in results)  # nlu_fallback never leaves the client
+    if with_batch:
+        assert seen == [BATCH_PATH, BATCH_PATH]
+    else:  # one 404 on the batch path (not recorded by the stand-in), then /model/parse for good
+        assert seen == [PLAIN_PATH, PLAIN_PATH]
+
+
+def test_client_retries_errors_then_raises():
+    async def run(fail, retries):
+        app, seen = _fake_rasa(True, fail=fail)
+        runner, url = await _serve(app)
+        client = RasaNLU(url, retries=retries)
+        try:
+            return await client.parse("hello"), seen
+        finally:
+            await client.aclose()
+            await runner.cleanup()
+
+    result, seen = asyncio.run(run(fail=2, retries=2))
+    assert result.intent == "greet" and len(seen) == 3
+    with pytest.raises(NLUHTTPError):
+        asyncio.run(run(fail=5, retries=1))
