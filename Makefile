@@ -59,6 +59,8 @@ test: setup
 bench: setup
 	$(VENV)/bin/python bench/nlu_throughput.py
 	$(VENV)/bin/python bench/telegram_e2e.py
+	$(VENV)/bin/python bench/telegram_e2e.py --users 20 --mix conversation
+	$(VENV)/bin/python bench/http_clients.py
 	$(VENV)/bin/python bench/escalations.py
 
 clean:

@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/nlu_throughput.py [--messages 800] [--url URL]
 
-Measures, on held-out messages: the bare Rasa /model/parse and the whole understanding path (cleaning,
+Measures, on held-out messages: the bare Rasa /model/parse, the batching endpoint the bot uses
+(/webhooks/safesafar/parse, nlu/safesafar_batch.py) and the whole understanding path (cleaning,
 language identification, Rasa, the danger net), with 1 client and with 8 concurrent clients.
 Prints messages/s and p50/p95 latency. Uses NLU_URL if a server answers there, else starts one.
 """
@@ -55,12 +56,16 @@ async def run(url: str, texts: list[str], settings: Settings) -> None:
     async def bare(text):
         (await raw.post(f"{url}/model/parse", json={"text": text})).raise_for_status()
 
+    async def batching(text):
+        (await raw.post(f"{url}/webhooks/safesafar/parse", json={"text": text})).raise_for_status()
+
     async def full(text):
         await understander.understand(text)
 
     await drive(full, texts[:50], 1)  # warm up
     print(f"{'path':28} {'clients':>7} {'msg/s':>8} {'p50 ms':>8} {'p95 ms':>8}")
-    for name, call in (("bare Rasa /model/parse", bare), ("SafeSafar understanding", full)):
+    for name, call in (("bare Rasa /model/parse", bare), ("Rasa batching endpoint", batching),
+                       ("SafeSafar understanding", full)):
         for clients in (1, 8):
             rate, lat = await drive(call, texts, clients)
             print(f"{name:28} {clients:7d} {rate:8.1f} {statistics.median(lat):8.1f} {percentile(lat, 0.95):8.1f}")

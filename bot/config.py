@@ -32,7 +32,7 @@ class Settings:
     nlu_autostart: bool = True
     nlu_timeout: float = 10.0
     nlu_concurrency: int = 8
-    nlu_workers: int = 2  # Sanic workers of a locally started Rasa server (each holds the model)
+    nlu_workers: int = 1  # Sanic workers of a locally started Rasa server (each holds the model: ~0.9 GB)
     nlu_venv: Path = ROOT / ".venv-nlu"
     nlu_project: Path = ROOT / "nlu"
     models_dir: Path = ROOT / "nlu" / "models"

@@ -1,6 +1,6 @@
 """python-telegram-bot's network layer on aiohttp instead of httpx.
 
-Measured here, one Bot API call costs about 2.8 ms of CPU through httpx and 1.0 ms through aiohttp
+Measured here, one Bot API call costs about 2.8 ms of CPU through httpx and 1.0-1.4 ms through aiohttp
 (bench/http_clients.py); with ~2.5 HTTP calls per update (the NLU and 1-2 replies) that is a third of
 the bot's CPU. The semantics are python-telegram-bot's HTTPXRequest's: parameters are sent form-encoded
 (multipart with files), timeouts raise telegram.error.TimedOut and every other transport failure
