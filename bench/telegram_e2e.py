@@ -16,14 +16,14 @@ import os
 import random
 import signal
 import statistics
-from collections import Counter
-
-import httpx
 import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
+
+import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 

@@ -7,7 +7,6 @@ has its own catalog (ur_Latn); Babel has no locale data for it, so dates and num
 from __future__ import annotations
 
 import functools
-
 import threading
 from datetime import date
 from pathlib import Path

@@ -58,6 +58,7 @@ class _Batcher:
     """Collects the texts of concurrent requests and parses them in one graph run."""
 
     def __init__(self) -> None:
+        self.agent: Any = None  # the server's current agent (PUT /model replaces it)
         self.waiting: List[tuple] = []
         self.wakeup: Optional[asyncio.Event] = None
         self.task: Optional[asyncio.Task] = None
@@ -65,15 +66,16 @@ class _Batcher:
         self.messages = 0
 
     async def parse(self, agent: Any, text: Text) -> Dict[Text, Any]:
+        self.agent = agent
         if self.task is None or self.task.done():
             self.wakeup = asyncio.Event()
-            self.task = asyncio.get_running_loop().create_task(self._run(agent))
+            self.task = asyncio.get_running_loop().create_task(self._run())
         future = asyncio.get_running_loop().create_future()
         self.waiting.append((text, future))
         self.wakeup.set()
         return await future
 
-    async def _run(self, agent: Any) -> None:
+    async def _run(self) -> None:
         while True:
             await self.wakeup.wait()
             self.wakeup.clear()
@@ -84,7 +86,7 @@ class _Batcher:
             while self.waiting:
                 batch, self.waiting = self.waiting[:MAX_BATCH], self.waiting[MAX_BATCH:]
                 try:
-                    results = parse_batch(agent, [text for text, _ in batch])
+                    results = parse_batch(self.agent, [text for text, _ in batch])
                 except Exception as error:  # noqa: BLE001 - each waiting request gets the error
                     logger.exception("batch parse failed")
                     for _, future in batch:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from datetime import timedelta
 
 import pytest
 from aiohttp import web
@@ -76,7 +77,7 @@ def test_requests_uploads_and_errors():
                 await bot.send_message(42, "slow")
             with pytest.raises(RetryAfter) as flood:
                 await bot.send_message(42, "flood")
-            assert flood.value.retry_after in (3, __import__("datetime").timedelta(seconds=3))
+            assert flood.value.retry_after in (3, timedelta(seconds=3))
         finally:
             await bot.shutdown()
             await runner.cleanup()
