@@ -22,9 +22,15 @@ import asyncio
 import logging
 from typing import Any, Dict, List, Optional, Text
 
+import numpy as np
+import scipy.sparse
 from rasa.core.channels.channel import InputChannel
 from rasa.nlu.classifiers.diet_classifier import DIETClassifier
+from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import CountVectorsFeaturizer
+from rasa.nlu.constants import DENSE_FEATURIZABLE_ATTRIBUTES
 from rasa.shared.nlu.constants import INTENT
+from rasa.shared.nlu.training_data.features import Features
+from rasa.shared.nlu.training_data.message import Message
 from sanic import Blueprint, response
 
 logger = logging.getLogger(__name__)
@@ -52,6 +58,83 @@ def _batched_process(self: DIETClassifier, messages: List[Any]) -> List[Any]:
 
 
 DIETClassifier.process = _batched_process
+
+_combine_features = Message._combine_features
+
+
+def _combine_sparse(features: List[Features], featurizers: List[Text]) -> Optional[Features]:
+    """Message._combine_features for sparse features in one step.
+
+    Rasa joins each message's featurizer outputs (4 here) pairwise with scipy.sparse.hstack, a deep copy
+    and a `bmat` per join: about a fifth of a parse's CPU. This builds the same COO matrix (same data,
+    same entry order, same shape and dtypes) from the blocks at once. Anything else (dense features,
+    a single featurizer, mismatched rows, where Rasa raises) takes Rasa's own path."""
+    if len(features) < 2 or not all(isinstance(f.features, scipy.sparse.spmatrix) for f in features):
+        return _combine_features(features, featurizers)
+    blocks = [f.features if f.features.format == "coo" else f.features.tocoo() for f in features]
+    rows = blocks[0].shape[0]
+    if any(block.shape[0] != rows for block in blocks):
+        return _combine_features(features, featurizers)
+    offsets = np.cumsum([0] + [block.shape[1] for block in blocks])
+    dtype = scipy.sparse._sputils.upcast(*[block.dtype for block in blocks])
+    index = scipy.sparse._sputils.get_index_dtype(maxval=max(rows, int(offsets[-1])))
+    data = np.concatenate([block.data for block in blocks]).astype(dtype, copy=False)
+    row = np.concatenate([block.row for block in blocks]).astype(index, copy=False)
+    col = np.concatenate([block.col.astype(index, copy=False) + index(offset)
+                          for block, offset in zip(blocks, offsets)])
+    matrix = scipy.sparse.coo_matrix((data, (row, col)), shape=(rows, int(offsets[-1])), copy=False)
+    first = features[0]
+    return Features(matrix, first.type, first.attribute, featurizers)
+
+
+Message._combine_features = staticmethod(_combine_sparse)
+
+_count_vectors_process = CountVectorsFeaturizer.process
+
+
+def _rows(matrix: Any, start: int, stop: int) -> Any:
+    """Rows start..stop of a CSR matrix with sorted indices, as the COO matrix that
+    `transform(those rows' documents).tocoo()` gives."""
+    lo, hi = matrix.indptr[start], matrix.indptr[stop]
+    row = np.repeat(np.arange(stop - start, dtype=matrix.indices.dtype), np.diff(matrix.indptr[start:stop + 1]))
+    return scipy.sparse.coo_matrix((matrix.data[lo:hi].copy(), (row, matrix.indices[lo:hi].copy())),
+                                   shape=(stop - start, matrix.shape[1]))
+
+
+def _batched_count_vectors(self: CountVectorsFeaturizer, messages: List[Any]) -> List[Any]:
+    """CountVectorsFeaturizer.process with one sklearn `transform` per batch instead of two per message
+    (its fixed cost is most of a short message's). Each message gets the rows its own calls would give."""
+    if len(messages) < 2 or self.vectorizers is None:
+        return _count_vectors_process(self, messages)
+    for attribute in self._attributes:
+        vectorizer = self.vectorizers.get(attribute)
+        tokens = [self._get_processed_message_tokens_by_attribute(m, attribute) for m in messages]
+        if not vectorizer or not any(tokens):
+            for message in messages:
+                self.add_features_to_message(None, None, attribute, message)
+            continue
+        sentence = attribute in DENSE_FEATURIZABLE_ATTRIBUTES
+        docs: List[Text] = []
+        starts: List[Optional[int]] = []
+        for message_tokens in tokens:
+            starts.append(len(docs) if message_tokens else None)
+            if message_tokens:
+                docs.extend(message_tokens)
+                if sentence:
+                    docs.append(" ".join(message_tokens))
+        matrix = vectorizer.transform(docs)
+        matrix.sort_indices()
+        for message, message_tokens, start in zip(messages, tokens, starts):
+            if start is None:
+                self.add_features_to_message(None, None, attribute, message)
+                continue
+            end = start + len(message_tokens)
+            self.add_features_to_message(_rows(matrix, start, end),
+                                         _rows(matrix, end, end + 1) if sentence else None, attribute, message)
+    return messages
+
+
+CountVectorsFeaturizer.process = _batched_count_vectors
 
 
 class _Batcher:

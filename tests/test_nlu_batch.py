@@ -28,10 +28,30 @@ def _same(a: dict, b: dict) -> None:
     assert a["entities"] == b["entities"], a["text"]
 
 
-def test_batched_graph_run_equals_one_message_at_a_time(settings):
-    """In the NLU environment: the model parses 160 held-out messages in batches of 16 (DIET's batched
-    process) and one by one (Rasa's own path); every result must agree."""
-    script = r"""
+def _in_nlu_venv(settings, script: str, texts: list[str]) -> list[dict]:
+    proc = subprocess.run(
+        [str(settings.nlu_venv / "bin" / "python"), "-c", script, str(current_model(settings)),
+         str(settings.nlu_project)],
+        input=json.dumps(texts), capture_output=True, text=True, timeout=600,
+        env={"RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3", "LOG_LEVEL": "WARNING",
+             "PATH": "/usr/bin:/bin"})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    line = next(l for l in proc.stdout.splitlines() if l.startswith("RESULT "))
+    return json.loads(line[len("RESULT "):])
+
+
+def test_batched_graph_run_equals_plain_rasa(settings):
+    """In the NLU environment: plain Rasa (without safesafar_batch, whose patches are process-wide)
+    parses 160 held-out messages one by one; with safesafar_batch the model parses them in batches of
+    16 (DIET's batched process, the one-step sparse feature join) and one by one. All must agree."""
+    plain_script = r"""
+import asyncio, json, sys
+from rasa.core.agent import Agent
+agent = Agent.load(sys.argv[1])
+texts = json.loads(sys.stdin.read())
+print("RESULT " + json.dumps([asyncio.run(agent.parse_message(t)) for t in texts], default=float))
+"""
+    patched_script = r"""
 import asyncio, json, sys
 sys.path.insert(0, sys.argv[2])
 import safesafar_batch
@@ -43,19 +63,13 @@ batched = [r for i in range(0, len(texts), 16) for r in safesafar_batch.parse_ba
 print("RESULT " + json.dumps({"single": single, "batched": batched}, default=float))
 """
     texts = HELDOUT[::max(1, len(HELDOUT) // 160)][:160]
-    proc = subprocess.run(
-        [str(settings.nlu_venv / "bin" / "python"), "-c", script, str(current_model(settings)),
-         str(settings.nlu_project)],
-        input=json.dumps(texts), capture_output=True, text=True, timeout=600,
-        env={"RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3", "LOG_LEVEL": "WARNING",
-             "PATH": "/usr/bin:/bin"})
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    line = next(l for l in proc.stdout.splitlines() if l.startswith("RESULT "))
-    out = json.loads(line[len("RESULT "):])
-    assert len(out["single"]) == len(out["batched"]) == len(texts)
-    for a, b in zip(out["single"], out["batched"]):
+    plain = _in_nlu_venv(settings, plain_script, texts)
+    patched = _in_nlu_venv(settings, patched_script, texts)
+    assert len(plain) == len(patched["single"]) == len(patched["batched"]) == len(texts)
+    for a, b, c in zip(plain, patched["single"], patched["batched"]):
         _same(a, b)
-    assert len({r["intent"]["name"] for r in out["single"]}) > 10  # a real spread of intents, not one
+        _same(a, c)
+    assert len({r["intent"]["name"] for r in plain}) > 10  # a real spread of intents, not one
 
 
 def test_batch_endpoint_answers_like_model_parse_under_concurrency(rasa_url):
