@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from typing import Any, Dict, List, Optional, Text
 
 import numpy as np
@@ -39,17 +40,46 @@ MAX_BATCH = 32
 _diet_process = DIETClassifier.process
 
 
+_concrete: "weakref.WeakKeyDictionary[Any, tuple]" = weakref.WeakKeyDictionary()
+
+
+def _predict_scores(model: Any, model_data: Any, count: int) -> Any:
+    """DIET's intent scores for `count` messages in one TensorFlow call.
+
+    Rasa calls its `tf.function` with numpy inputs, which costs ~5 ms of CPU a call in argument
+    canonicalisation and signature matching; the same graph called as its concrete function with
+    tensors of the signature's dtypes costs ~1.3 ms and gives the same scores."""
+    import tensorflow as tf
+    from rasa.utils import train_utils
+
+    generator, _ = train_utils.create_data_generators(model_data=model_data, batch_sizes=count, epochs=1,
+                                                      shuffle=False)
+    batch_in = next(iter(generator))[0]
+    if model._tf_predict_step is None or not model.prepared_for_prediction:
+        return model._rasa_predict(batch_in)["i_scores"]  # the first call builds the graph
+    entry = _concrete.get(model)
+    if entry is None or entry[0] is not model._tf_predict_step:
+        function = model._tf_predict_step.get_concrete_function()
+        entry = (model._tf_predict_step, function, tf.nest.flatten(function.structured_input_signature))
+        _concrete[model] = entry
+    _, function, specs = entry
+    inputs = tf.nest.flatten(batch_in)
+    if len(inputs) != len(specs):
+        return model._rasa_predict(batch_in)["i_scores"]
+    tensors = [tf.constant(value, dtype=spec.dtype) for value, spec in zip(inputs, specs)]
+    return function._call_flat(tensors, function.captured_inputs)["i_scores"].numpy()
+
+
 def _batched_process(self: DIETClassifier, messages: List[Any]) -> List[Any]:
     config = self.component_config
-    if (len(messages) < 2 or self.model is None or config.get("entity_recognition")
+    if (not messages or self.model is None or config.get("entity_recognition")
             or not config.get("intent_classification", True)
             or self._execution_context.should_add_diagnostic_data):
         return _diet_process(self, messages)
     model_data = self._create_model_data(messages, training=False)
     if model_data.is_empty() or model_data.number_of_examples() != len(messages):
         return _diet_process(self, messages)
-    out = self.model.run_inference(model_data, batch_size=len(messages))
-    scores = out["i_scores"]
+    scores = _predict_scores(self.model, model_data, len(messages))
     for i, message in enumerate(messages):
         label, ranking = self._predict_label({"i_scores": scores[i:i + 1]})
         message.set(INTENT, label, add_to_output=True)
