@@ -31,7 +31,7 @@ class Settings:
     nlu_url: str = "http://127.0.0.1:5005"
     nlu_autostart: bool = True
     nlu_timeout: float = 10.0
-    nlu_concurrency: int = 8
+    nlu_concurrency: int = 0  # NLU requests out at once (0: one per Rasa worker); texts arriving meanwhile go together
     nlu_workers: int = 1  # Sanic workers of a locally started Rasa server (each holds the model: ~0.9 GB)
     nlu_venv: Path = ROOT / ".venv-nlu"
     nlu_project: Path = ROOT / "nlu"

@@ -2,8 +2,8 @@
 flag, the ranking keeps only real intents.
 
 It posts to /webhooks/safesafar/parse, the micro-batching endpoint of nlu/safesafar_batch.py (same
-answer as /model/parse, several times the throughput under load); a Rasa server without that channel
-answers 404 there, and the client then uses /model/parse for good."""
+answer as /model/parse, several times the throughput under load), several texts per request under load;
+a Rasa server without that channel answers 404 there, and the client then uses /model/parse for good."""
 from __future__ import annotations
 
 import asyncio
@@ -37,16 +37,33 @@ class NLUHTTPError(RuntimeError):
     """The NLU server answered with an error status (after the retries)."""
 
 
+class _Queue:
+    """Per event loop: texts waiting for a request, and how many requests are out."""
+
+    def __init__(self) -> None:
+        self.waiting: list[tuple[str, asyncio.Future]] = []
+        self.active = 0
+        self.tasks: set[asyncio.Task] = set()
+
+
 class RasaNLU:
     """Async client (aiohttp: about a third of httpx's CPU per call, see bench/http_clients.py); one
     connection pool per event loop, shared by all concurrent requests in it. Transport errors and
-    error statuses are retried `retries` times, then raised."""
+    error statuses are retried `retries` times, then raised.
 
-    def __init__(self, url: str, timeout: float = 10.0, retries: int = 2, max_connections: int = 16):
+    Texts are coalesced: at most `in_flight` requests are out at once, and the texts that arrive
+    meanwhile go together in the next one ({"texts": [...]}). An idle client sends a text at once; under
+    load, batches grow by themselves and the NLU server parses each in one run (see
+    nlu/safesafar_batch.py), with one HTTP exchange instead of one per text."""
+
+    def __init__(self, url: str, timeout: float = 10.0, retries: int = 2, max_connections: int = 16,
+                 in_flight: int = 2, max_batch: int = 32):
         self.url = url.rstrip("/")
         self.retries = retries
         self.timeout, self.max_connections = timeout, max_connections
+        self.in_flight, self.max_batch = max(1, in_flight), max(1, max_batch)
         self._sessions: dict[int, aiohttp.ClientSession] = {}
+        self._queues: dict[int, _Queue] = {}
         self.path = BATCH_PATH
 
     def _session(self) -> aiohttp.ClientSession:
@@ -59,17 +76,72 @@ class RasaNLU:
         return session
 
     async def parse(self, text: str) -> NLUResult:
+        if self.path != BATCH_PATH:
+            return from_rasa(await self._post(text))
+        loop = asyncio.get_running_loop()
+        queue = self._queues.get(id(loop))
+        if queue is None:
+            queue = self._queues[id(loop)] = _Queue()
+        future = loop.create_future()
+        queue.waiting.append((text, future))
+        if queue.active < self.in_flight:
+            queue.active += 1
+            task = loop.create_task(self._drain(queue))
+            queue.tasks.add(task)
+            task.add_done_callback(queue.tasks.discard)
+        return from_rasa(await future)
+
+    async def _drain(self, queue: _Queue) -> None:
+        """Sends what is waiting, as long as something is."""
+        try:
+            while queue.waiting:
+                batch = queue.waiting[:self.max_batch]
+                del queue.waiting[:self.max_batch]
+                try:
+                    results = await self._post_many([text for text, _ in batch])
+                except BaseException as exc:  # noqa: BLE001 - every waiting caller gets the error
+                    cancelled = isinstance(exc, asyncio.CancelledError)
+                    for _, future in batch:
+                        if not future.done():
+                            future.cancel() if cancelled else future.set_exception(exc)
+                    if cancelled:
+                        raise
+                    continue
+                for (_, future), result in zip(batch, results):
+                    if not future.done():
+                        future.set_result(result)
+        finally:
+            queue.active -= 1
+
+    async def _post_many(self, texts: list[str]) -> list[dict]:
+        if self.path == BATCH_PATH:
+            body = await self._request({"texts": texts} if len(texts) > 1 else {"text": texts[0]})
+            if body is not None:
+                results = body["results"] if len(texts) > 1 else [body]
+                if len(results) != len(texts):
+                    raise NLUHTTPError(f"the NLU server gave {len(results)} answers for {len(texts)} texts")
+                return results
+        return list(await asyncio.gather(*(self._post(text) for text in texts)))  # a plain Rasa server
+
+    async def _post(self, text: str) -> dict:
+        body = await self._request({"text": text})
+        return body if body is not None else await self._request({"text": text})
+
+    async def _request(self, payload: dict) -> dict | None:
+        """POSTs to the current path with retries. None: the batching endpoint is not there (404), and
+        the client switched to /model/parse for good."""
         attempt = 0
         while True:
+            path = self.path
             try:
-                async with self._session().post(self.url + self.path, json={"text": text}) as response:
-                    if response.status == 404 and self.path == BATCH_PATH:
+                async with self._session().post(self.url + path, json=payload) as response:
+                    if response.status == 404 and path == BATCH_PATH:
                         self.path = PLAIN_PATH  # a Rasa server without nlu/safesafar_batch.py
-                        continue
+                        return None
                     body = await response.read()
                     if response.status >= 400:
                         raise NLUHTTPError(f"the NLU server answered HTTP {response.status}")
-                return from_rasa(json.loads(body))
+                return json.loads(body)
             except (aiohttp.ClientError, asyncio.TimeoutError, NLUHTTPError):
                 attempt += 1
                 if attempt > self.retries:
