@@ -361,3 +361,23 @@ def test_while_the_nlu_is_down_danger_phrases_still_open_an_urgent_case(db_url, 
     with pytest.raises(ConnectionError):  # `classify` must not hide an outage
         asyncio.run(strict.understand(text))
     engine.dispose()
+
+
+def test_the_inbox_stores_an_update_once(hotline):
+    """receive() is the duplicate check of every Telegram update (one INSERT ... ON CONFLICT DO NOTHING
+    RETURNING on SQLite and PostgreSQL): True for a new update, False when it is there already."""
+    from bot.storage.db import InboxRow
+
+    service, engine = hotline
+    store = service.store
+    assert store.receive("tg", 41, {"update_id": 41, "message": {"text": "salam"}}) is True
+    assert store.receive("tg", 41, {"update_id": 41, "message": {"text": "changed"}}) is False
+    assert store.receive("web", 41, {}) is True  # another channel's update 41 is another update
+    assert store.receive("tg", 42, {}) is True
+    from sqlalchemy.orm import Session
+
+    with Session(engine) as session:
+        stored = session.scalars(select(InboxRow).order_by(InboxRow.source, InboxRow.update_id)).all()
+        assert [(r.source, r.update_id, r.status) for r in stored] == [("tg", 41, "new"), ("tg", 42, "new"),
+                                                                        ("web", 41, "new")]
+        assert stored[0].payload["message"]["text"] == "salam"  # the duplicate changed nothing

@@ -35,6 +35,8 @@ class Dispatcher:
         self.outbox, self.deliver = outbox, deliver
         self.interval, self.batch = interval, batch
         self.wake = asyncio.Event()
+        self._marks: list[tuple[int, asyncio.Future]] = []  # sent rows waiting for their mark
+        self._marking: asyncio.Task | None = None
 
     async def deliver_now(self, items: list[OutboxItem]) -> None:
         """Rows this worker claimed when it wrote them: sent in order. The user's replies come before
@@ -66,8 +68,34 @@ class Dispatcher:
             log.warning("outbox %s (%s) failed, will retry: %s", item.id, item.kind, type(exc).__name__)
             await run_db(self.outbox.engine, self.outbox.failed, item.id, f"{type(exc).__name__}: {exc}")
             return False
-        await run_db(self.outbox.engine, self.outbox.sent, item.id)
+        await self._mark_sent(item.id)
         return True
+
+    async def _mark_sent(self, row_id: int) -> None:
+        """Marks a row sent; returns when that is committed. Rows sent while a mark is being written are
+        marked together in the next transaction (one instead of one per message under load)."""
+        future = asyncio.get_running_loop().create_future()
+        self._marks.append((row_id, future))
+        if self._marking is None or self._marking.done():
+            self._marking = asyncio.get_running_loop().create_task(self._write_marks())
+        await future
+
+    async def _write_marks(self) -> None:
+        while self._marks:
+            batch, self._marks = self._marks, []
+            try:
+                await run_db(self.outbox.engine, self.outbox.sent, *[row_id for row_id, _ in batch])
+            except BaseException as exc:  # noqa: BLE001 - each waiting delivery gets the error
+                cancelled = isinstance(exc, asyncio.CancelledError)
+                for _, future in batch:
+                    if not future.done():
+                        future.cancel() if cancelled else future.set_exception(exc)
+                if cancelled:
+                    raise
+                continue
+            for _, future in batch:
+                if not future.done():
+                    future.set_result(None)
 
     async def run_once(self) -> int:
         items = await run_db(self.outbox.engine, self.outbox.claim, None, self.batch)

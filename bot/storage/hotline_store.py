@@ -16,6 +16,8 @@ from datetime import datetime, timedelta
 from typing import Callable
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
@@ -140,16 +142,23 @@ class HotlineStore:
         self.console_url = console_url
         self.clock = clock
         self.postgres = engine.dialect.name == "postgresql"
+        # one statement: the row is stored unless the update is there already (a duplicate)
+        dialect_insert = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}.get(engine.dialect.name)
+        self._insert_new_update = (dialect_insert(INBOX).on_conflict_do_nothing(index_elements=["source", "update_id"])
+                                   .returning(INBOX.c.update_id) if dialect_insert else None)
 
     # -- the inbox -------------------------------------------------------------------------------
     def receive(self, source: str, update_id: int, payload: dict) -> bool:
         """Stores an update before the channel is told it arrived. False: seen before (a duplicate)."""
         with self.engine.begin() as conn:
+            row = {"source": source, "update_id": update_id, "payload": payload, "status": "new", "attempts": 0,
+                   "received_at": self.clock()}
+            if self._insert_new_update is not None:  # the row comes back only if it was new
+                return conn.execute(self._insert_new_update, row).first() is not None
             if conn.execute(S_INBOX_STATUS, {"src": source, "uid": update_id}).first() is not None:
                 return False
-            conn.execute(I_INBOX, {"source": source, "update_id": update_id, "payload": payload, "status": "new",
-                                   "attempts": 0, "received_at": self.clock()})
-        return True
+            conn.execute(I_INBOX, row)
+            return True
 
     def unfinished(self, source: str, max_attempts: int = 3) -> list[dict]:
         """Updates stored but not processed (the process died): each is tried again at most
