@@ -15,9 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import bindparam, delete, func, insert, select, text, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
@@ -35,6 +33,12 @@ _p = bindparam
 S_INBOX_STATUS = select(INBOX.c.status).where(INBOX.c.source == _p("src"), INBOX.c.update_id == _p("uid"))
 S_INBOX_STATUS_FOR_UPDATE = S_INBOX_STATUS.with_for_update()
 I_INBOX = insert(INBOX)
+# text(), not insert().on_conflict_do_nothing(): that construct has no cache key, so SQLAlchemy would
+# compile it for every update
+I_INBOX_NEW = text("INSERT INTO inbox (source, update_id, payload, status, attempts, received_at) "
+                   "VALUES (:source, :update_id, :payload, 'new', 0, :received_at) "
+                   "ON CONFLICT (source, update_id) DO NOTHING RETURNING update_id").bindparams(
+    bindparam("payload", type_=INBOX.c.payload.type), bindparam("received_at", type_=INBOX.c.received_at.type))
 U_INBOX_DONE = (update(INBOX).where(INBOX.c.source == _p("b_src"), INBOX.c.update_id == _p("b_uid"))
                 .values(status="done", done_at=_p("b_now")))
 S_STATE = select(STATE).where(STATE.c.user_key == _p("key"))
@@ -142,23 +146,14 @@ class HotlineStore:
         self.console_url = console_url
         self.clock = clock
         self.postgres = engine.dialect.name == "postgresql"
-        # one statement: the row is stored unless the update is there already (a duplicate)
-        dialect_insert = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}.get(engine.dialect.name)
-        self._insert_new_update = (dialect_insert(INBOX).on_conflict_do_nothing(index_elements=["source", "update_id"])
-                                   .returning(INBOX.c.update_id) if dialect_insert else None)
 
     # -- the inbox -------------------------------------------------------------------------------
     def receive(self, source: str, update_id: int, payload: dict) -> bool:
         """Stores an update before the channel is told it arrived. False: seen before (a duplicate)."""
         with self.engine.begin() as conn:
-            row = {"source": source, "update_id": update_id, "payload": payload, "status": "new", "attempts": 0,
-                   "received_at": self.clock()}
-            if self._insert_new_update is not None:  # the row comes back only if it was new
-                return conn.execute(self._insert_new_update, row).first() is not None
-            if conn.execute(S_INBOX_STATUS, {"src": source, "uid": update_id}).first() is not None:
-                return False
-            conn.execute(I_INBOX, row)
-            return True
+            # one statement (SQLite and PostgreSQL): the row comes back only if it was new
+            return conn.execute(I_INBOX_NEW, {"source": source, "update_id": update_id, "payload": payload,
+                                              "received_at": self.clock()}).first() is not None
 
     def unfinished(self, source: str, max_attempts: int = 3) -> list[dict]:
         """Updates stored but not processed (the process died): each is tried again at most
