@@ -38,28 +38,49 @@ class Cleaned:
         return self.offsets[start], self.offsets[last] + 1
 
 
+_DROP = None
+_BLANK = " "
+_KINDS: dict[str, object] = {}  # a character -> _DROP, _BLANK, or the tuple of characters it becomes
+_MAX_KINDS = 20000
+
+
+def _kind(char: str):
+    code = ord(char)
+    if code in _INVISIBLE or code in _DIACRITICS or unicodedata.category(char) == "Cc" and not _SPACE.match(char):
+        return _DROP
+    if _SPACE.match(char):
+        return _BLANK
+    parts = []
+    for piece in unicodedata.normalize("NFKC", char):
+        for part in _URDU_FOLD.get(piece, piece):
+            if ord(part) not in _DIACRITICS:
+                parts.append(part)
+    return tuple(parts)
+
+
 def clean(original: str, max_chars: int = MAX_NLU_CHARS) -> Cleaned:
     out: list[str] = []
     offsets: list[int] = []
     previous_space = True  # drops leading white space
+    kinds = _KINDS
     for index, char in enumerate(original):
-        code = ord(char)
-        if code in _INVISIBLE or code in _DIACRITICS or unicodedata.category(char) == "Cc" and not _SPACE.match(char):
+        kind = kinds.get(char, 0)
+        if kind == 0:  # each distinct character is classified once (NFKC, folding, categories)
+            kind = _kind(char)
+            if len(kinds) < _MAX_KINDS:
+                kinds[char] = kind
+        if kind is _DROP:
             continue
-        if _SPACE.match(char):
+        if kind is _BLANK:
             if not previous_space:
                 out.append(" ")
                 offsets.append(index)
             previous_space = True
             continue
         previous_space = False
-        for piece in unicodedata.normalize("NFKC", char):
-            piece = _URDU_FOLD.get(piece, piece)
-            for part in piece:
-                if ord(part) in _DIACRITICS:
-                    continue
-                out.append(part)
-                offsets.append(index)
+        for part in kind:
+            out.append(part)
+            offsets.append(index)
     # "/command" text: Rasa would take it for an intent name; the leading slashes go
     while out and out[0] in "/\\ ":
         out.pop(0)
