@@ -57,6 +57,7 @@ test: setup
 	$(VENV)/bin/pytest -q
 
 bench: setup
+	$(VENV)/bin/python bench/nlu_inprocess.py
 	$(VENV)/bin/python bench/nlu_throughput.py
 	$(VENV)/bin/python bench/telegram_e2e.py
 	$(VENV)/bin/python bench/telegram_e2e.py --users 20 --mix conversation
