@@ -84,33 +84,49 @@ def test_batch_endpoint_answers_like_model_parse_under_concurrency(rasa_url):
 
             plain = [await post(PLAIN_PATH, t) for t in texts]
             batched = await asyncio.gather(*(post(BATCH_PATH, t) for t in texts))  # all at once
+            async with session.post(rasa_url + BATCH_PATH, json={"texts": texts[:20]}) as many:
+                assert many.status == 200
+                together = (await many.json())["results"]
             async with session.post(rasa_url + BATCH_PATH, json={"no": "text"}) as bad:
+                assert bad.status == 400
+            async with session.post(rasa_url + BATCH_PATH, json={"texts": ["ok", 3]}) as bad:
                 assert bad.status == 400
             async with session.get(rasa_url + "/webhooks/safesafar/") as stats:
                 counts = await stats.json()
-            return plain, batched, counts
+            return plain, batched, together, counts
 
-    plain, batched, counts = asyncio.run(run())
+    plain, batched, together, counts = asyncio.run(run())
     for a, b in zip(plain, batched):
+        _same(a, b)
+    assert len(together) == 20
+    for a, b in zip(plain, together):  # one request with 20 texts: 20 answers, in order
         _same(a, b)
     assert batched[texts.index("/emergency")]["intent"]["name"] == "emergency"  # Rasa's own "/" path
     assert counts["messages"] > counts["batches"] > 0  # concurrent requests were parsed together
 
 
-def _fake_rasa(with_batch: bool, fail: int = 0):
-    """A stand-in Rasa server on 127.0.0.1: /model/parse (and the batch path if `with_batch`);
-    the first `fail` requests get HTTP 500."""
+def _fake_rasa(with_batch: bool, fail: int = 0, delay: float = 0.0, bodies: list | None = None):
+    """A stand-in Rasa server on 127.0.0.1: /model/parse (and the batch path, with {"texts": [...]}, if
+    `with_batch`); the first `fail` requests get HTTP 500; each answer takes `delay` seconds."""
     seen: list[str] = []
+    bodies = bodies if bodies is not None else []
+
+    def answer(text):
+        intent = "greet" if text in ("hello", "salam") else f"t_{text}"
+        return {"text": text, "intent": {"name": intent, "confidence": 0.9},
+                "intent_ranking": [{"name": intent, "confidence": 0.9}, {"name": "nlu_fallback", "confidence": 0.05}],
+                "entities": []}
 
     async def parse(request):
         seen.append(request.path)
         if len(seen) <= fail:
             return web.json_response({"error": "boom"}, status=500)
         body = await request.json()
-        return web.json_response({"text": body["text"], "intent": {"name": "greet", "confidence": 0.9},
-                                  "intent_ranking": [{"name": "greet", "confidence": 0.9},
-                                                     {"name": "nlu_fallback", "confidence": 0.05}],
-                                  "entities": []})
+        bodies.append(body)
+        await asyncio.sleep(delay)
+        if "texts" in body and request.path == BATCH_PATH:
+            return web.json_response({"results": [answer(t) for t in body["texts"]]})
+        return web.json_response(answer(body["text"]))
 
     app = web.Application()
     app.router.add_post(PLAIN_PATH, parse)
@@ -148,6 +164,51 @@ def test_client_uses_the_batch_endpoint_or_falls_back(with_batch):
         assert seen == [BATCH_PATH, BATCH_PATH]
     else:  # one 404 on the batch path (not recorded by the stand-in), then /model/parse for good
         assert seen == [PLAIN_PATH, PLAIN_PATH]
+
+
+@pytest.mark.parametrize("with_batch", [True, False])
+def test_client_sends_texts_that_arrive_meanwhile_together(with_batch):
+    """One request out at a time: a first text goes alone, the 29 that come while it is out go together
+    in the next request, and every caller gets the answer to its own text. Against a plain Rasa server
+    each text is its own /model/parse request."""
+    texts = [f"m{i}" for i in range(30)]
+
+    async def run():
+        bodies: list = []
+        app, seen = _fake_rasa(with_batch, delay=0.05, bodies=bodies)
+        runner, url = await _serve(app)
+        client = RasaNLU(url, in_flight=1)
+        try:
+            first = asyncio.ensure_future(client.parse(texts[0]))
+            await asyncio.sleep(0.02)  # its request is out (the server takes 50 ms)
+            results = [await first, *await asyncio.gather(*(client.parse(t) for t in texts[1:]))]
+        finally:
+            await client.aclose()
+            await runner.cleanup()
+        return results, seen, bodies
+
+    results, seen, bodies = asyncio.run(run())
+    assert [r.intent for r in results] == [f"t_{t}" for t in texts]
+    if with_batch:
+        assert bodies == [{"text": "m0"}, {"texts": texts[1:]}]
+    else:
+        assert seen == [PLAIN_PATH] * 30 and sorted(b["text"] for b in bodies) == sorted(texts)
+
+
+def test_client_gives_every_waiting_caller_the_error():
+    async def run():
+        app, seen = _fake_rasa(True, fail=100, delay=0.02)
+        runner, url = await _serve(app)
+        client = RasaNLU(url, retries=0, in_flight=1)
+        try:
+            return await asyncio.gather(*(client.parse(f"m{i}") for i in range(5)), return_exceptions=True), seen
+        finally:
+            await client.aclose()
+            await runner.cleanup()
+
+    outcomes, seen = asyncio.run(run())
+    assert len(outcomes) == 5 and all(isinstance(o, NLUHTTPError) for o in outcomes)
+    assert len(seen) == 1  # asked at the same moment: one request for the five
 
 
 def test_client_retries_errors_then_raises():
