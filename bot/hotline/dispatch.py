@@ -9,6 +9,7 @@ import os
 import signal
 from typing import Awaitable, Callable
 
+from ..futures import settle
 from ..storage.executor import run_db
 from ..storage.hotline_store import Outbox, OutboxItem
 
@@ -86,16 +87,11 @@ class Dispatcher:
             try:
                 await run_db(self.outbox.engine, self.outbox.sent, *[row_id for row_id, _ in batch])
             except BaseException as exc:  # noqa: BLE001 - each waiting delivery gets the error
-                cancelled = isinstance(exc, asyncio.CancelledError)
-                for _, future in batch:
-                    if not future.done():
-                        future.cancel() if cancelled else future.set_exception(exc)
-                if cancelled:
+                settle((future for _, future in batch), error=exc)
+                if isinstance(exc, asyncio.CancelledError):
                     raise
                 continue
-            for _, future in batch:
-                if not future.done():
-                    future.set_result(None)
+            settle(future for _, future in batch)
 
     async def run_once(self) -> int:
         items = await run_db(self.outbox.engine, self.outbox.claim, None, self.batch)

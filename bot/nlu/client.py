@@ -11,6 +11,7 @@ import json
 
 import aiohttp
 
+from ..futures import settle
 from ..understanding import NLUResult
 
 FALLBACK = "nlu_fallback"
@@ -100,16 +101,11 @@ class RasaNLU:
                 try:
                     results = await self._post_many([text for text, _ in batch])
                 except BaseException as exc:  # noqa: BLE001 - every waiting caller gets the error
-                    cancelled = isinstance(exc, asyncio.CancelledError)
-                    for _, future in batch:
-                        if not future.done():
-                            future.cancel() if cancelled else future.set_exception(exc)
-                    if cancelled:
+                    settle((future for _, future in batch), error=exc)
+                    if isinstance(exc, asyncio.CancelledError):
                         raise
                     continue
-                for (_, future), result in zip(batch, results):
-                    if not future.done():
-                        future.set_result(result)
+                settle((future for _, future in batch), results)
         finally:
             queue.active -= 1
 
