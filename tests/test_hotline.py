@@ -207,6 +207,27 @@ def test_the_same_update_twice_is_processed_once(hotline):
     assert len(rows(engine, CaseRow)) == 1 and len(rows(engine, MessageRow, MessageRow.direction == "in")) == 1
 
 
+@pytest.mark.parametrize("received", [True, False])
+def test_the_same_update_handled_twice_at_once_is_stored_once(hotline, received):
+    """Two workers with the same update at the same moment (a redelivery): one turn is stored, the
+    other finds the update done, whether or not the inbox had the update before the turn."""
+    service, engine = hotline
+    if received:
+        assert service.store.receive("tg", 777, {"update_id": 777})
+
+    async def twice():
+        inbound = Inbound("tg", "31", "31", "text", "what is the dunki route", source="tg", update_id=777)
+        return await asyncio.gather(service.handle(inbound), service.handle(inbound), return_exceptions=True)
+
+    results = asyncio.run(twice())
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert sorted(bool(r.outbox) for r in results) == [False, True]
+    assert len(rows(engine, MessageRow, MessageRow.direction == "in")) == 1
+    from bot.storage.db import InboxRow
+
+    assert [r.status for r in rows(engine, InboxRow)] == ["done"]
+
+
 def test_delete_me_erases_the_conversation_but_the_open_case_stays_with_the_hotline(hotline):
     service, engine = hotline
     send(service, 20, "what is trafficking")

@@ -31,7 +31,6 @@ OUTBOX, INBOX, STATE, AUDIT = OutboxRow.__table__, InboxRow.__table__, Conversat
 # The statements of every message, built once (building a statement costs more than running it)
 _p = bindparam
 S_INBOX_STATUS = select(INBOX.c.status).where(INBOX.c.source == _p("src"), INBOX.c.update_id == _p("uid"))
-S_INBOX_STATUS_FOR_UPDATE = S_INBOX_STATUS.with_for_update()
 I_INBOX = insert(INBOX)
 # text(), not insert().on_conflict_do_nothing(): that construct has no cache key, so SQLAlchemy would
 # compile it for every update
@@ -48,9 +47,15 @@ U_STATE = update(STATE).where(STATE.c.user_key == _p("b_key")).values(
 I_STATE = insert(STATE)
 S_OPEN_CASE_OF = (select(CASES.c.id, CASES.c.priority, CASES.c.status).join(USERS, USERS.c.id == CASES.c.user_id)
                   .where(USERS.c.channel == _p("ch"), USERS.c.external_id == _p("ext"), CASES.c.status != "resolved"))
-S_USER_ID = select(USERS.c.id).where(USERS.c.channel == _p("ch"), USERS.c.external_id == _p("ext"))
-U_USER = update(USERS).where(USERS.c.id == _p("b_id")).values(
-    language=_p("b_language"), last_seen_at=_p("b_now"), chat_id=func.coalesce(_p("b_chat"), USERS.c.chat_id))
+# a known user: touched and found in one statement
+U_USER_RETURNING_ID = (update(USERS).where(USERS.c.channel == _p("b_ch"), USERS.c.external_id == _p("b_ext"))
+                       .values(language=_p("b_language"), last_seen_at=_p("b_now"),
+                               chat_id=func.coalesce(_p("b_chat"), USERS.c.chat_id))
+                       .returning(USERS.c.id))
+# the turn's update marked done unless it was done already (then the turn was stored before)
+U_INBOX_DONE_IF_NEW = (update(INBOX).where(INBOX.c.source == _p("b_src"), INBOX.c.update_id == _p("b_uid"),
+                                           INBOX.c.status != "done")
+                       .values(status="done", done_at=_p("b_now")))
 S_OPEN_CASE = select(CASES).where(CASES.c.user_id == _p("uid"), CASES.c.status != "resolved")
 S_OPEN_CASE_FOR_UPDATE = S_OPEN_CASE.with_for_update(of=CASES)
 I_MESSAGES = insert(MESSAGES)
@@ -215,17 +220,21 @@ class HotlineStore:
         now = self.clock()
         inbound = record.inbound
         if inbound.update_id is not None and inbound.source:
-            query = S_INBOX_STATUS_FOR_UPDATE if self.postgres else S_INBOX_STATUS
-            if conn.execute(query, {"src": inbound.source, "uid": inbound.update_id}).scalar() == "done":
-                return []
-        user_id = conn.execute(S_USER_ID, {"ch": inbound.channel, "ext": inbound.external_id}).scalar()
+            # first, so that a second worker with the same update waits on this row lock, then finds it done
+            marked = conn.execute(U_INBOX_DONE_IF_NEW, {"b_src": inbound.source, "b_uid": inbound.update_id,
+                                                        "b_now": now}).rowcount
+            if marked == 0:
+                if conn.execute(S_INBOX_STATUS, {"src": inbound.source, "uid": inbound.update_id}).scalar() == "done":
+                    return []
+                conn.execute(I_INBOX, {"source": inbound.source, "update_id": inbound.update_id, "payload": {},
+                                       "status": "done", "attempts": 0, "received_at": now, "done_at": now})
+        user_id = conn.execute(U_USER_RETURNING_ID, {"b_ch": inbound.channel, "b_ext": inbound.external_id,
+                                                     "b_language": record.language, "b_now": now,
+                                                     "b_chat": inbound.chat_id or None}).scalar()
         if user_id is None:
             user_id = conn.execute(insert(USERS).values(
                 channel=inbound.channel, external_id=inbound.external_id, chat_id=inbound.chat_id,
                 language=record.language, created_at=now, last_seen_at=now).returning(USERS.c.id)).scalar_one()
-        else:
-            conn.execute(U_USER, {"b_id": user_id, "b_language": record.language, "b_now": now,
-                                  "b_chat": inbound.chat_id or None})
 
         query = S_OPEN_CASE_FOR_UPDATE if self.postgres else S_OPEN_CASE
         found = conn.execute(query, {"uid": user_id}).mappings().first()
@@ -303,11 +312,6 @@ class HotlineStore:
                                        next_attempt_at=now, created_at=now, **claimed))
                 else:
                     log.warning("case %s (%s): no STAFF_CHAT_ID set, no staff alert", case["id"], priority)
-        if inbound.update_id is not None and inbound.source:
-            done = conn.execute(U_INBOX_DONE, {"b_src": inbound.source, "b_uid": inbound.update_id, "b_now": now})
-            if done.rowcount == 0:
-                conn.execute(I_INBOX, {"source": inbound.source, "update_id": inbound.update_id, "payload": {},
-                                       "status": "done", "attempts": 0, "received_at": now, "done_at": now})
         if messages:
             conn.execute(I_MESSAGES, messages)
         if not outbox:
