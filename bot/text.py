@@ -40,6 +40,7 @@ class Cleaned:
 
 _DROP = None
 _BLANK = " "
+_UNSEEN = object()
 _KINDS: dict[str, object] = {}  # a character -> _DROP, _BLANK, or the tuple of characters it becomes
 _MAX_KINDS = 20000
 
@@ -64,8 +65,8 @@ def clean(original: str, max_chars: int = MAX_NLU_CHARS) -> Cleaned:
     previous_space = True  # drops leading white space
     kinds = _KINDS
     for index, char in enumerate(original):
-        kind = kinds.get(char, 0)
-        if kind == 0:  # each distinct character is classified once (NFKC, folding, categories)
+        kind = kinds.get(char, _UNSEEN)
+        if kind is _UNSEEN:  # each distinct character is classified once (NFKC, folding, categories)
             kind = _kind(char)
             if len(kinds) < _MAX_KINDS:
                 kinds[char] = kind
