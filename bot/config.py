@@ -47,6 +47,8 @@ class Settings:
     telegram_webhook_listen: str = "127.0.0.1"
     telegram_webhook_port: int = 8443
     telegram_max_rate: float = 30.0  # messages per second to all chats (Telegram's broadcast limit)
+    user_rate_per_minute: float = 30.0  # messages one user may send per minute (after a burst) before a warning
+    user_burst: int = 15
     staff_chat_id: str = ""  # the Telegram staff group that gets an alert for every urgent or high case
     console_url: str = "http://127.0.0.1:8080"  # the staff console, for links in alerts
     console_host: str = "127.0.0.1"
@@ -75,6 +77,8 @@ class Settings:
             telegram_webhook_listen=_env("TELEGRAM_WEBHOOK_LISTEN", cls.telegram_webhook_listen, dotenv),
             telegram_webhook_port=int(_env("TELEGRAM_WEBHOOK_PORT", str(cls.telegram_webhook_port), dotenv)),
             telegram_max_rate=float(_env("TELEGRAM_MAX_RATE", str(cls.telegram_max_rate), dotenv)),
+            user_rate_per_minute=float(_env("USER_RATE_PER_MINUTE", str(cls.user_rate_per_minute), dotenv)),
+            user_burst=int(_env("USER_BURST", str(cls.user_burst), dotenv)),
             staff_chat_id=_env("STAFF_CHAT_ID", "", dotenv),
             console_url=_env("CONSOLE_URL", cls.console_url, dotenv).rstrip("/"),
             console_host=_env("CONSOLE_HOST", cls.console_host, dotenv),

@@ -402,3 +402,29 @@ def test_the_inbox_stores_an_update_once(hotline):
         assert [(r.source, r.update_id, r.status) for r in stored] == [("tg", 41, "new"), ("tg", 42, "new"),
                                                                         ("web", 41, "new")]
         assert stored[0].payload["message"]["text"] == "salam"  # the duplicate changed nothing
+
+
+def test_database_work_runs_on_the_loop_for_sqlite_and_in_threads_for_postgresql(db_url):
+    """SQLite transactions run on the event loop's thread (a hop to a thread cost more than the work);
+    PostgreSQL's in a pool of threads, so a lock wait never stops the loop."""
+    import threading
+
+    from bot.storage.executor import run_db
+
+    engine = make_engine(db_url)
+
+    async def where() -> tuple[int, int]:
+        return threading.get_ident(), await run_db(engine, threading.get_ident)
+
+    loop_thread, db_thread = asyncio.run(where())
+    assert (loop_thread == db_thread) == (engine.dialect.name == "sqlite")
+    engine.dispose()
+
+
+def test_the_per_user_message_limit_comes_from_the_settings(monkeypatch):
+    from bot.config import Settings
+
+    monkeypatch.setenv("USER_RATE_PER_MINUTE", "6")
+    monkeypatch.setenv("USER_BURST", "2")
+    settings = Settings.from_env()
+    assert (settings.user_rate_per_minute, settings.user_burst) == (6.0, 2)

@@ -16,7 +16,7 @@ def run_telegram(settings: Settings) -> int:
     from ..nlu.server import NLUUnavailable, nlu_server
     from ..nlu.train import ModelMissing
     from ..services import build_service
-    from .app import TelegramFrontEnd
+    from .app import TelegramFrontEnd, UserRateLimit
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its request lines carry the bot token
@@ -28,7 +28,8 @@ def run_telegram(settings: Settings) -> int:
         with nlu_server(settings, log=sys.stderr) as url:
             service, close = build_service(settings, url)
             dialogue = service.dialogue
-            front = TelegramFrontEnd(service, default_i18n(), staff_chat_id=settings.staff_chat_id)
+            front = TelegramFrontEnd(service, default_i18n(), staff_chat_id=settings.staff_chat_id,
+                                     rate_limit=UserRateLimit(settings.user_rate_per_minute, settings.user_burst))
             app = front.build(settings.telegram_token, base_url=settings.telegram_api_base_url,
                               overall_rate=settings.telegram_max_rate)
             content = dialogue.content_store
