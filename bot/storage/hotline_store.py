@@ -22,7 +22,17 @@ from sqlalchemy.orm import sessionmaker
 
 from ..dialogue.state import ConversationState
 from ..hotline.policy import ALERTED, PRIORITY_RANK, alert_html, merge_entities, summary
-from .db import AuditRow, CaseRow, ConversationRow, InboxRow, MessageRow, OutboxRow, UserRow, utcnow
+from .db import (
+    AuditRow,
+    CaseRow,
+    ConversationRow,
+    InboxRow,
+    MessageRow,
+    OutboxRow,
+    UserRow,
+    utcnow,
+)
+from .fast import Prepared, cursor_of, execute, execute_many, first
 
 log = logging.getLogger("safesafar.hotline")
 USERS, CASES, MESSAGES = UserRow.__table__, CaseRow.__table__, MessageRow.__table__
@@ -58,10 +68,7 @@ U_INBOX_DONE_IF_NEW = (update(INBOX).where(INBOX.c.source == _p("b_src"), INBOX.
                        .values(status="done", done_at=_p("b_now")))
 S_OPEN_CASE = select(CASES).where(CASES.c.user_id == _p("uid"), CASES.c.status != "resolved")
 S_OPEN_CASE_FOR_UPDATE = S_OPEN_CASE.with_for_update(of=CASES)
-I_MESSAGES = insert(MESSAGES)
-I_OUTBOX = insert(OUTBOX).returning(OUTBOX.c.id, sort_by_parameter_order=True)
-U_SENT = (update(OUTBOX).where(OUTBOX.c.id.in_(_p("ids", expanding=True)), OUTBOX.c.locked_by == _p("worker"))
-          .values(status="sent", sent_at=_p("b_now"), locked_by=None, locked_until=None))
+MESSAGE_KEYS = ("user_id", "case_id", "direction", "kind", "text", "meta", "created_at")
 TRANSCRIPT_MESSAGES = 30  # how much of the conversation before a case opens is copied into it
 TRANSCRIPT_DAYS = 7
 
@@ -137,6 +144,51 @@ class TurnRecord:
     lease_seconds: float = 60.0
 
 
+class _Hot:
+    """The statements of every message compiled for one dialect, run on the driver's cursor
+    (storage/fast.py); the rare paths (a new user, a new case, erasure) stay in SQLAlchemy Core."""
+
+    def __init__(self, dialect):
+        self.dialect = dialect
+        self.inbox_new = Prepared(I_INBOX_NEW, dialect)
+        self.inbox_status = Prepared(S_INBOX_STATUS, dialect)
+        self.inbox_done_if_new = Prepared(U_INBOX_DONE_IF_NEW, dialect)
+        self.state = Prepared(S_STATE, dialect)
+        self.update_state = Prepared(U_STATE, dialect)
+        self.open_case_of = Prepared(S_OPEN_CASE_OF, dialect)
+        self.touch_user = Prepared(U_USER_RETURNING_ID, dialect)
+        self.open_case = Prepared(S_OPEN_CASE_FOR_UPDATE if dialect.name == "postgresql" else S_OPEN_CASE, dialect)
+        self.messages = Prepared(insert(MESSAGES), dialect, MESSAGE_KEYS)
+        self._outbox: dict[tuple, Prepared] = {}
+        self._sent: dict[int, Prepared] = {}
+
+    def outbox(self, keys: tuple) -> Prepared:
+        statement = self._outbox.get(keys)
+        if statement is None:
+            statement = self._outbox[keys] = Prepared(insert(OUTBOX).returning(OUTBOX.c.id), self.dialect, keys)
+        return statement
+
+    def sent(self, count: int) -> Prepared:
+        """Rows marked sent, for `count` ids (id0, id1, ...)."""
+        statement = self._sent.get(count)
+        if statement is None:
+            statement = self._sent[count] = Prepared(
+                update(OUTBOX).where(OUTBOX.c.id.in_([_p(f"id{i}") for i in range(count)]),
+                                     OUTBOX.c.locked_by == _p("worker"))
+                .values(status="sent", sent_at=_p("b_now"), locked_by=None, locked_until=None), self.dialect)
+        return statement
+
+
+_HOT: dict[str, _Hot] = {}
+
+
+def hot_statements(engine: Engine) -> _Hot:
+    hot = _HOT.get(engine.dialect.name)
+    if hot is None or hot.dialect is not engine.dialect:
+        hot = _HOT[engine.dialect.name] = _Hot(engine.dialect)
+    return hot
+
+
 def _reply_payload(reply) -> dict:
     return {"text": reply.text, "rtl": bool(reply.rtl),
             "buttons": [[[b.label, b.payload] for b in row] for row in reply.buttons]}
@@ -151,14 +203,15 @@ class HotlineStore:
         self.console_url = console_url
         self.clock = clock
         self.postgres = engine.dialect.name == "postgresql"
+        self.hot = hot_statements(engine)
 
     # -- the inbox -------------------------------------------------------------------------------
     def receive(self, source: str, update_id: int, payload: dict) -> bool:
         """Stores an update before the channel is told it arrived. False: seen before (a duplicate)."""
         with self.engine.begin() as conn:
             # one statement (SQLite and PostgreSQL): the row comes back only if it was new
-            return conn.execute(I_INBOX_NEW, {"source": source, "update_id": update_id, "payload": payload,
-                                              "received_at": self.clock()}).first() is not None
+            return first(cursor_of(conn), self.hot.inbox_new, {"source": source, "update_id": update_id,
+                                                               "payload": payload, "received_at": self.clock()}) is not None
 
     def unfinished(self, source: str, max_attempts: int = 3) -> list[dict]:
         """Updates stored but not processed (the process died): each is tried again at most
@@ -186,18 +239,21 @@ class HotlineStore:
 
     # -- one turn (SQLAlchemy Core: this runs for every message) ---------------------------------
     def load(self, inbound: Inbound) -> Loaded:
+        hot = self.hot
         with self.engine.connect().execution_options(read_only=True) as conn:
+            cursor = cursor_of(conn)
             if inbound.update_id is not None and inbound.source:
-                status = conn.execute(S_INBOX_STATUS, {"src": inbound.source, "uid": inbound.update_id}).scalar()
-                if status == "done":
+                status = first(cursor, hot.inbox_status, {"src": inbound.source, "uid": inbound.update_id})
+                if status is not None and status[0] == "done":
                     return Loaded(True, ConversationState(inbound.user_key), None)
-            row = conn.execute(S_STATE, {"key": inbound.user_key}).mappings().first()
-            state = (ConversationState(inbound.user_key) if row is None else
-                     ConversationState(user=row["user_key"], language=row["language"],
-                                       language_chosen=bool(row["language_chosen"]), flow=row["flow"],
-                                       last_topic=row["last_topic"], misses=row["misses"] or 0,
-                                       data=dict(row["data"] or {})))
-            case = conn.execute(S_OPEN_CASE_OF, {"ch": inbound.channel, "ext": inbound.external_id}).first()
+            row = first(cursor, hot.state, {"key": inbound.user_key})
+            if row is None:
+                state = ConversationState(inbound.user_key)
+            else:
+                user, language, chosen, flow, topic, misses, data, _updated = row
+                state = ConversationState(user=user, language=language, language_chosen=bool(chosen), flow=flow,
+                                          last_topic=topic, misses=misses or 0, data=dict(data or {}))
+            case = first(cursor, hot.open_case_of, {"ch": inbound.channel, "ext": inbound.external_id})
             return Loaded(False, state, OpenCase(*case) if case else None)
 
     def commit_turn(self, record: TurnRecord,
@@ -219,31 +275,33 @@ class HotlineStore:
     def _commit_turn(self, conn: Connection, record: TurnRecord, acknowledge) -> list[OutboxItem]:
         now = self.clock()
         inbound = record.inbound
+        hot = self.hot
+        cursor = cursor_of(conn)
         if inbound.update_id is not None and inbound.source:
             # first, so that a second worker with the same update waits on this row lock, then finds it done
-            marked = conn.execute(U_INBOX_DONE_IF_NEW, {"b_src": inbound.source, "b_uid": inbound.update_id,
-                                                        "b_now": now}).rowcount
+            marked = execute(cursor, hot.inbox_done_if_new, {"b_src": inbound.source, "b_uid": inbound.update_id,
+                                                             "b_now": now})
             if marked == 0:
                 if conn.execute(S_INBOX_STATUS, {"src": inbound.source, "uid": inbound.update_id}).scalar() == "done":
                     return []
                 conn.execute(I_INBOX, {"source": inbound.source, "update_id": inbound.update_id, "payload": {},
                                        "status": "done", "attempts": 0, "received_at": now, "done_at": now})
-        user_id = conn.execute(U_USER_RETURNING_ID, {"b_ch": inbound.channel, "b_ext": inbound.external_id,
-                                                     "b_language": record.language, "b_now": now,
-                                                     "b_chat": inbound.chat_id or None}).scalar()
+        touched = first(cursor, hot.touch_user, {"b_ch": inbound.channel, "b_ext": inbound.external_id,
+                                                 "b_language": record.language, "b_now": now,
+                                                 "b_chat": inbound.chat_id or None})
+        user_id = touched[0] if touched else None
         if user_id is None:
             user_id = conn.execute(insert(USERS).values(
                 channel=inbound.channel, external_id=inbound.external_id, chat_id=inbound.chat_id,
                 language=record.language, created_at=now, last_seen_at=now).returning(USERS.c.id)).scalar_one()
 
-        query = S_OPEN_CASE_FOR_UPDATE if self.postgres else S_OPEN_CASE
-        found = conn.execute(query, {"uid": user_id}).mappings().first()
-        case = dict(found) if found else None
+        found = first(cursor, hot.open_case, {"uid": user_id})
+        case = dict(zip(hot.open_case.keys, found)) if found else None
         erased = bool(record.state.data.get("erased"))
         if erased:
             self._erase(conn, inbound, user_id)
         else:
-            self._save_state(conn, record.state, now)
+            self._save_state(conn, cursor, record.state, now)
 
         outcome: CaseOutcome | None = None
         alert: tuple[str, bool] | None = None
@@ -313,17 +371,19 @@ class HotlineStore:
                 else:
                     log.warning("case %s (%s): no STAFF_CHAT_ID set, no staff alert", case["id"], priority)
         if messages:
-            conn.execute(I_MESSAGES, messages)
-        if not outbox:
-            return []
-        ids = conn.execute(I_OUTBOX, outbox).scalars().all()
-        return [OutboxItem(row_id, row["kind"], row["chat_id"], row["payload"]) for row_id, row in zip(ids, outbox)]
+            execute_many(cursor, hot.messages, messages)
+        items = []
+        for row in outbox:  # one or two rows: an INSERT ... RETURNING each
+            items.append(OutboxItem(first(cursor, hot.outbox(tuple(row)), row)[0], row["kind"], row["chat_id"],
+                                    row["payload"]))
+        return items
 
-    def _save_state(self, conn: Connection, state: ConversationState, now: datetime) -> None:
+    def _save_state(self, conn: Connection, cursor, state: ConversationState, now: datetime) -> None:
         flow = dict(state.flow) if state.flow else None
-        if conn.execute(U_STATE, {"b_key": state.user, "b_language": state.language, "b_chosen": state.language_chosen,
-                                  "b_flow": flow, "b_topic": state.last_topic, "b_misses": state.misses,
-                                  "b_data": dict(state.data), "b_now": now}).rowcount == 0:
+        if execute(cursor, self.hot.update_state, {
+                "b_key": state.user, "b_language": state.language, "b_chosen": state.language_chosen, "b_flow": flow,
+                "b_topic": state.last_topic, "b_misses": state.misses, "b_data": dict(state.data),
+                "b_now": now}) == 0:
             conn.execute(I_STATE, {"user_key": state.user, "language": state.language,
                                    "language_chosen": state.language_chosen, "flow": flow, "last_topic": state.last_topic,
                                    "misses": state.misses, "data": dict(state.data), "updated_at": now})
@@ -375,6 +435,7 @@ class Outbox:
         self.sessions = sessionmaker(engine, expire_on_commit=False)
         self.lease = timedelta(seconds=lease_seconds)
         self.clock = clock
+        self.hot = hot_statements(engine)
         self.host = socket.gethostname()[:30]
         self.worker = f"{self.host}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         _LIVE_WORKERS.add(self.worker)
@@ -401,8 +462,9 @@ class Outbox:
             return [OutboxItem(r.id, r.kind, r.chat_id, r.payload) for r in rows]
 
     def sent(self, *row_ids: int) -> None:
+        values = {f"id{i}": row_id for i, row_id in enumerate(row_ids)}
         with self.engine.begin() as conn:
-            conn.execute(U_SENT, {"ids": list(row_ids), "worker": self.worker, "b_now": self.clock()})
+            execute(cursor_of(conn), self.hot.sent(len(row_ids)), {**values, "worker": self.worker, "b_now": self.clock()})
 
     def failed(self, row_id: int, error: str, permanent: bool = False) -> None:
         with self.sessions.begin() as session:
