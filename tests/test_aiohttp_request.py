@@ -31,6 +31,8 @@ def _server(received: list):
         if request.content_type.startswith("multipart/"):
             form = await request.post()
             received.append((name, {k: (v.file.read() if hasattr(v, "file") else v) for k, v in form.items()}))
+        elif request.content_type == "application/json":  # the Bot API takes JSON bodies as well as forms
+            received.append((name, await request.json()))
         else:
             received.append((name, dict(await request.post())))
         params = received[-1][1]
