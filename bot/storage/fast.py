@@ -8,7 +8,8 @@ integrity errors are raised as SQLAlchemy's IntegrityError, so that callers' ret
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import exc
@@ -53,6 +54,30 @@ class Prepared:
             return None
         return tuple(value if processor is None else processor(value)
                      for value, processor in zip(row, self.results))
+
+
+@contextmanager
+def transaction(engine: Any, read_only: bool = False) -> Iterator[Any]:
+    """A cursor in a transaction on a pooled driver connection, for work made only of Prepared statements
+    (a SQLAlchemy Connection and its begin/commit events cost as much as the statements). As with
+    make_engine's begin hook, SQLite takes the write lock first (BEGIN IMMEDIATE) and reads without a
+    transaction when read_only; PostgreSQL's driver begins on the first statement. Committed at the end,
+    rolled back on an error."""
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        if not read_only and engine.dialect.name == "sqlite":
+            cursor.execute("BEGIN IMMEDIATE")
+        yield cursor
+        if read_only:
+            raw.rollback()
+        else:
+            raw.commit()
+    except BaseException:
+        raw.rollback()
+        raise
+    finally:
+        raw.close()
 
 
 def cursor_of(conn: Connection) -> Any:

@@ -32,7 +32,7 @@ from .db import (
     UserRow,
     utcnow,
 )
-from .fast import Prepared, cursor_of, execute, execute_many, first
+from .fast import Prepared, cursor_of, execute, execute_many, first, transaction
 
 log = logging.getLogger("safesafar.hotline")
 USERS, CASES, MESSAGES = UserRow.__table__, CaseRow.__table__, MessageRow.__table__
@@ -208,10 +208,10 @@ class HotlineStore:
     # -- the inbox -------------------------------------------------------------------------------
     def receive(self, source: str, update_id: int, payload: dict) -> bool:
         """Stores an update before the channel is told it arrived. False: seen before (a duplicate)."""
-        with self.engine.begin() as conn:
+        with transaction(self.engine) as cursor:
             # one statement (SQLite and PostgreSQL): the row comes back only if it was new
-            return first(cursor_of(conn), self.hot.inbox_new, {"source": source, "update_id": update_id,
-                                                               "payload": payload, "received_at": self.clock()}) is not None
+            return first(cursor, self.hot.inbox_new, {"source": source, "update_id": update_id,
+                                                      "payload": payload, "received_at": self.clock()}) is not None
 
     def unfinished(self, source: str, max_attempts: int = 3) -> list[dict]:
         """Updates stored but not processed (the process died): each is tried again at most
@@ -240,8 +240,7 @@ class HotlineStore:
     # -- one turn (SQLAlchemy Core: this runs for every message) ---------------------------------
     def load(self, inbound: Inbound) -> Loaded:
         hot = self.hot
-        with self.engine.connect().execution_options(read_only=True) as conn:
-            cursor = cursor_of(conn)
+        with transaction(self.engine, read_only=True) as cursor:
             if inbound.update_id is not None and inbound.source:
                 status = first(cursor, hot.inbox_status, {"src": inbound.source, "uid": inbound.update_id})
                 if status is not None and status[0] == "done":
@@ -463,8 +462,8 @@ class Outbox:
 
     def sent(self, *row_ids: int) -> None:
         values = {f"id{i}": row_id for i, row_id in enumerate(row_ids)}
-        with self.engine.begin() as conn:
-            execute(cursor_of(conn), self.hot.sent(len(row_ids)), {**values, "worker": self.worker, "b_now": self.clock()})
+        with transaction(self.engine) as cursor:
+            execute(cursor, self.hot.sent(len(row_ids)), {**values, "worker": self.worker, "b_now": self.clock()})
 
     def failed(self, row_id: int, error: str, permanent: bool = False) -> None:
         with self.sessions.begin() as session:
