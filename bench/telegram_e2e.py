@@ -54,13 +54,14 @@ def cpu_seconds(pid: int, system: bool = False) -> float:
     return sum(int(f) for f in picked) / os.sysconf("SC_CLK_TCK")
 
 
-def nlu_batches(url: str) -> tuple[int, int]:
-    """(batches, messages) the NLU server's batching endpoint has parsed (one Sanic worker's count)."""
+def nlu_batches(url: str) -> tuple[int, int, float, float]:
+    """(batches, messages, seconds, CPU seconds) the NLU server's batching endpoint has parsed, in its
+    parse runs (one Sanic worker's count)."""
     try:
         stats = httpx.get(f"{url}/webhooks/safesafar/", timeout=5).json()
-        return stats["batches"], stats["messages"]
+        return stats["batches"], stats["messages"], stats.get("parse_seconds", 0.0), stats.get("parse_cpu_seconds", 0.0)
     except (httpx.HTTPError, ValueError, KeyError):
-        return 0, 0
+        return 0, 0, 0.0, 0.0
 
 
 def rasa_pids() -> list[int]:
@@ -190,10 +191,11 @@ def main() -> None:
     print("CPU per update: " + ", ".join(f"{name} {ms:.1f} ms" for name, ms in per_update.items())
           + f" (2 cores give {2000 / max(sum(per_update.values()), 1e-9):.0f} updates/s at most); "
           f"the bot's in the kernel {bot_system * 1000 / max(n, 1):.1f} ms")
-    batches, parsed = (after - before for after, before in zip(batches_after, batches_before))
+    batches, parsed, wall, busy = (after - before for after, before in zip(batches_after, batches_before))
     if batches:
         print(f"NLU: {parsed} parses in {batches} batches ({parsed / batches:.1f} per batch; "
-              f"{settings.nlu_workers} Rasa worker(s))")
+              f"{settings.nlu_workers} Rasa worker(s)); a batch's parse took {wall * 1000 / batches:.1f} ms "
+              f"({busy * 1000 / batches:.1f} ms of CPU), {batches / elapsed:.1f} batches/s")
     print("Bot API calls per update: " + ", ".join(f"{m} {c / max(n, 1):.2f}" for m, c in methods.most_common()))
     print(f"peak memory: bot process {bot_peak:.0f} MB, Rasa server ({len(rasa)} processes) {rasa_peak:.0f} MB")
 

@@ -472,3 +472,39 @@ def test_prepared_statements_read_and_write_what_sqlalchemy_core_does(db_url):
     with pytest.raises(IntegrityError), engine.begin() as conn:
         execute(cursor_of(conn), inbox, values)
     engine.dispose()
+
+
+def test_the_wal_checkpointer_takes_checkpoints_off_the_committing_connections(tmp_path):
+    """While it runs, the engine's connections never checkpoint (a checkpoint syncs the file: 10-30 ms
+    on the event loop); its thread does. Stopped, the connections checkpoint themselves again."""
+    import sqlite3
+    import time
+
+    from sqlalchemy import text as sql
+
+    from bot.storage.db import WalCheckpointer
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'wal.db'}")
+    with engine.begin() as conn:
+        conn.execute(sql("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT)"))
+    checkpointer = WalCheckpointer(engine, interval=0.05).start()
+    try:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
+        for _ in range(50):
+            with engine.begin() as conn:
+                conn.execute(sql("INSERT INTO t (body) VALUES (:b)"), {"b": "x" * 4000})
+        deadline = time.monotonic() + 10
+        while checkpointer.checkpoints < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert checkpointer.checkpoints >= 2
+        probe = sqlite3.connect(tmp_path / "wal.db", isolation_level=None)  # everything logged is in the file
+        busy, logged, done = probe.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        probe.close()
+        assert busy == 0 and logged == done
+    finally:
+        checkpointer.stop()
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 1000
+        assert conn.exec_driver_sql("SELECT count(*) FROM t").scalar() == 50
+    engine.dispose()

@@ -226,3 +226,71 @@ def test_client_retries_errors_then_raises():
     assert result.intent == "greet" and len(seen) == 3
     with pytest.raises(NLUHTTPError):
         asyncio.run(run(fail=5, retries=1))
+
+
+def test_client_sends_the_next_batch_before_waking_the_callers_of_the_last():
+    """A caller woken with its answer goes on with synchronous work (the database, the replies). The
+    texts that came meanwhile must already be on their way to the NLU by then, not wait behind it; and
+    the caller is woken as soon as that request is written, not when it is answered."""
+    import threading
+    import time
+
+    arrivals: list[tuple[str, float]] = []
+    answered: list[tuple[str, float]] = []
+    ready = threading.Event()
+    box: dict = {}
+
+    def serve() -> None:
+        async def main() -> None:
+            async def parse(request):
+                body = await request.json()
+                arrivals.append((json.dumps(body), time.monotonic()))
+                await asyncio.sleep(0.05)
+                answered.append((json.dumps(body), time.monotonic()))
+                texts = body.get("texts") or [body["text"]]
+                results = [{"text": t, "intent": {"name": f"t_{t}", "confidence": 0.9},
+                            "intent_ranking": [{"name": f"t_{t}", "confidence": 0.9}], "entities": []} for t in texts]
+                return web.json_response({"results": results} if "texts" in body else results[0])
+
+            app = web.Application()
+            app.router.add_post(BATCH_PATH, parse)
+            box["runner"], box["url"] = await _serve(app)
+            box["loop"], box["stop"] = asyncio.get_running_loop(), asyncio.Event()
+            ready.set()
+            await box["stop"].wait()
+            await box["runner"].cleanup()
+
+        asyncio.run(main())
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    assert ready.wait(10)
+
+    async def run() -> float:
+        client = RasaNLU(box["url"], in_flight=1)
+        done_at: dict = {}
+
+        async def first() -> None:
+            await client.parse("m0")
+            done_at["resumed"] = time.monotonic()
+            time.sleep(0.2)  # a turn's synchronous work after its answer
+            done_at["m0"] = time.monotonic()
+
+        try:
+            task = asyncio.ensure_future(first())
+            await asyncio.sleep(0.02)  # m0's request is out
+            later = asyncio.ensure_future(client.parse("m1"))
+            await asyncio.gather(task, later)
+        finally:
+            await client.aclose()
+        return done_at
+
+    try:
+        done_at = asyncio.run(run())
+    finally:
+        box["loop"].call_soon_threadsafe(box["stop"].set)
+        thread.join(10)
+    second = [at for body, at in arrivals if "m1" in body]
+    second_answered = [at for body, at in answered if "m1" in body]
+    assert len(second) == 1 and second[0] < done_at["m0"]  # m1 reached the server during m0's work
+    assert done_at["resumed"] < second_answered[0]  # m0's caller did not wait for m1's answer

@@ -17,6 +17,7 @@ def run_telegram(settings: Settings) -> int:
     from ..nlu.server import NLUUnavailable, nlu_server
     from ..nlu.train import ModelMissing
     from ..services import build_service
+    from ..storage.db import WalCheckpointer
     from .app import TelegramFrontEnd, UserRateLimit
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -28,6 +29,7 @@ def run_telegram(settings: Settings) -> int:
     try:
         with nlu_server(settings, log=sys.stderr) as url:
             service, close = build_service(settings, url)
+            checkpointer = WalCheckpointer(service.store.engine).start()
             dialogue = service.dialogue
             front = TelegramFrontEnd(service, default_i18n(), staff_chat_id=settings.staff_chat_id,
                                      rate_limit=UserRateLimit(settings.user_rate_per_minute, settings.user_burst))
@@ -52,6 +54,7 @@ def run_telegram(settings: Settings) -> int:
                                 secret_token=settings.telegram_webhook_secret, close_loop=False)
             else:
                 app.run_polling(close_loop=False)
+            checkpointer.stop()
             asyncio.run(close())
     except (NLUUnavailable, ModelMissing) as exc:
         print(f"error: {exc}", file=sys.stderr)
