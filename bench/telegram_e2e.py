@@ -84,6 +84,7 @@ async def simulate(server: BotAPIServer, texts: list[str], users: int, messages:
     server.state.listeners.append(
         lambda m: loop.call_soon_threadsafe(events[m.chat_id].set) if m.chat_id in events else None)
     latencies: list[float] = []
+    slowest: list = []  # (latency, when, user, update) of every update, for the report of the slowest
     lost: list[int] = []
 
     kinds: Counter = Counter()
@@ -113,6 +114,7 @@ async def simulate(server: BotAPIServer, texts: list[str], users: int, messages:
                 events[uid].clear()
             else:
                 latencies.append((server.state.by_chat[uid][before].at - pushed) * 1000)
+                slowest.append((latencies[-1], pushed - started, uid, update))
             await asyncio.sleep(0.05)  # the rest of the reply lands before the next message
             last = server.state.messages_to(uid)[before:]
 
@@ -120,6 +122,10 @@ async def simulate(server: BotAPIServer, texts: list[str], users: int, messages:
     await asyncio.gather(*(user(900100 + u) for u in range(users)))
     if lost:
         print(f"warning: {len(lost)} messages got no reply within 30 s", file=sys.stderr)
+    if os.environ.get("BENCH_SLOWEST"):
+        for latency, when, uid, update in sorted(slowest, key=lambda s: s[0], reverse=True)[:int(os.environ["BENCH_SLOWEST"])]:
+            what = (update.get("message") or {}).get("text") or (update.get("callback_query") or {}).get("data")
+            print(f"slow: {latency:.0f} ms, sent at {when:.2f} s by {uid}: {what!r}", file=sys.stderr)
     return time.monotonic() - started, latencies, kinds
 
 
