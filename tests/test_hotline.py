@@ -474,7 +474,7 @@ def test_prepared_statements_read_and_write_what_sqlalchemy_core_does(db_url):
     engine.dispose()
 
 
-def test_the_wal_checkpointer_takes_checkpoints_off_the_committing_connections(tmp_path):
+def test_the_wal_checkpointer_takes_checkpoints_off_the_committing_connections(tmp_path, caplog):
     """While it runs, the engine's connections never checkpoint (a checkpoint syncs the file: 10-30 ms
     on the event loop); its thread does. Stopped, the connections checkpoint themselves again."""
     import sqlite3
@@ -502,6 +502,11 @@ def test_the_wal_checkpointer_takes_checkpoints_off_the_committing_connections(t
         busy, logged, done = probe.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         probe.close()
         assert busy == 0 and logged == done
+        broken = sqlite3.connect(":memory:")
+        broken.close()
+        counted = checkpointer.checkpoints
+        checkpointer._checkpoint(broken)  # a failed checkpoint is logged; the thread goes on
+        assert checkpointer.checkpoints == counted and "WAL checkpoint failed" in caplog.text
     finally:
         checkpointer.stop()
     with engine.connect() as conn:

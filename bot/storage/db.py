@@ -4,6 +4,7 @@ changed by the Alembic migrations in bot/storage/migrations (`safesafar db upgra
 outside tests of the migrations themselves."""
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from datetime import datetime, timezone
@@ -261,11 +262,19 @@ class WalCheckpointer:
                                      check_same_thread=False)
         try:
             while not self._stop.wait(self.interval):
-                connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-                self.checkpoints += 1
-            connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                self._checkpoint(connection)
+            self._checkpoint(connection)
         finally:
             connection.close()
+
+    def _checkpoint(self, connection: sqlite3.Connection) -> None:
+        """One checkpoint; an error is logged and the next interval tries again (the thread must not die:
+        the engine's connections leave checkpoints to it, and the log would grow without end)."""
+        try:
+            connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            self.checkpoints += 1
+        except sqlite3.Error as exc:
+            logging.getLogger("safesafar.storage").warning("WAL checkpoint failed: %s", exc)
 
     def stop(self) -> None:
         if self._thread is None:
