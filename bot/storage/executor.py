@@ -3,8 +3,8 @@
 SQLite (the embedded default): on the event loop's own thread. Its transactions here are short (a
 turn's is well under a millisecond of SQLite's time, WAL with synchronous=NORMAL does not fsync on
 commit), and they would queue behind one another anyway (SQLite takes one writer at a time); handing
-each to a thread and back cost more CPU than the work (~0.3 ms a hop, four hops an update) and made the
-two threads trade the GIL. Another process that writes (the staff console) is waited for by SQLite's
+each to a thread and back cost more CPU than the work and made the two threads trade the GIL (the
+Telegram bot went from ~11-13 to ~9 ms of CPU per update without the hops, bench/telegram_e2e.py). Another process that writes (the staff console) is waited for by SQLite's
 busy handler.
 
 PostgreSQL: a pool of threads, so that a slow query or a lock wait never stops the event loop.
@@ -26,17 +26,12 @@ def executor_for(engine: Engine) -> ThreadPoolExecutor:
     with _lock:
         executor = _executors.get(id(engine))
         if executor is None:
-            workers = 1 if engine.dialect.name == "sqlite" else 8
-            executor = _executors[id(engine)] = ThreadPoolExecutor(workers, thread_name_prefix="db")
+            executor = _executors[id(engine)] = ThreadPoolExecutor(8, thread_name_prefix="db")
         return executor
 
 
-def runs_inline(engine: Engine) -> bool:
-    return engine.dialect.name == "sqlite"
-
-
 async def run_db(engine: Engine, fn, *args, **kwargs):
-    if runs_inline(engine):
+    if engine.dialect.name == "sqlite":
         return fn(*args, **kwargs)
     loop = asyncio.get_running_loop()
     return await loop.run_in_executor(executor_for(engine), functools.partial(fn, *args, **kwargs))

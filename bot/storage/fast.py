@@ -30,7 +30,7 @@ class Prepared:
         self.dialect = dialect
         self.sql = compiled.string
         self.positional = compiled.positional
-        self.names = tuple(compiled.positiontup) if self.positional else tuple(compiled.bind_names.values())
+        self.names = tuple(compiled.positiontup) if self.positional else ()  # the order of qmark parameters
         self.defaults = dict(compiled.params)
         self.required = frozenset(name for name, bind in compiled.binds.items() if bind.required)
         self.binds = tuple((name, processor) for name, processor in compiled._bind_processors.items())
