@@ -181,7 +181,8 @@ def test_client_sends_texts_that_arrive_meanwhile_together(with_batch):
         try:
             first = asyncio.ensure_future(client.parse(texts[0]))
             await asyncio.sleep(0.02)  # its request is out (the server takes 50 ms)
-            results = [await first, *await asyncio.gather(*(client.parse(t) for t in texts[1:]))]
+            rest = asyncio.gather(*(client.parse(t) for t in texts[1:]))  # they come while it is out
+            results = [await first, *await rest]
         finally:
             await client.aclose()
             await runner.cleanup()
@@ -294,3 +295,117 @@ def test_client_sends_the_next_batch_before_waking_the_callers_of_the_last():
     second_answered = [at for body, at in answered if "m1" in body]
     assert len(second) == 1 and second[0] < done_at["m0"]  # m1 reached the server during m0's work
     assert done_at["resumed"] < second_answered[0]  # m0's caller did not wait for m1's answer
+
+
+# -- the batch path's own connections (bot/nlu/link.py) --------------------------------------------------
+def _answer(text: str) -> dict:
+    return {"text": text, "intent": {"name": f"t_{text}", "confidence": 0.9},
+            "intent_ranking": [{"name": f"t_{text}", "confidence": 0.9}], "entities": []}
+
+
+async def _raw_server(script):
+    """A bare HTTP/1.1 server on 127.0.0.1: for the n-th request (counted over all connections),
+    `script(n, texts)` gives the bytes to answer with, or None to close the connection without an
+    answer, or "hang" to never answer. Returns (server, url, requests [(connection number, texts)])."""
+    requests: list[tuple[int, list[str]]] = []
+    connections = [0]
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections[0] += 1
+        number = connections[0]
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                              if line.lower().startswith(b"content-length"))
+                body = json.loads(await reader.readexactly(length))
+                texts = body.get("texts") or [body["text"]]
+                requests.append((number, texts))
+                out = script(len(requests), texts)
+                if out == "hang":
+                    await asyncio.sleep(30)
+                if out is None or out == "hang":
+                    break
+                writer.write(out)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    return server, f"http://127.0.0.1:{port}", requests
+
+
+def _http(body: dict, status: int = 200, chunked: bool = False, close: bool = False) -> bytes:
+    data = json.dumps(body).encode()
+    head = f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n"
+    if close:
+        head += "Connection: close\r\n"
+    if chunked:
+        parts = [data[:7], data[7:]]
+        return (head + "Transfer-Encoding: chunked\r\n\r\n").encode() + b"".join(
+            b"%x\r\n%s\r\n" % (len(p), p) for p in parts) + b"0\r\n\r\n"
+    return (head + f"Content-Length: {len(data)}\r\n\r\n").encode() + data
+
+
+def _results(texts: list[str]) -> dict:
+    return {"results": [_answer(t) for t in texts]} if len(texts) > 1 else _answer(texts[0])
+
+
+def test_link_keeps_its_connection_and_reads_chunked_and_closing_answers():
+    async def run():
+        script = lambda n, texts: _http(_results(texts), chunked=n == 2, close=n == 3)  # noqa: E731
+        server, url, requests = await _raw_server(script)
+        client = RasaNLU(url, in_flight=1)
+        try:
+            out = [(await client.parse(f"m{i}")).intent for i in range(5)]
+        finally:
+            await client.aclose()
+            server.close()
+        return out, requests
+
+    out, requests = asyncio.run(run())
+    assert out == [f"t_m{i}" for i in range(5)]
+    # one connection for the first three (the third answer said Connection: close), a new one after
+    assert [number for number, _ in requests] == [1, 1, 1, 2, 2]
+
+
+def test_link_retries_a_lost_or_silent_connection_then_gives_the_error():
+    async def run(script, retries, timeout=5.0):
+        server, url, requests = await _raw_server(script)
+        client = RasaNLU(url, in_flight=1, retries=retries, timeout=timeout)
+        try:
+            return await asyncio.gather(*(client.parse(f"m{i}") for i in range(3)), return_exceptions=True), requests
+        finally:
+            await client.aclose()
+            server.close()
+
+    # the first connection dies without an answer: the same texts go again on a new connection
+    out, requests = asyncio.run(run(lambda n, texts: None if n == 1 else _http(_results(texts)), retries=1))
+    assert [r.intent for r in out] == ["t_m0", "t_m1", "t_m2"]
+    assert [number for number, _ in requests] == [1, 2] and requests[0][1] == requests[1][1] == ["m0", "m1", "m2"]
+    # a server that never answers: each attempt times out, then every caller gets the error
+    out, requests = asyncio.run(run(lambda n, texts: "hang", retries=1, timeout=0.3))
+    assert all(isinstance(o, asyncio.TimeoutError) for o in out) and len(requests) == 2
+    # an error status, retried, then raised to every caller
+    out, requests = asyncio.run(run(lambda n, texts: _http({"error": "x"}, status=500), retries=2))
+    assert all(isinstance(o, NLUHTTPError) for o in out) and len(requests) == 3
+    # a body that is not the answer (fewer results than texts) is an error too
+    out, _ = asyncio.run(run(lambda n, texts: _http({"results": []}), retries=0))
+    assert all(isinstance(o, NLUHTTPError) for o in out)
+
+
+def test_link_nothing_listening_is_an_error_for_every_caller():
+    async def run():
+        server, url, _ = await _raw_server(lambda n, texts: None)
+        server.close()
+        await server.wait_closed()
+        client = RasaNLU(url, in_flight=1, retries=1)
+        try:
+            return await asyncio.gather(*(client.parse(f"m{i}") for i in range(3)), return_exceptions=True)
+        finally:
+            await client.aclose()
+
+    assert all(isinstance(o, OSError) for o in asyncio.run(run()))

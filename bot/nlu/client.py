@@ -13,6 +13,7 @@ import aiohttp
 
 from ..futures import settle
 from ..understanding import NLUResult
+from .link import NLUHTTPError, NotThere, Slot
 
 FALLBACK = "nlu_fallback"
 BATCH_PATH = "/webhooks/safesafar/parse"
@@ -34,41 +35,75 @@ def from_rasa(payload: dict) -> NLUResult:
     return NLUResult(intent=intent, confidence=confidence, ranking=ranking, entities=entities, fallback=fallback)
 
 
-class NLUHTTPError(RuntimeError):
-    """The NLU server answered with an error status (after the retries)."""
+class _Pipe:
+    """Per event loop: the texts waiting for a request, and the slots (connections) that carry them."""
 
-
-class _Queue:
-    """Per event loop: texts waiting for a request, and how many requests are out."""
-
-    def __init__(self) -> None:
+    def __init__(self, client: RasaNLU):
+        self.client = client
         self.waiting: list[tuple[str, asyncio.Future]] = []
-        self.active = 0
+        self.slots = [Slot(client.url + BATCH_PATH, client.timeout, client.retries, self._take, self._done)
+                      for _ in range(client.in_flight)]
         self.tasks: set[asyncio.Task] = set()
 
+    def add(self, text: str, future: asyncio.Future) -> None:
+        self.waiting.append((text, future))
+        for slot in self.slots:
+            if not self.waiting:
+                break
+            if not slot.busy:
+                slot.start()
 
-async def _on_written(session, context, params) -> None:
-    written = (context.trace_request_ctx or {}).get("written")
-    if written is not None and not written.done():
-        written.set_result(None)
+    def _take(self) -> list[tuple[str, asyncio.Future]]:
+        batch = self.waiting[:self.client.max_batch]
+        del self.waiting[:self.client.max_batch]
+        return batch
 
+    def _done(self, slot: Slot, batch: list, results: list | None, error: BaseException | None) -> None:
+        """A slot's request ended. The texts that came meanwhile are written first, then the callers of
+        this one are woken (their turns go on with synchronous work that the next batch must not wait
+        behind)."""
+        if isinstance(error, NotThere):  # a Rasa server without nlu/safesafar_batch.py
+            self.client.path = PLAIN_PATH
+            waiting, self.waiting = batch + self.waiting, []
+            for text, future in waiting:
+                task = asyncio.get_running_loop().create_task(self._plain(text, future))
+                self.tasks.add(task)
+                task.add_done_callback(self.tasks.discard)
+            return
+        if self.waiting and not slot.closed:
+            slot.start()
+        settle((future for _, future in batch), results, error=error)
 
-_WRITTEN = aiohttp.TraceConfig()
-_WRITTEN.on_request_chunk_sent.append(_on_written)  # the JSON body (one chunk): the request is written
-_WRITTEN.on_request_end.append(_on_written)
-_WRITTEN.on_request_exception.append(_on_written)
-_WRITTEN.freeze()
+    async def _plain(self, text: str, future: asyncio.Future) -> None:
+        try:
+            result = await self.client._post(text)
+        except Exception as exc:  # noqa: BLE001 - the caller gets it
+            settle([future], error=exc)
+        else:
+            settle([future], [result])
+
+    def close(self) -> None:
+        for slot in self.slots:
+            batch = slot.batch
+            slot.close()
+            if batch:
+                settle((future for _, future in batch), error=NLUHTTPError("the NLU client was closed"))
+        settle((future for _, future in self.waiting), error=NLUHTTPError("the NLU client was closed"))
+        self.waiting = []
+        for task in self.tasks:
+            task.cancel()
 
 
 class RasaNLU:
-    """Async client (aiohttp: about a third of httpx's CPU per call, see bench/http_clients.py); one
-    connection pool per event loop, shared by all concurrent requests in it. Transport errors and
-    error statuses are retried `retries` times, then raised.
+    """Async client; per event loop, `in_flight` keep-alive connections to the batch endpoint
+    (bot/nlu/link.py) and an aiohttp pool for a plain Rasa server. Transport errors and error statuses
+    are retried `retries` times, then raised.
 
     Texts are coalesced: at most `in_flight` requests are out at once, and the texts that arrive
     meanwhile go together in the next one ({"texts": [...]}). An idle client sends a text at once; under
     load, batches grow by themselves and the NLU server parses each in one run (see
-    nlu/safesafar_batch.py), with one HTTP exchange instead of one per text."""
+    nlu/safesafar_batch.py), with one HTTP exchange instead of one per text. The next batch is written
+    in the same callback that reads the answer to the last, before its callers are woken."""
 
     def __init__(self, url: str, timeout: float = 10.0, retries: int = 2, max_connections: int = 16,
                  in_flight: int = 2, max_batch: int = 32):
@@ -77,7 +112,7 @@ class RasaNLU:
         self.timeout, self.max_connections = timeout, max_connections
         self.in_flight, self.max_batch = max(1, in_flight), max(1, max_batch)
         self._sessions: dict[int, aiohttp.ClientSession] = {}
-        self._queues: dict[int, _Queue] = {}
+        self._pipes: dict[int, _Pipe] = {}
         self.path = BATCH_PATH
 
     def _session(self) -> aiohttp.ClientSession:
@@ -86,94 +121,26 @@ class RasaNLU:
         if session is None or session.closed:
             session = self._sessions[id(loop)] = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self.max_connections),
-                timeout=aiohttp.ClientTimeout(total=self.timeout), cookie_jar=aiohttp.DummyCookieJar(),
-                trace_configs=[_WRITTEN])
+                timeout=aiohttp.ClientTimeout(total=self.timeout), cookie_jar=aiohttp.DummyCookieJar())
         return session
 
     async def parse(self, text: str) -> NLUResult:
         if self.path != BATCH_PATH:
             return from_rasa(await self._post(text))
         loop = asyncio.get_running_loop()
-        queue = self._queues.get(id(loop))
-        if queue is None:
-            queue = self._queues[id(loop)] = _Queue()
+        pipe = self._pipes.get(id(loop))
+        if pipe is None:
+            pipe = self._pipes[id(loop)] = _Pipe(self)
         future = loop.create_future()
-        queue.waiting.append((text, future))
-        if queue.active < self.in_flight:
-            queue.active += 1
-            task = loop.create_task(self._drain(queue))
-            queue.tasks.add(task)
-            task.add_done_callback(queue.tasks.discard)
+        pipe.add(text, future)
         return from_rasa(await future)
 
-    async def _drain(self, queue: _Queue) -> None:
-        """Sends what is waiting, as long as something is. The next request is written before the callers
-        of the one that came back are woken: their turns go on with synchronous work (the database, the
-        replies), and the next batch waited behind it (measured: a third of each NLU round trip)."""
-        loop = asyncio.get_running_loop()
-        batch = self._take(queue)
-        request = loop.create_task(self._post_many([text for text, _ in batch]))
-        upcoming: asyncio.Task | None = None
-        try:
-            while True:
-                error = results = None
-                try:
-                    results = await request
-                except BaseException as exc:  # noqa: BLE001 - every waiting caller gets the error
-                    error = exc
-                if isinstance(error, asyncio.CancelledError):
-                    settle((future for _, future in batch), error=error)
-                    raise error
-                following = self._take(queue) if queue.waiting else None
-                if following:
-                    written = loop.create_future()
-                    upcoming = loop.create_task(self._post_many([text for text, _ in following], written))
-                    try:
-                        await asyncio.wait((written, upcoming), return_when=asyncio.FIRST_COMPLETED)
-                    except asyncio.CancelledError as cancelled:
-                        upcoming.cancel()
-                        settle((future for _, future in batch), error=cancelled)
-                        settle((future for _, future in following), error=cancelled)
-                        raise
-                settle((future for _, future in batch), results, error=error)
-                if not following:
-                    return
-                batch, request, upcoming = following, upcoming, None
-        finally:
-            queue.active -= 1
-
-    def _take(self, queue: _Queue) -> list[tuple[str, asyncio.Future]]:
-        batch = queue.waiting[:self.max_batch]
-        del queue.waiting[:self.max_batch]
-        return batch
-
-    async def _post_many(self, texts: list[str], written: asyncio.Future | None = None) -> list[dict]:
-        """written: set once the request is written to the socket."""
-        if self.path == BATCH_PATH:
-            body = await self._request({"texts": texts} if len(texts) > 1 else {"text": texts[0]}, written)
-            if body is not None:
-                results = body["results"] if len(texts) > 1 else [body]
-                if len(results) != len(texts):
-                    raise NLUHTTPError(f"the NLU server gave {len(results)} answers for {len(texts)} texts")
-                return results
-        return list(await asyncio.gather(*(self._post(text, written) for text in texts)))  # a plain Rasa server
-
-    async def _post(self, text: str, written: asyncio.Future | None = None) -> dict:
-        body = await self._request({"text": text}, written)
-        return body if body is not None else await self._request({"text": text}, written)
-
-    async def _request(self, payload: dict, written: asyncio.Future | None = None) -> dict | None:
-        """POSTs to the current path with retries. None: the batching endpoint is not there (404), and
-        the client switched to /model/parse for good."""
+    async def _post(self, text: str) -> dict:
+        """One text to a plain Rasa server's /model/parse, with retries."""
         attempt = 0
         while True:
-            path = self.path
             try:
-                async with self._session().post(self.url + path, json=payload,
-                                                trace_request_ctx={"written": written}) as response:
-                    if response.status == 404 and path == BATCH_PATH:
-                        self.path = PLAIN_PATH  # a Rasa server without nlu/safesafar_batch.py
-                        return None
+                async with self._session().post(self.url + PLAIN_PATH, json={"text": text}) as response:
                     body = await response.read()
                     if response.status >= 400:
                         raise NLUHTTPError(f"the NLU server answered HTTP {response.status}")
@@ -185,8 +152,14 @@ class RasaNLU:
                 await asyncio.sleep(0.2 * attempt)
 
     async def aclose(self) -> None:
-        """Closes the pool of the running loop (pools of loops already closed are dropped)."""
-        session = self._sessions.pop(id(asyncio.get_running_loop()), None)
+        """Closes the connections of the running loop (those of loops already closed are dropped);
+        callers still waiting get an error."""
+        loop_id = id(asyncio.get_running_loop())
+        pipe = self._pipes.pop(loop_id, None)
+        if pipe is not None:
+            pipe.close()
+        session = self._sessions.pop(loop_id, None)
         if session is not None:
             await session.close()
         self._sessions.clear()
+        self._pipes.clear()
