@@ -167,6 +167,38 @@ def test_typed_answers_and_interruptions_in_the_check(languages):
     assert dialogue.states.get("t").flow["answers"]["upfront_money"] == "yes"
 
 
+def test_a_question_aside_in_the_report_form(languages):
+    """Where the form waits for text, the text is the answer; where it waits for a button, a question on
+    another topic is answered, with a button back to the report; unclear text asks for the buttons."""
+    dialogue, nlu, store = make(languages)
+    run(dialogue.handle_button("r", "lang:en"))  # picked: short texts do not switch the language
+    run(dialogue.handle_text("r", "/report"))
+    question = nlu.says("what is the dunki route", "irregular_route")
+    turn = run(dialogue.handle_text("r", question))  # "what happened?": this is the answer
+    assert dialogue.states.get("r").flow["answers"]["what"] == question
+    assert turn.replies[-1].text.startswith("Report: question 2 of 5")
+    for _ in range(3):
+        turn = press(dialogue, "r", turn, "rf:skip")
+    assert turn.replies[-1].text.startswith("Report: question 5 of 5")  # may the hotline contact you
+    turn = run(dialogue.handle_text("r", question))
+    assert store.get().answer("irregular_route", "en") in turn.replies[0].text
+    assert dialogue.states.get("r").flow["step"] == "contact"  # the report waits
+    turn = press(dialogue, "r", turn, "act:report_continue")
+    assert turn.replies[-1].text.startswith("Report: question 5 of 5")
+    for unclear in ("hmm", nlu.says("hello there", "greet"), nlu.says("check my job offer", "check_job_offer")):
+        turn = run(dialogue.handle_text("r", unclear))
+        assert turn.replies[0].text == "Please answer with the buttons."
+        assert dialogue.states.get("r").flow["name"] == "report"
+    turn = run(dialogue.handle_text("r", nlu.says("yes please", "affirm")))
+    assert turn.replies[-1].text.startswith("Please check your report before you send it:")
+    turn = run(dialogue.handle_text("r", question))  # the review waits for a button too
+    assert store.get().answer("irregular_route", "en") in turn.replies[0].text
+    assert dialogue.states.get("r").flow["step"] == "review"
+    turn = press(dialogue, "r", turn, "act:report_continue")
+    turn = press(dialogue, "r", turn, "rf:send")
+    assert dialogue.states.get("r").flow is None and turn.escalation == "high"
+
+
 def test_fallback_asks_back_then_offers_a_human(languages):
     dialogue, nlu, _ = make(languages)
     first = run(dialogue.handle_text("f", "hmm blah"))

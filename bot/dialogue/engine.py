@@ -18,6 +18,7 @@ from .offer_check import ANSWERS, KINDS, OfferCheck
 from .state import ConversationState, StateRepository
 
 CONFIDENT = 0.6  # a different topic this sure interrupts an open offer check
+FORMS = {"check_study_offer", "check_job_offer", "report_suspect"}  # they would replace the open form
 SOCIAL = {"greet", "goodbye", "thank", "affirm", "deny", "out_of_scope", "bot_capabilities"}
 MENU_TOPICS = ("warning_signs", "irregular_route", "verify_agent", "hotline_info")
 
@@ -280,7 +281,7 @@ class Dialogue:
             safety = result.safety
             reason = "safety_net" if safety is not None and safety.source.startswith("lexicon") else "emergency"
             return Turn(out.replies, out.language, result, "urgent", "emergency", reason=reason)
-        if state.flow and state.flow.get("name") == "report":
+        if state.flow and state.flow.get("name") == "report" and not self._report_aside(content, state, text, result):
             sent = self._report_text(out, content, state, text, result)
             if sent is not None:
                 return Turn(out.replies, out.language, result, "high", "report_suspect", reason="report",
@@ -302,7 +303,10 @@ class Dialogue:
         topic = content.by_intent.get(intent)
         if topic is None:
             return self._fallback(out, content, state, result)
-        extra = [self._action_button(out, "offer_continue")] if state.flow else None
+        extra = None
+        if state.flow:  # a question aside: answered, with a button back to the open form
+            back = "report_continue" if state.flow.get("name") == "report" else "offer_continue"
+            extra = [self._action_button(out, back)]
         self._answer_topic(out, content, state, topic.id, extra)
         escalation = result.priority if result.priority in ("urgent", "normal") else None
         return Turn(out.replies, out.language, result, escalation, topic.id,
@@ -549,6 +553,18 @@ class Dialogue:
         # anything else is a stale button: the current step is asked again
         self._report_ask(out, state)
         return None
+
+    @staticmethod
+    def _report_aside(content: Content, state: ConversationState, text: str, result: Understanding) -> bool:
+        """A question on another topic, typed where the report form waits for a button (may the hotline
+        call back, the review): it is answered, and the report waits with a button back to it. Where the
+        form asks for text, the text is the answer."""
+        step = state.flow.get("step")
+        if (step in report_form.FIELDS and step != "contact") or report_form.is_cancel(text):
+            return False
+        intent = result.intent
+        return (intent is not None and not result.fallback and result.confidence >= CONFIDENT
+                and intent not in SOCIAL and intent not in FORMS and intent in content.by_intent)
 
     def _report_text(self, out: _Out, content: Content, state: ConversationState, text: str,
                      result: Understanding) -> dict | None:
