@@ -152,6 +152,14 @@ def test_same_update_twice_is_processed_once(understander, db_url):
         server.state.push(dict(update))
         new = await exchange(server, uid, dict(update))
         assert len(new) == 1
+        # the inbox keeps the update as the server sent it (not python-telegram-bot's re-serialisation,
+        # which adds defaults such as "channel_chat_created": false)
+        from sqlalchemy import select
+
+        from bot.storage.db import InboxRow
+        with front.store.engine.connect() as conn:
+            stored = conn.execute(select(InboxRow.payload).where(InboxRow.update_id == 9_000_001)).scalar_one()
+        assert stored == update
 
     drive(understander, db_url, body)
 

@@ -84,3 +84,26 @@ class AiohttpRequest(BaseRequest):
             raise TimedOut from error
         except aiohttp.ClientError as error:
             raise NetworkError(f"aiohttp.{error.__class__.__name__}: {error}") from error
+
+
+class PollingRequest(AiohttpRequest):
+    """The getUpdates connection. It keeps the updates of the last answer as the server sent them, so
+    that the inbox stores those rather than `Update.to_dict()` of python-telegram-bot's objects (which
+    cost more than the insert itself: ~3% of the bot's CPU per update). python-telegram-bot stores all
+    the updates of one answer before it asks for the next."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.raw_updates: dict[int, dict] = {}
+
+    def parse_json_payload(self, payload: bytes) -> dict:
+        data = super().parse_json_payload(payload)
+        result = data.get("result") if isinstance(data, dict) else None
+        if isinstance(result, list):
+            self.raw_updates = {u["update_id"]: u for u in result
+                                if isinstance(u, dict) and isinstance(u.get("update_id"), int)}
+        return data
+
+    def take_raw(self, update_id: int) -> dict | None:
+        """The update as received (None if it did not come through this connection, e.g. a webhook)."""
+        return self.raw_updates.pop(update_id, None)

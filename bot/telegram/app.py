@@ -13,6 +13,7 @@ import asyncio
 import collections
 import logging
 import time
+from collections.abc import Callable
 
 from telegram import BotCommand, BotCommandScopeDefault, LinkPreviewOptions, Update
 from telegram.constants import ChatType, ParseMode
@@ -26,7 +27,7 @@ from ..hotline.service import MEDIA_KINDS, ConversationService
 from ..i18n import I18n
 from ..storage.executor import run_db
 from ..storage.hotline_store import HotlineStore, Inbound, Outbox, OutboxItem
-from .aiohttp_request import AiohttpRequest
+from .aiohttp_request import AiohttpRequest, PollingRequest
 from .render import messages, to_html
 
 log = logging.getLogger("safesafar.telegram")
@@ -86,13 +87,15 @@ class DurableQueue(asyncio.Queue):
     `put` stores the update in the inbox first: the Updater confirms an update to Telegram (the next
     getUpdates offset, or the webhook's 200) only after `put` returned. A duplicate is not queued."""
 
-    def __init__(self, store: HotlineStore):
+    def __init__(self, store: HotlineStore, raw: Callable[[int], dict | None] | None = None):
         super().__init__()
         self.store = store
+        self.raw = raw  # the update as received, by its id (PollingRequest.take_raw), if known
 
     async def put(self, item) -> None:
         if isinstance(item, Update):
-            fresh = await run_db(self.store.engine, self.store.receive, SOURCE, item.update_id, item.to_dict())
+            payload = (self.raw(item.update_id) if self.raw is not None else None) or item.to_dict()
+            fresh = await run_db(self.store.engine, self.store.receive, SOURCE, item.update_id, payload)
             if not fresh:
                 log.info("update %s delivered again: dropped", item.update_id)
                 return
@@ -133,9 +136,9 @@ class TelegramFrontEnd:
         limiter = AIORateLimiter(overall_max_rate=overall_rate, overall_time_period=1, max_retries=5)
         requests = AiohttpRequest(connection_pool_size=16, read_timeout=timeout, connect_timeout=timeout,
                                   pool_timeout=timeout)
-        polling = AiohttpRequest(connection_pool_size=1, read_timeout=timeout, connect_timeout=timeout,
+        polling = PollingRequest(connection_pool_size=1, read_timeout=timeout, connect_timeout=timeout,
                                  pool_timeout=timeout)
-        builder = (Application.builder().token(token).rate_limiter(limiter).update_queue(DurableQueue(self.store))
+        builder = (Application.builder().token(token).rate_limiter(limiter).update_queue(DurableQueue(self.store, polling.take_raw))
                    .post_shutdown(self.on_shutdown).concurrent_updates(64)
                    .request(requests).get_updates_request(polling).post_init(self.on_startup))
         if base_url:
