@@ -2,6 +2,7 @@
 what escalates with what priority, one open case per user, the report form, acknowledgements with the
 case number, staff alerts in the outbox, duplicates, erasure, the outbox's claims, retention."""
 import asyncio
+import json
 import threading
 from datetime import timedelta
 
@@ -226,6 +227,38 @@ def test_the_same_update_handled_twice_at_once_is_stored_once(hotline, received)
     from bot.storage.db import InboxRow
 
     assert [r.status for r in rows(engine, InboxRow)] == ["done"]
+
+
+def test_the_updates_of_one_getupdates_answer_are_stored_in_one_transaction(hotline):
+    """DurableQueue (the Telegram update queue) stores the updates of a long-polling answer as received,
+    together, before the first is queued; a duplicate (same update_id) is dropped."""
+    from telegram import Update
+
+    from bot.storage.db import InboxRow
+    from bot.telegram.aiohttp_request import PollingRequest
+    from bot.telegram.app import DurableQueue
+    from tests.botapi_server import text_update
+
+    service, engine = hotline
+    sent = [dict(text_update(40 + i, f"question {i}"), update_id=900 + i) for i in range(3)]
+    polling = PollingRequest()
+    polling.parse_json_payload(json.dumps({"ok": True, "result": sent}).encode())
+    store = service.store
+    calls = []
+    for name in ("receive", "receive_many"):
+        original = getattr(store, name)
+        setattr(store, name, lambda *args, _o=original, _n=name: calls.append(_n) or _o(*args))
+
+    async def put_all():
+        queue = DurableQueue(store, polling.take_answer)
+        for raw in [*sent, sent[1]]:  # the second one twice
+            await queue.put(Update.de_json(raw, None))
+        return [queue.get_nowait().update_id for _ in range(queue.qsize())]
+
+    assert asyncio.run(put_all()) == [900, 901, 902]
+    assert calls == ["receive_many", "receive"]  # the repeat is not in an answer any more: stored alone, refused
+    stored = {r.update_id: r.payload for r in rows(engine, InboxRow)}
+    assert stored == {u["update_id"]: u for u in sent}
 
 
 def test_delete_me_erases_the_conversation_but_the_open_case_stays_with_the_hotline(hotline):

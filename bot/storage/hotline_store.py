@@ -213,6 +213,15 @@ class HotlineStore:
             return first(cursor, self.hot.inbox_new, {"source": source, "update_id": update_id,
                                                       "payload": payload, "received_at": self.clock()}) is not None
 
+    def receive_many(self, source: str, payloads: dict[int, dict]) -> set[int]:
+        """`receive` for the updates of one getUpdates answer, in one transaction (one commit instead of
+        one per update); the ids that were new."""
+        now = self.clock()
+        with transaction(self.engine) as cursor:
+            return {update_id for update_id, payload in payloads.items()
+                    if first(cursor, self.hot.inbox_new, {"source": source, "update_id": update_id,
+                                                          "payload": payload, "received_at": now}) is not None}
+
     def unfinished(self, source: str, max_attempts: int = 3) -> list[dict]:
         """Updates stored but not processed (the process died): each is tried again at most
         `max_attempts` times over restarts, so that a message that crashes the bot cannot loop forever."""

@@ -89,8 +89,9 @@ class AiohttpRequest(BaseRequest):
 class PollingRequest(AiohttpRequest):
     """The getUpdates connection. It keeps the updates of the last answer as the server sent them, so
     that the inbox stores those rather than `Update.to_dict()` of python-telegram-bot's objects (which
-    cost more than the insert itself: ~3% of the bot's CPU per update). python-telegram-bot stores all
-    the updates of one answer before it asks for the next."""
+    cost more than the insert itself: ~3% of the bot's CPU per update), all of one answer in one
+    transaction. python-telegram-bot queues all the updates of one answer before it asks for the next
+    (whose offset confirms them to Telegram)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -104,6 +105,10 @@ class PollingRequest(AiohttpRequest):
                                 if isinstance(u, dict) and isinstance(u.get("update_id"), int)}
         return data
 
-    def take_raw(self, update_id: int) -> dict | None:
-        """The update as received (None if it did not come through this connection, e.g. a webhook)."""
-        return self.raw_updates.pop(update_id, None)
+    def take_answer(self, update_id: int) -> dict[int, dict] | None:
+        """The updates of the answer that brought this one, as received, by id; once (None after, or
+        for an update that did not come through this connection, e.g. a webhook's)."""
+        if update_id not in self.raw_updates:
+            return None
+        answer, self.raw_updates = self.raw_updates, {}
+        return answer

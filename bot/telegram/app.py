@@ -87,15 +87,25 @@ class DurableQueue(asyncio.Queue):
     `put` stores the update in the inbox first: the Updater confirms an update to Telegram (the next
     getUpdates offset, or the webhook's 200) only after `put` returned. A duplicate is not queued."""
 
-    def __init__(self, store: HotlineStore, raw: Callable[[int], dict | None] | None = None):
+    def __init__(self, store: HotlineStore, answer_of: Callable[[int], dict[int, dict] | None] | None = None):
         super().__init__()
         self.store = store
-        self.raw = raw  # the update as received, by its id (PollingRequest.take_raw), if known
+        # the updates of the getUpdates answer that brought an update, as received (PollingRequest)
+        self.answer_of = answer_of
+        self._fresh: dict[int, bool] = {}  # stored with an earlier update of the same answer: was it new?
 
     async def put(self, item) -> None:
         if isinstance(item, Update):
-            payload = (self.raw(item.update_id) if self.raw is not None else None) or item.to_dict()
-            fresh = await run_db(self.store.engine, self.store.receive, SOURCE, item.update_id, payload)
+            fresh = self._fresh.pop(item.update_id, None)
+            if fresh is None:
+                answer = self.answer_of(item.update_id) if self.answer_of is not None else None
+                if answer:  # the whole answer in one transaction
+                    new = await run_db(self.store.engine, self.store.receive_many, SOURCE, answer)
+                    self._fresh = {update_id: update_id in new for update_id in answer}
+                    fresh = self._fresh.pop(item.update_id)
+                else:
+                    fresh = await run_db(self.store.engine, self.store.receive, SOURCE, item.update_id,
+                                         item.to_dict())
             if not fresh:
                 log.info("update %s delivered again: dropped", item.update_id)
                 return
@@ -138,7 +148,7 @@ class TelegramFrontEnd:
                                   pool_timeout=timeout)
         polling = PollingRequest(connection_pool_size=1, read_timeout=timeout, connect_timeout=timeout,
                                  pool_timeout=timeout)
-        builder = (Application.builder().token(token).rate_limiter(limiter).update_queue(DurableQueue(self.store, polling.take_raw))
+        builder = (Application.builder().token(token).rate_limiter(limiter).update_queue(DurableQueue(self.store, polling.take_answer))
                    .post_shutdown(self.on_shutdown).concurrent_updates(64)
                    .request(requests).get_updates_request(polling).post_init(self.on_startup))
         if base_url:
