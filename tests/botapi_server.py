@@ -210,6 +210,9 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default backlog is 5: a bot opening its pool's connections at once (16) then lost
+    # SYNs and waited for the kernel's 1 s retransmission (Telegram's servers take such bursts)
+    request_queue_size = 128
 
     def handle_error(self, request, client_address):  # a client that hung up (faults, shutdown): not an error
         import sys

@@ -99,7 +99,7 @@ def test_connection_refused_is_a_network_error_not_a_timeout():
             pass
     with pytest.raises(NetworkError) as error:
         asyncio.run(run())
-    assert type(error.value) is NetworkError and "aiohttp.ClientConnectorError" in str(error.value)
+    assert type(error.value) is NetworkError and "ConnectionRefusedError" in str(error.value)
 
 
 def test_uninitialized_request_is_refused():
@@ -107,3 +107,106 @@ def test_uninitialized_request_is_refused():
         await AiohttpRequest().do_request("http://127.0.0.1:1/x", "POST")
     with pytest.raises(RuntimeError, match="not initialized"):
         asyncio.run(run())
+
+
+# -- API calls without files: bot/http1.py's keep-alive connections -----------------------------------
+async def _raw_server(script):
+    """A bare HTTP/1.1 server: for the n-th request over all connections, `script(n)` gives the bytes to
+    answer with, or None to close the connection without an answer. Returns (server, base URL,
+    [connection number of each request])."""
+    import json
+
+    seen: list[int] = []
+    connections = [0]
+
+    async def handle(reader, writer):
+        connections[0] += 1
+        number = connections[0]
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                               if line.lower().startswith(b"content-length")), 0)
+                body = await reader.readexactly(length)
+                if length:
+                    json.loads(body)  # the parameters went as JSON
+                seen.append(number)
+                out = script(len(seen))
+                if out is None:
+                    break
+                writer.write(out)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    return server, f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/bot", seen
+
+
+def _ok(result, close: bool = False) -> bytes:
+    import json
+
+    body = json.dumps({"ok": True, "result": result}).encode()
+    return (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n" + (b"Connection: close\r\n" if close else b"")
+            + b"Content-Length: %d\r\n\r\n" % len(body) + body)
+
+
+def test_calls_keep_their_connection_and_survive_a_closing_server():
+    async def run():
+        def script(n):
+            if n == 1:
+                return _ok(ME)
+            return _ok(_message(42, f"m{n}"), close=n == 3)
+        server, base, seen = await _raw_server(script)
+        bot = Bot("TOKEN", base_url=base, request=AiohttpRequest(), get_updates_request=AiohttpRequest())
+        try:
+            async with bot:
+                texts = [(await bot.send_message(42, f"x{i}")).text for i in range(4)]
+        finally:
+            server.close()
+        return texts, seen
+
+    texts, seen = asyncio.run(run())
+    assert texts == ["m2", "m3", "m4", "m5"]
+    assert seen == [1, 1, 1, 2, 2]  # getMe and two messages on one connection; the third answer closed it
+
+
+def test_a_dropped_connection_is_a_network_error_and_the_next_call_reconnects():
+    async def run():
+        server, base, seen = await _raw_server(lambda n: None if n == 2 else _ok(ME if n == 1 else _message(42, "ok")))
+        bot = Bot("TOKEN", base_url=base, request=AiohttpRequest(), get_updates_request=AiohttpRequest())
+        try:
+            async with bot:
+                with pytest.raises(NetworkError) as dropped:
+                    await bot.send_message(42, "lost")
+                after = await bot.send_message(42, "again")
+        finally:
+            server.close()
+        return dropped.value, after, seen
+
+    dropped, after, seen = asyncio.run(run())
+    assert type(dropped) is NetworkError and "closed the connection" in str(dropped)
+    assert after.text == "ok" and seen == [1, 1, 2]
+
+
+def test_a_full_pool_times_out_as_telegram_expects():
+    async def run():
+        release = asyncio.Event()
+        server = await asyncio.start_server(lambda r, w: release.wait(), "127.0.0.1", 0)  # never answers
+        request = AiohttpRequest(connection_pool_size=1, read_timeout=5, pool_timeout=0.2)
+        await request.initialize()
+        url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/botTOKEN/getMe"
+        try:
+            first = asyncio.ensure_future(request.do_request(url, "POST"))
+            await asyncio.sleep(0.05)
+            with pytest.raises(TimedOut):
+                await request.do_request(url, "POST")  # the one connection is busy
+            first.cancel()
+        finally:
+            await request.shutdown()
+            release.set()
+            server.close()
+
+    asyncio.run(run())

@@ -23,6 +23,8 @@ import time
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
+from ..http1 import Answer
+
 IDLE_RECONNECT = 2.0  # seconds: a connection idle this long is replaced (the server may be closing it)
 
 
@@ -32,70 +34,6 @@ class NLUHTTPError(RuntimeError):
 
 class NotThere(Exception):
     """HTTP 404: the server has no batch endpoint (plain Rasa)."""
-
-
-class _Answer:
-    """An HTTP/1.1 response read incrementally: Content-Length, chunked, or to the end of the connection."""
-
-    def __init__(self) -> None:
-        self.buffer = bytearray()
-        self.status: int | None = None
-        self.length: int | None = None
-        self.chunked = False
-        self.close = False
-        self.body = bytearray()
-
-    def feed(self, data: bytes) -> bool:
-        """True once the answer is complete."""
-        self.buffer += data
-        if self.status is None:
-            end = self.buffer.find(b"\r\n\r\n")
-            if end < 0:
-                return False
-            head = bytes(self.buffer[:end]).decode("latin-1").split("\r\n")
-            del self.buffer[:end + 4]
-            parts = head[0].split(" ", 2)
-            if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not parts[1].isdigit():
-                raise ConnectionError(f"not an HTTP answer: {head[0][:80]!r}")
-            self.status = int(parts[1])
-            self.close = parts[0] == "HTTP/1.0"
-            for line in head[1:]:
-                name, _, value = line.partition(":")
-                name, value = name.strip().lower(), value.strip().lower()
-                if name == "content-length":
-                    self.length = int(value)
-                elif name == "transfer-encoding" and "chunked" in value:
-                    self.chunked = True
-                elif name == "connection":
-                    self.close = value == "close"
-            if self.length is None and not self.chunked:
-                self.close = True  # the body ends with the connection
-        if self.chunked:
-            return self._chunks()
-        if self.length is not None and len(self.buffer) >= self.length:
-            self.body = self.buffer[:self.length]
-            return True
-        return False
-
-    def _chunks(self) -> bool:
-        while True:
-            end = self.buffer.find(b"\r\n")
-            if end < 0:
-                return False
-            size = int(bytes(self.buffer[:end]).split(b";")[0], 16)
-            if size == 0:
-                return self.buffer.find(b"\r\n", end + 2) >= 0  # the (empty) trailer is there
-            if len(self.buffer) < end + 2 + size + 2:
-                return False
-            self.body += self.buffer[end + 2:end + 2 + size]
-            del self.buffer[:end + 2 + size + 2]
-
-    def ended(self) -> bool:
-        """The connection closed: complete if the body was to run to its end."""
-        if self.status is not None and self.length is None and not self.chunked:
-            self.body = self.buffer
-            return True
-        return False
 
 
 class _Connection(asyncio.Protocol):
@@ -148,7 +86,7 @@ class Slot:
         self.timeout, self.retries, self.take, self.done = timeout, retries, take, done
         self.connection: _Connection | None = None
         self.batch: list | None = None  # [(text, future), ...] out now
-        self.answer: _Answer | None = None
+        self.answer: Answer | None = None
         self.attempt = 0
         self.timer: asyncio.TimerHandle | None = None
         self.task: asyncio.Task | None = None  # connecting, or waiting to retry
@@ -212,7 +150,7 @@ class Slot:
         texts = [text for text, _ in self.batch]
         body = json.dumps({"texts": texts} if len(texts) > 1 else {"text": texts[0]},
                           ensure_ascii=False).encode()
-        self.answer = _Answer()
+        self.answer = Answer()
         self.connection.transport.write(self.head + b"%d\r\n\r\n" % len(body) + body)
         self.last_used = time.monotonic()
         self.timer = asyncio.get_running_loop().call_later(self.timeout, self._timed_out)
@@ -248,7 +186,7 @@ class Slot:
         self._failed(exc or ConnectionError("the NLU server closed the connection"))
 
     # -- outcomes --------------------------------------------------------------------------------------
-    def _answered(self, answer: _Answer) -> None:
+    def _answered(self, answer: Answer) -> None:
         self._cancel_timer()
         self.answer = None
         self.last_used = time.monotonic()

@@ -6,6 +6,11 @@ the bot's CPU. The semantics are python-telegram-bot's HTTPXRequest's, except th
 (python-telegram-bot's own `RequestData.json_payload`; multipart with files), timeouts raise telegram.error.TimedOut and every other transport failure
 telegram.error.NetworkError, so python-telegram-bot's retry, RetryAfter and error handling are unchanged.
 aiohttp has no write timeout: the read timeout covers a request that cannot be written.
+
+Requests without files (every API call but uploads) go over bot/http1.py's keep-alive connections
+instead of aiohttp's: the request is written by the caller at once and the answer read in the
+protocol's callback, where aiohttp on Python 3.11 writes the body in a task of its own and wakes the
+caller through several more (each a wait behind other users' turns on a busy event loop).
 """
 from __future__ import annotations
 
@@ -13,6 +18,8 @@ import asyncio
 
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
+
+from ..http1 import Pool
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
@@ -28,6 +35,7 @@ class AiohttpRequest(BaseRequest):
         self._read_timeout, self.connect_timeout = read_timeout, connect_timeout
         self.pool_timeout, self.media_read_timeout = pool_timeout, media_read_timeout
         self._session: aiohttp.ClientSession | None = None
+        self._pool: Pool | None = None
 
     @property
     def read_timeout(self) -> float | None:
@@ -38,10 +46,13 @@ class AiohttpRequest(BaseRequest):
             connector = aiohttp.TCPConnector(limit=self.pool_size, ttl_dns_cache=300)
             self._session = aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar(),
                                                   headers={"User-Agent": self.USER_AGENT})
+            self._pool = Pool(self.pool_size, user_agent=self.USER_AGENT)
 
     async def shutdown(self) -> None:
         if self._session is not None and not self._session.closed:
             await self._session.close()
+        if self._pool is not None:
+            self._pool.close()
 
     async def do_request(self, url: str, method: str, request_data: RequestData | None = None,
                          read_timeout=BaseRequest.DEFAULT_NONE, write_timeout=BaseRequest.DEFAULT_NONE,
@@ -59,6 +70,15 @@ class AiohttpRequest(BaseRequest):
         waiting = None if connect_timeout is None or pool_timeout is None else connect_timeout + pool_timeout
         timeout = aiohttp.ClientTimeout(total=None, connect=waiting, sock_connect=connect_timeout,
                                         sock_read=read_timeout)
+        if not files and method == "POST" and url.startswith(("http://", "https://")):
+            body = request_data.json_payload if request_data is not None and request_data.json_parameters else b""
+            try:
+                return await self._pool.request(url, body, connect_timeout=connect_timeout,
+                                                read_timeout=read_timeout, pool_timeout=pool_timeout)
+            except asyncio.TimeoutError as error:  # before OSError: on Python 3.11 it is one
+                raise TimedOut from error
+            except OSError as error:  # refused, reset, closed, not HTTP
+                raise NetworkError(f"{error.__class__.__name__}: {error}") from error
         data = headers = None
         if request_data is not None:
             if files:
