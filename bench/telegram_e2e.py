@@ -1,11 +1,11 @@
 """End-to-end benchmark of the Telegram front end.
 
-    .venv/bin/python bench/telegram_e2e.py [--users 40] [--messages 10] [--rate 1000]
+    .venv/bin/python bench/telegram_e2e.py [--users 40] [--messages 10] [--rate 1000] [--offered 100]
 
 The real bot runs as its own process (`safesafar run` with TELEGRAM_BOT_TOKEN, long polling) against a
 Bot API server on 127.0.0.1 (tests/botapi_server.py) in this process, with the Rasa NLU server and a
-SQLite database. Simulated users each send a message, wait for the bot's first reply, then send the
-next. Prints updates/s, the time from an update being available to the first reply (p50/p95), and the
+SQLite database. Simulated users each send a message, wait for the bot's first reply (the latency measured) and for
+the end of its answer (50 ms without a new message), then send the next. Prints updates/s, the time from an update being available to the first reply (p50/p95), and the
 peak memory (VmHWM) of the bot process and of the Rasa server.
 """
 from __future__ import annotations
@@ -78,7 +78,10 @@ def pick_button(sent: list, rng: random.Random) -> tuple[str, object] | None:
 
 
 async def simulate(server: BotAPIServer, texts: list[str], users: int, messages: int,
-                   mix: str = "text") -> tuple[float, list[float], Counter]:
+                   mix: str = "text", offered: float = 0.0) -> tuple[float, list[float], Counter]:
+    """offered > 0: open loop, `offered` updates/s in all, each user sending every users/offered
+    seconds (their starts spread evenly), or at once after the reply if that came later (counted as
+    "late"). 0: closed loop, each user's next message 50 ms after the end of the bot's answer."""
     loop = asyncio.get_running_loop()
     events: dict[int, asyncio.Event] = {}
     server.state.listeners.append(
@@ -94,6 +97,12 @@ async def simulate(server: BotAPIServer, texts: list[str], users: int, messages:
         rng = random.Random(uid)
         last: list = []
         for i in range(messages):
+            if offered:
+                interval = users / offered
+                due = started + ((uid - 900100) / users + i) * interval
+                if time.monotonic() > due + 0.005:
+                    kinds["late"] += 1
+                await asyncio.sleep(max(0.0, due - time.monotonic()))
             button = pick_button(last, rng) if mix == "conversation" and i % 2 else None
             if button:
                 update = button_update(uid, button[0], button[1])
@@ -115,7 +124,15 @@ async def simulate(server: BotAPIServer, texts: list[str], users: int, messages:
             else:
                 latencies.append((server.state.by_chat[uid][before].at - pushed) * 1000)
                 slowest.append((latencies[-1], pushed - started, uid, update))
-            await asyncio.sleep(0.05)  # the rest of the reply lands before the next message
+            # the next message once the turn is over: 50 ms without a new message to this user. (A fixed
+            # 50 ms after the first reply let a turn's later messages, sent late under load, pass for the
+            # first reply to the next message: users ran ahead of the bot and queued turns behind their
+            # own, which no person typing does)
+            while True:
+                seen = server.state.count_to(uid)
+                await asyncio.sleep(0.05)
+                if server.state.count_to(uid) == seen:
+                    break
             last = server.state.messages_to(uid)[before:]
 
     started = time.monotonic()
@@ -136,6 +153,9 @@ def main() -> None:
                         help="per user (the bot runs here with the per-user limit lifted: USER_BURST=1000)")
     parser.add_argument("--rate", type=float, default=1000.0,
                         help="outgoing messages/s the bot allows itself (Telegram allows ~30; the local server more)")
+    parser.add_argument("--offered", type=float, default=0.0,
+                        help="open loop: updates/s offered by all users together (each user sends every "
+                             "users/offered s); 0 (default): closed loop, as fast as the bot answers")
     parser.add_argument("--mix", choices=("text", "conversation"), default="text",
                         help="text: every update is a free-text question (each goes through the NLU, the worst "
                              "case); conversation: a question, then a tap on a button of the reply, in turn")
@@ -168,7 +188,8 @@ def main() -> None:
                 time.sleep(1)
             cpu_before = {pid: cpu_seconds(pid) for pid in [bot.pid, os.getpid(), *rasa_pids()]}
             bot_system_before = cpu_seconds(bot.pid, system=True)
-            elapsed, latencies, kinds = asyncio.run(simulate(server, texts, args.users, args.messages, args.mix))
+            elapsed, latencies, kinds = asyncio.run(simulate(server, texts, args.users, args.messages, args.mix,
+                                                                 args.offered))
             if attached is not None:
                 attached.send_signal(signal.SIGINT)
                 attached.wait(timeout=60)
@@ -187,8 +208,10 @@ def main() -> None:
         rasa_peak = sum(peak_mb(pid) for pid in rasa)
     n = len(latencies)
     ordered = sorted(latencies)
+    late = kinds.pop("late", 0)
+    offered = f"offered {args.offered:g}/s ({late} sent late, after a slow reply), " if args.offered else ""
     print(f"users {args.users}, updates {n} ({', '.join(f'{c} {k}' for k, c in kinds.most_common())}), "
-          f"bot's outgoing limit {args.rate:g}/s: {n / elapsed:.1f} updates/s")
+          f"bot's outgoing limit {args.rate:g}/s: {offered}{n / elapsed:.1f} updates/s")
     print(f"update -> first reply: p50 {statistics.median(ordered):.1f} ms, p95 {ordered[int(0.95 * (n - 1))]:.1f} ms, "
           f"max {ordered[-1]:.1f} ms")
     per_update = {name: sum(v for pid, v in cpu.items() if pick(pid)) * 1000 / max(n, 1) for name, pick in (
