@@ -77,7 +77,7 @@ class Answer:
         return False
 
 
-def _no_delay(transport: asyncio.BaseTransport) -> None:
+def no_delay(transport: asyncio.BaseTransport) -> None:
     sock = transport.get_extra_info("socket")
     if sock is not None:
         try:
@@ -99,7 +99,7 @@ class _Exchange(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
-        _no_delay(transport)
+        no_delay(transport)
 
     def send(self, data: bytes, timeout: float | None) -> asyncio.Future:
         loop = asyncio.get_running_loop()

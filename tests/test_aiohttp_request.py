@@ -12,6 +12,7 @@ from telegram import Bot
 from telegram.error import NetworkError, RetryAfter, TimedOut
 
 from bot.telegram.aiohttp_request import AiohttpRequest
+from tests.raw_http import raw_server
 
 ME = {"id": 1, "is_bot": True, "first_name": "T", "username": "t_bot"}
 
@@ -111,38 +112,17 @@ def test_uninitialized_request_is_refused():
 
 # -- API calls without files: bot/http1.py's keep-alive connections -----------------------------------
 async def _raw_server(script):
-    """A bare HTTP/1.1 server: for the n-th request over all connections, `script(n)` gives the bytes to
-    answer with, or None to close the connection without an answer. Returns (server, base URL,
-    [connection number of each request])."""
+    """tests/raw_http.py's server under /bot: `script(n)` answers the n-th request. Returns (server, base
+    URL, [(connection number, body) of each request])."""
     import json
 
-    seen: list[int] = []
-    connections = [0]
+    def answer(n, body):
+        if body:
+            json.loads(body)  # the parameters went as JSON
+        return script(n)
 
-    async def handle(reader, writer):
-        connections[0] += 1
-        number = connections[0]
-        try:
-            while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
-                               if line.lower().startswith(b"content-length")), 0)
-                body = await reader.readexactly(length)
-                if length:
-                    json.loads(body)  # the parameters went as JSON
-                seen.append(number)
-                out = script(len(seen))
-                if out is None:
-                    break
-                writer.write(out)
-                await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
-
-    server = await asyncio.start_server(handle, "127.0.0.1", 0)
-    return server, f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/bot", seen
+    server, port, requests = await raw_server(answer)
+    return server, f"http://127.0.0.1:{port}/bot", requests
 
 
 def _ok(result, close: bool = False) -> bytes:
@@ -170,7 +150,7 @@ def test_calls_keep_their_connection_and_survive_a_closing_server():
 
     texts, seen = asyncio.run(run())
     assert texts == ["m2", "m3", "m4", "m5"]
-    assert seen == [1, 1, 1, 2, 2]  # getMe and two messages on one connection; the third answer closed it
+    assert [number for number, _ in seen] == [1, 1, 1, 2, 2]  # getMe and two messages on one connection; the third answer closed it
 
 
 def test_a_dropped_connection_is_a_network_error_and_the_next_call_reconnects():
@@ -188,7 +168,7 @@ def test_a_dropped_connection_is_a_network_error_and_the_next_call_reconnects():
 
     dropped, after, seen = asyncio.run(run())
     assert type(dropped) is NetworkError and "closed the connection" in str(dropped)
-    assert after.text == "ok" and seen == [1, 1, 2]
+    assert after.text == "ok" and [number for number, _ in seen] == [1, 1, 2]
 
 
 def test_a_full_pool_times_out_as_telegram_expects():

@@ -14,6 +14,7 @@ from bot.config import ROOT
 from bot.nlu.client import BATCH_PATH, PLAIN_PATH, NLUHTTPError, RasaNLU
 from bot.nlu.data import read_tsv
 from bot.nlu.train import current_model
+from tests.raw_http import raw_server
 
 HELDOUT = [e.text for p in sorted((ROOT / "nlu" / "heldout").glob("*.tsv")) for e in read_tsv(p)]
 
@@ -304,38 +305,14 @@ def _answer(text: str) -> dict:
 
 
 async def _raw_server(script):
-    """A bare HTTP/1.1 server on 127.0.0.1: for the n-th request (counted over all connections),
-    `script(n, texts)` gives the bytes to answer with, or None to close the connection without an
-    answer, or "hang" to never answer. Returns (server, url, requests [(connection number, texts)])."""
-    requests: list[tuple[int, list[str]]] = []
-    connections = [0]
+    """tests/raw_http.py's server: `script(n, texts)` answers the n-th request. Returns (server, url,
+    [(connection number, body) of each request])."""
+    def texts_of(body: bytes) -> list[str]:
+        parsed = json.loads(body)
+        return parsed.get("texts") or [parsed["text"]]
 
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        connections[0] += 1
-        number = connections[0]
-        try:
-            while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
-                              if line.lower().startswith(b"content-length"))
-                body = json.loads(await reader.readexactly(length))
-                texts = body.get("texts") or [body["text"]]
-                requests.append((number, texts))
-                out = script(len(requests), texts)
-                if out == "hang":
-                    await asyncio.sleep(30)
-                if out is None or out == "hang":
-                    break
-                writer.write(out)
-                await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
-
-    server = await asyncio.start_server(handle, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    return server, f"http://127.0.0.1:{port}", requests
+    server, port, raw = await raw_server(lambda n, body: script(n, texts_of(body)))
+    return server, f"http://127.0.0.1:{port}", raw
 
 
 def _http(body: dict, status: int = 200, chunked: bool = False, close: bool = False) -> bytes:
@@ -385,7 +362,8 @@ def test_link_retries_a_lost_or_silent_connection_then_gives_the_error():
     # the first connection dies without an answer: the same texts go again on a new connection
     out, requests = asyncio.run(run(lambda n, texts: None if n == 1 else _http(_results(texts)), retries=1))
     assert [r.intent for r in out] == ["t_m0", "t_m1", "t_m2"]
-    assert [number for number, _ in requests] == [1, 2] and requests[0][1] == requests[1][1] == ["m0", "m1", "m2"]
+    assert [number for number, _ in requests] == [1, 2] and requests[0][1] == requests[1][1]
+    assert json.loads(requests[0][1]) == {"texts": ["m0", "m1", "m2"]}
     # a server that never answers: each attempt times out, then every caller gets the error
     out, requests = asyncio.run(run(lambda n, texts: "hang", retries=1, timeout=0.3))
     assert all(isinstance(o, asyncio.TimeoutError) for o in out) and len(requests) == 2

@@ -18,12 +18,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import time
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from ..http1 import Answer
+from ..http1 import Answer, no_delay
 
 IDLE_RECONNECT = 2.0  # seconds: a connection idle this long is replaced (the server may be closing it)
 
@@ -46,12 +45,7 @@ class _Connection(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
-        sock = transport.get_extra_info("socket")
-        if sock is not None:
-            try:
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            except OSError:
-                pass
+        no_delay(transport)
 
     def data_received(self, data: bytes) -> None:
         if self.slot.connection is self:
