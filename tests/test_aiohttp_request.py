@@ -190,3 +190,25 @@ def test_a_full_pool_times_out_as_telegram_expects():
             server.close()
 
     asyncio.run(run())
+
+
+def test_a_cancelled_call_frees_its_connection_for_the_next():
+    """python-telegram-bot cancels the long poll when it stops: the connection is dropped (its late
+    answer must not be read as another call's), and the pool's one slot is free again."""
+    async def run():
+        server, base, seen = await _raw_server(lambda n: "hang" if n == 1 else _ok(ME))
+        request = AiohttpRequest(connection_pool_size=1, read_timeout=5, pool_timeout=1)
+        await request.initialize()
+        try:
+            pending = asyncio.ensure_future(request.do_request(f"{base}TOKEN/getUpdates", "POST"))
+            await asyncio.sleep(0.1)
+            pending.cancel()
+            status, body = await request.do_request(f"{base}TOKEN/getMe", "POST")
+        finally:
+            await request.shutdown()
+            server.close()
+        return status, body, seen
+
+    status, body, seen = asyncio.run(run())
+    assert status == 200 and b'"t_bot"' in body
+    assert [number for number, _ in seen] == [1, 2]  # the second call on a new connection
