@@ -180,7 +180,6 @@ class Pool:
         self._idle: dict[tuple, list[_Exchange]] = {}
         self._slots: asyncio.Semaphore | None = None
         self._ssl: ssl.SSLContext | None = None
-        self.closed = False
 
     async def request(self, url: str, body: bytes, content_type: str = "application/json",
                       connect_timeout: float | None = None, read_timeout: float | None = None,
@@ -232,7 +231,6 @@ class Pool:
         return exchange
 
     def close(self) -> None:
-        self.closed = True
         for idle in self._idle.values():
             for exchange in idle:
                 exchange.close()
