@@ -10,6 +10,7 @@ import asyncio
 import socket
 import ssl
 import time
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 
@@ -86,12 +87,15 @@ def no_delay(transport: asyncio.BaseTransport) -> None:
             pass
 
 
-class _Exchange(asyncio.Protocol):
-    """One keep-alive connection of a Pool, one request at a time."""
+class Exchange(asyncio.Protocol):
+    """One keep-alive connection, one request at a time. The outcome of a request is a future that
+    `send` returns, or, with `on_answer`, a call on_answer(status, body, error) made in the callback
+    that read the answer (the NLU link writes its next request there, bot/nlu/link.py)."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_answer: Callable[[int | None, bytes | None, BaseException | None], None] | None = None):
+        self.on_answer = on_answer
         self.transport: asyncio.Transport | None = None
-        self.answer: Answer | None = None
+        self.answer: Answer | None = None  # the answer being read: a request is out
         self.future: asyncio.Future | None = None
         self.timer: asyncio.TimerHandle | None = None
         self.last_used = time.monotonic()
@@ -101,28 +105,30 @@ class _Exchange(asyncio.Protocol):
         self.transport = transport  # type: ignore[assignment]
         no_delay(transport)
 
-    def send(self, data: bytes, timeout: float | None) -> asyncio.Future:
+    def send(self, data: bytes, timeout: float | None) -> asyncio.Future | None:
         loop = asyncio.get_running_loop()
-        self.answer, self.future = Answer(), loop.create_future()
+        self.answer = Answer()
+        self.future = loop.create_future() if self.on_answer is None else None
         self.transport.write(data)
+        self.last_used = time.monotonic()
         if timeout is not None:
             self.timer = loop.call_later(timeout, self._timed_out)
         return self.future
 
     def reusable(self, keepalive: float) -> bool:
-        return (not self.lost and self.future is None and self.transport is not None
+        return (not self.lost and self.answer is None and self.transport is not None
                 and not self.transport.is_closing() and time.monotonic() - self.last_used < keepalive)
 
     def data_received(self, data: bytes) -> None:
         answer = self.answer
-        if answer is None:
+        if answer is None:  # nothing asked: the server should not talk
             self.close()
             return
         try:
             complete = answer.feed(data)
         except (ValueError, ConnectionError) as exc:
+            self.close()  # its late bytes must not be read as the next answer
             self._fail(ConnectionError(f"a bad HTTP answer: {exc}"))
-            self.close()
             return
         if complete:
             self._done(answer)
@@ -133,7 +139,9 @@ class _Exchange(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.lost = True
         answer = self.answer
-        if answer is not None and answer.ended():
+        if answer is None:
+            return
+        if answer.ended():
             self._done(answer)
         else:
             self._fail(ConnectionError(f"the server closed the connection ({exc or 'EOF'})"))
@@ -144,19 +152,23 @@ class _Exchange(asyncio.Protocol):
         self.last_used = time.monotonic()
         if answer.close:
             self.close()
-        if future is not None and not future.done():
+        if self.on_answer is not None:
+            self.on_answer(answer.status, bytes(answer.body), None)
+        elif future is not None and not future.done():
             future.set_result((answer.status, bytes(answer.body)))
 
     def _fail(self, error: BaseException) -> None:
         future, self.future, self.answer = self.future, None, None
         self._cancel_timer()
-        if future is not None and not future.done():
+        if self.on_answer is not None:
+            self.on_answer(None, None, error)
+        elif future is not None and not future.done():
             future.set_exception(error)
 
     def _timed_out(self) -> None:
         self.timer = None
-        self._fail(asyncio.TimeoutError())
         self.close()
+        self._fail(asyncio.TimeoutError())
 
     def _cancel_timer(self) -> None:
         if self.timer is not None:
@@ -177,7 +189,7 @@ class Pool:
     def __init__(self, size: int = 8, keepalive: float = 15.0, user_agent: str = ""):
         self.size, self.keepalive = size, keepalive
         self.user_agent = user_agent
-        self._idle: dict[tuple, list[_Exchange]] = {}
+        self._idle: dict[tuple, list[Exchange]] = {}
         self._slots: asyncio.Semaphore | None = None
         self._ssl: ssl.SSLContext | None = None
 
@@ -210,7 +222,7 @@ class Pool:
         finally:
             self._slots.release()
 
-    def _reuse(self, key: tuple) -> _Exchange | None:
+    def _reuse(self, key: tuple) -> Exchange | None:
         idle = self._idle.get(key)
         while idle:
             exchange = idle.pop()
@@ -219,7 +231,7 @@ class Pool:
             exchange.close()
         return None
 
-    async def _connect(self, key: tuple, timeout: float | None) -> _Exchange:
+    async def _connect(self, key: tuple, timeout: float | None) -> Exchange:
         secure, host, port = key
         context = None
         if secure:
@@ -227,7 +239,7 @@ class Pool:
                 self._ssl = ssl.create_default_context()
             context = self._ssl
         _, exchange = await asyncio.wait_for(
-            asyncio.get_running_loop().create_connection(_Exchange, host, port, ssl=context), timeout)
+            asyncio.get_running_loop().create_connection(Exchange, host, port, ssl=context), timeout)
         return exchange
 
     def close(self) -> None:

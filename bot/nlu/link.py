@@ -18,11 +18,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from ..http1 import Answer, no_delay
+from ..http1 import Exchange
 
 IDLE_RECONNECT = 2.0  # seconds: a connection idle this long is replaced (the server may be closing it)
 
@@ -33,36 +32,6 @@ class NLUHTTPError(RuntimeError):
 
 class NotThere(Exception):
     """HTTP 404: the server has no batch endpoint (plain Rasa)."""
-
-
-class _Connection(asyncio.Protocol):
-    """One TCP connection of a slot; its events reach the slot only while it is the slot's current one
-    (the late events of a dropped connection are ignored)."""
-
-    def __init__(self, slot: Slot):
-        self.slot = slot
-        self.transport: asyncio.Transport | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
-        no_delay(transport)
-
-    def data_received(self, data: bytes) -> None:
-        if self.slot.connection is self:
-            self.slot._data(data)
-        else:
-            self.transport.close()
-
-    def eof_received(self) -> bool | None:
-        return False  # close our side too
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        if self.slot.connection is self:
-            self.slot._lost(exc)
-
-    def close(self) -> None:
-        if self.transport is not None:
-            self.transport.close()
 
 
 class Slot:
@@ -78,13 +47,10 @@ class Slot:
         self.head = (f"POST {target} HTTP/1.1\r\nHost: {netloc}\r\nContent-Type: application/json\r\n"
                      f"Accept: application/json\r\nContent-Length: ").encode()
         self.timeout, self.retries, self.take, self.done = timeout, retries, take, done
-        self.connection: _Connection | None = None
+        self.connection: Exchange | None = None
         self.batch: list | None = None  # [(text, future), ...] out now
-        self.answer: Answer | None = None
         self.attempt = 0
-        self.timer: asyncio.TimerHandle | None = None
         self.task: asyncio.Task | None = None  # connecting, or waiting to retry
-        self.last_used = 0.0
         self.closed = False
 
     @property
@@ -101,17 +67,14 @@ class Slot:
 
     def close(self) -> None:
         self.closed = True
-        for handle in (self.timer, self.task):
-            if handle is not None:
-                handle.cancel()
+        if self.task is not None:
+            self.task.cancel()
         self._disconnect()
 
     # -- sending ---------------------------------------------------------------------------------------
     def _go(self) -> None:
         """Writes the batch out (taken now if this is not a retry), connecting first if need be."""
-        connection = self.connection
-        if (connection is not None and not connection.transport.is_closing()
-                and time.monotonic() - self.last_used < IDLE_RECONNECT):
+        if self.connection is not None and self.connection.reusable(IDLE_RECONNECT):
             self._write()
             return
         self._disconnect()
@@ -119,7 +82,7 @@ class Slot:
 
     async def _connect(self) -> None:
         loop = asyncio.get_running_loop()
-        connection = _Connection(self)
+        connection = Exchange(self._answered)
         try:
             await asyncio.wait_for(loop.create_connection(lambda: connection, self.host, self.port,
                                                           ssl=self.ssl or None), self.timeout)
@@ -144,59 +107,33 @@ class Slot:
         texts = [text for text, _ in self.batch]
         body = json.dumps({"texts": texts} if len(texts) > 1 else {"text": texts[0]},
                           ensure_ascii=False).encode()
-        self.answer = Answer()
-        self.connection.transport.write(self.head + b"%d\r\n\r\n" % len(body) + body)
-        self.last_used = time.monotonic()
-        self.timer = asyncio.get_running_loop().call_later(self.timeout, self._timed_out)
+        self.connection.send(self.head + b"%d\r\n\r\n" % len(body) + body, self.timeout)
 
     def _disconnect(self) -> None:
         if self.connection is not None:
             self.connection.close()
             self.connection = None
 
-    # -- the connection's events -----------------------------------------------------------------------
-    def _data(self, data: bytes) -> None:
-        answer = self.answer
-        if answer is None:  # nothing asked: the server should not talk
-            self._disconnect()
-            return
-        try:
-            complete = answer.feed(data)
-        except (ValueError, ConnectionError) as exc:
-            self._drop(exc)
-            return
-        if complete:
-            self._answered(answer)
-
-    def _lost(self, exc: Exception | None) -> None:
-        self.connection = None
-        answer, self.answer = self.answer, None
-        if self.batch is None or answer is None:
-            return
-        if answer.ended():
-            self._answered(answer)
-            return
-        self._cancel_timer()
-        self._failed(exc or ConnectionError("the NLU server closed the connection"))
-
     # -- outcomes --------------------------------------------------------------------------------------
-    def _answered(self, answer: Answer) -> None:
-        self._cancel_timer()
-        self.answer = None
-        self.last_used = time.monotonic()
-        if answer.close:
-            self._disconnect()
+    def _answered(self, status: int | None, body: bytes | None, error: BaseException | None) -> None:
+        """The connection's outcome of the request: an answer, or an error (lost, timed out, not HTTP;
+        the connection closed itself)."""
         batch = self.batch
-        if answer.status == 404:
+        if self.closed or batch is None:
+            return
+        if error is not None:
+            self._failed(error)
+            return
+        if status == 404:
             self.batch = None
             self.done(self, batch, None, NotThere())
             return
-        if answer.status >= 400:
-            self._failed(NLUHTTPError(f"the NLU server answered HTTP {answer.status}"))
+        if status >= 400:
+            self._failed(NLUHTTPError(f"the NLU server answered HTTP {status}"))
             return
         try:
-            body = json.loads(answer.body)
-            results = body["results"] if len(batch) > 1 else [body]
+            answer = json.loads(body)
+            results = answer["results"] if len(batch) > 1 else [answer]
             if not isinstance(results, list) or len(results) != len(batch):
                 raise NLUHTTPError(f"the NLU server gave {len(results)} answers for {len(batch)} texts")
         except (ValueError, KeyError, TypeError, NLUHTTPError) as exc:
@@ -220,20 +157,3 @@ class Slot:
         self.task = None
         if not self.closed:
             self._go()
-
-    def _timed_out(self) -> None:
-        self.timer = None
-        self._drop(asyncio.TimeoutError())
-
-    def _drop(self, error: BaseException) -> None:
-        """The exchange failed on this connection: it is closed (its late bytes must not be read as the
-        next answer), and the request is retried or failed."""
-        self._cancel_timer()
-        self.answer = None
-        self._disconnect()
-        self._failed(error)
-
-    def _cancel_timer(self) -> None:
-        if self.timer is not None:
-            self.timer.cancel()
-            self.timer = None
