@@ -197,6 +197,28 @@ def test_client_sends_texts_that_arrive_meanwhile_together(with_batch):
         assert seen == [PLAIN_PATH] * 30 and sorted(b["text"] for b in bodies) == sorted(texts)
 
 
+def test_client_sends_the_texts_of_one_turn_of_the_loop_together():
+    """Texts that come in the same turn of the event loop (the turns started by one getUpdates answer)
+    go in one request, even to an idle client; a text that comes alone later goes alone, at once."""
+    async def run():
+        bodies: list = []
+        app, seen = _fake_rasa(True, bodies=bodies)
+        runner, url = await _serve(app)
+        client = RasaNLU(url, in_flight=1)
+        try:
+            await client.parse("first")  # connected, and idle again
+            together = await asyncio.gather(*(client.parse(f"m{i}") for i in range(3)))
+            alone = await client.parse("later")
+        finally:
+            await client.aclose()
+            await runner.cleanup()
+        return together, alone, bodies
+
+    together, alone, bodies = asyncio.run(run())
+    assert [r.intent for r in together] == ["t_m0", "t_m1", "t_m2"] and alone.intent == "t_later"
+    assert bodies == [{"text": "first"}, {"texts": ["m0", "m1", "m2"]}, {"text": "later"}]
+
+
 def test_client_gives_every_waiting_caller_the_error():
     async def run():
         app, seen = _fake_rasa(True, fail=100, delay=0.02)

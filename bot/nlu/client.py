@@ -44,9 +44,20 @@ class _Pipe:
         self.slots = [Slot(client.url + BATCH_PATH, client.timeout, client.retries, self._take, self._done)
                       for _ in range(client.in_flight)]
         self.tasks: set[asyncio.Task] = set()
+        self.kick: asyncio.Handle | None = None
 
     def add(self, text: str, future: asyncio.Future) -> None:
+        """Queues a text. An idle slot sends at the end of this turn of the event loop, so that the texts
+        of the turns that run in it go together: the updates of one getUpdates answer start their turns
+        in one turn of the loop, and a first text sent at once made the others wait for its whole parse.
+        Measured at 100 updates/s of text (bench/telegram_e2e.py --offered 100): p95 from update to reply
+        105-184 ms over 7 runs sending at once (median 177), 80-145 ms over 6 runs this way (median 89)."""
         self.waiting.append((text, future))
+        if self.kick is None and any(not slot.busy for slot in self.slots):
+            self.kick = asyncio.get_running_loop().call_soon(self._start_idle)
+
+    def _start_idle(self) -> None:
+        self.kick = None
         for slot in self.slots:
             if not self.waiting:
                 break
@@ -83,6 +94,9 @@ class _Pipe:
             settle([future], [result])
 
     def close(self) -> None:
+        if self.kick is not None:
+            self.kick.cancel()
+            self.kick = None
         for slot in self.slots:
             batch = slot.batch
             slot.close()
