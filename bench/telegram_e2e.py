@@ -3,8 +3,9 @@
     .venv/bin/python bench/telegram_e2e.py [--users 40] [--messages 10] [--rate 1000] [--offered 100]
 
 The real bot runs as its own process (`safesafar run` with TELEGRAM_BOT_TOKEN, long polling) against a
-Bot API server on 127.0.0.1 (tests/botapi_server.py) in this process, with the Rasa NLU server and a
-SQLite database. Simulated users each send a message, wait for the bot's first reply (the latency measured) and for
+Bot API server on 127.0.0.1 in this process (bench/botapi_async.py, in the users' event loop; or with
+`--server threads` the tests' tests/botapi_server.py, which costs this process more CPU on the same
+cores), with the Rasa NLU server and a SQLite database. Simulated users each send a message, wait for the bot's first reply (the latency measured) and for
 the end of its answer (50 ms without a new message), then send the next. Prints updates/s, the time from an update being available to the first reply (p50/p95), and the
 peak memory (VmHWM) of the bot process and of the Rasa server.
 """
@@ -30,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bot.config import ROOT, Settings  # noqa: E402
 from bot.nlu.data import read_tsv  # noqa: E402
 from bot.nlu.server import nlu_server  # noqa: E402
+from bench.botapi_async import AsyncBotAPI  # noqa: E402
 from tests.botapi_server import BotAPIServer, button_update, text_update  # noqa: E402
 
 
@@ -84,8 +86,11 @@ async def simulate(server: BotAPIServer, texts: list[str], users: int, messages:
     "late"). 0: closed loop, each user's next message 50 ms after the end of the bot's answer."""
     loop = asyncio.get_running_loop()
     events: dict[int, asyncio.Event] = {}
-    server.state.listeners.append(
-        lambda m: loop.call_soon_threadsafe(events[m.chat_id].set) if m.chat_id in events else None)
+    if isinstance(server, AsyncBotAPI):  # replies are recorded in this loop
+        server.listeners.append(lambda m: events[m.chat_id].set() if m.chat_id in events else None)
+    else:  # in the server's threads
+        server.state.listeners.append(
+            lambda m: loop.call_soon_threadsafe(events[m.chat_id].set) if m.chat_id in events else None)
     latencies: list[float] = []
     slowest: list = []  # (latency, when, user, update) of every update, for the report of the slowest
     lost: list[int] = []
@@ -146,25 +151,18 @@ async def simulate(server: BotAPIServer, texts: list[str], users: int, messages:
     return time.monotonic() - started, latencies, kinds
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--users", type=int, default=40)
-    parser.add_argument("--messages", type=int, default=10,
-                        help="per user (the bot runs here with the per-user limit lifted: USER_BURST=1000)")
-    parser.add_argument("--rate", type=float, default=1000.0,
-                        help="outgoing messages/s the bot allows itself (Telegram allows ~30; the local server more)")
-    parser.add_argument("--offered", type=float, default=0.0,
-                        help="open loop: updates/s offered by all users together (each user sends every "
-                             "users/offered s); 0 (default): closed loop, as fast as the bot answers")
-    parser.add_argument("--mix", choices=("text", "conversation"), default="text",
-                        help="text: every update is a free-text question (each goes through the NLU, the worst "
-                             "case); conversation: a question, then a tap on a button of the reply, in turn")
-    args = parser.parse_args()
-    settings = Settings.from_env()
-    texts = [e.text for p in sorted((ROOT / "nlu" / "heldout").glob("*.tsv")) for e in read_tsv(p)
-             if e.intent != "emergency"]
-    random.Random(7).shuffle(texts)
-    with nlu_server(settings, log=sys.stderr) as url, BotAPIServer() as server, tempfile.TemporaryDirectory() as tmp:
+async def drive(args, settings: Settings, url: str, tmp: str, texts: list[str]):
+    """Starts the Bot API server and the bot, warms up, runs the users; what main() reports."""
+    if args.server == "asyncio":
+        server = AsyncBotAPI()
+        await server.start()
+        wait_for = server.wait_for
+    else:
+        server = BotAPIServer().__enter__()
+
+        async def wait_for(predicate, timeout):
+            return await asyncio.to_thread(server.state.wait_for, predicate, timeout)
+    try:
         env = dict(os.environ, TELEGRAM_BOT_TOKEN="123456:BENCH", TELEGRAM_API_BASE_URL=server.base_url,
                    TELEGRAM_MAX_RATE=str(args.rate), NLU_URL=url, DATABASE_URL=f"sqlite:///{tmp}/bench.db",
                    CONSOLE_AUTOSTART="false", USER_BURST="1000", USER_RATE_PER_MINUTE="6000")
@@ -176,23 +174,22 @@ def main() -> None:
         bot = subprocess.Popen(command, env=env,
                                stdout=subprocess.DEVNULL, stderr=open(os.environ.get("BENCH_LOG", str(Path(tmp) / "bot.log")), "w"))
         try:
-            server.state.wait_for(lambda: any(c.method == "getUpdates" for c in server.state.calls), timeout=120)
+            await wait_for(lambda: any(c.method == "getUpdates" for c in server.state.calls), 120)
             for uid in range(900000, 900003):  # warm-up
                 server.state.push(text_update(uid, "hello"))
-            server.state.wait_for(lambda: all(server.state.count_to(u) for u in range(900000, 900003)), timeout=60)
+            await wait_for(lambda: all(server.state.count_to(u) for u in range(900000, 900003)), 60)
             calls_before = len(server.state.calls)
             batches_before = nlu_batches(url)
             attached = None
             if os.environ.get("BENCH_ATTACH"):  # e.g. "py-spy record -f raw -o FILE --pid {pid}": the load only
                 attached = subprocess.Popen(os.environ["BENCH_ATTACH"].format(pid=bot.pid).split())
-                time.sleep(1)
+                await asyncio.sleep(1)
             cpu_before = {pid: cpu_seconds(pid) for pid in [bot.pid, os.getpid(), *rasa_pids()]}
             bot_system_before = cpu_seconds(bot.pid, system=True)
-            elapsed, latencies, kinds = asyncio.run(simulate(server, texts, args.users, args.messages, args.mix,
-                                                                 args.offered))
+            elapsed, latencies, kinds = await simulate(server, texts, args.users, args.messages, args.mix, args.offered)
             if attached is not None:
                 attached.send_signal(signal.SIGINT)
-                attached.wait(timeout=60)
+                await asyncio.to_thread(attached.wait, 60)
             cpu = {pid: cpu_seconds(pid) - before for pid, before in cpu_before.items()}
             bot_system = cpu_seconds(bot.pid, system=True) - bot_system_before
             batches_after = nlu_batches(url)
@@ -201,9 +198,43 @@ def main() -> None:
         finally:
             bot.send_signal(signal.SIGINT)
             try:
-                bot.wait(timeout=30)
+                await asyncio.to_thread(bot.wait, 30)  # the server keeps answering while the bot stops
             except subprocess.TimeoutExpired:
                 bot.kill()
+        return (elapsed, latencies, kinds, cpu, bot_system, batches_before, batches_after, methods, bot_peak,
+                bot.pid)
+    finally:
+        if isinstance(server, AsyncBotAPI):
+            await server.stop()
+        else:
+            server.__exit__(None, None, None)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--users", type=int, default=40)
+    parser.add_argument("--messages", type=int, default=10,
+                        help="per user (the bot runs here with the per-user limit lifted: USER_BURST=1000)")
+    parser.add_argument("--rate", type=float, default=1000.0,
+                        help="outgoing messages/s the bot allows itself (Telegram allows ~30; the local server more)")
+    parser.add_argument("--offered", type=float, default=0.0,
+                        help="open loop: updates/s offered by all users together (each user sends every "
+                             "users/offered s); 0 (default): closed loop, as fast as the bot answers")
+    parser.add_argument("--server", choices=("asyncio", "threads"), default="asyncio",
+                        help="the local Bot API server: asyncio (bench/botapi_async.py, in the users' event loop; "
+                             "default) or threads (tests/botapi_server.py, what the tests use: ~2.5 ms of CPU per "
+                             "update more on the same cores)")
+    parser.add_argument("--mix", choices=("text", "conversation"), default="text",
+                        help="text: every update is a free-text question (each goes through the NLU, the worst "
+                             "case); conversation: a question, then a tap on a button of the reply, in turn")
+    args = parser.parse_args()
+    settings = Settings.from_env()
+    texts = [e.text for p in sorted((ROOT / "nlu" / "heldout").glob("*.tsv")) for e in read_tsv(p)
+             if e.intent != "emergency"]
+    random.Random(7).shuffle(texts)
+    with nlu_server(settings, log=sys.stderr) as url, tempfile.TemporaryDirectory() as tmp:
+        (elapsed, latencies, kinds, cpu, bot_system, batches_before, batches_after, methods, bot_peak,
+         bot_pid) = asyncio.run(drive(args, settings, url, tmp, texts))
         rasa = rasa_pids()
         rasa_peak = sum(peak_mb(pid) for pid in rasa)
     n = len(latencies)
@@ -215,7 +246,7 @@ def main() -> None:
     print(f"update -> first reply: p50 {statistics.median(ordered):.1f} ms, p95 {ordered[int(0.95 * (n - 1))]:.1f} ms, "
           f"max {ordered[-1]:.1f} ms")
     per_update = {name: sum(v for pid, v in cpu.items() if pick(pid)) * 1000 / max(n, 1) for name, pick in (
-        ("bot", lambda pid: pid == bot.pid), ("Rasa", lambda pid: pid in rasa),
+        ("bot", lambda pid: pid == bot_pid), ("Rasa", lambda pid: pid in rasa),
         ("benchmark (Bot API server + users)", lambda pid: pid == os.getpid()))}
     print("CPU per update: " + ", ".join(f"{name} {ms:.1f} ms" for name, ms in per_update.items())
           + f" (2 cores give {2000 / max(sum(per_update.values()), 1e-9):.0f} updates/s at most); "
