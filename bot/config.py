@@ -32,6 +32,8 @@ class Settings:
     nlu_autostart: bool = True
     nlu_timeout: float = 10.0
     nlu_concurrency: int = 0  # NLU requests out at once (0: one per Rasa worker); texts arriving meanwhile go together
+    # texts per NLU request at most: small batches keep the bursts of turns that one answer wakes short
+    nlu_max_batch: int = 4
     nlu_workers: int = 1  # Sanic workers of a locally started Rasa server (each holds the model: ~0.9 GB)
     nlu_venv: Path = ROOT / ".venv-nlu"
     nlu_project: Path = ROOT / "nlu"
@@ -66,6 +68,7 @@ class Settings:
             nlu_timeout=float(_env("NLU_TIMEOUT", str(cls.nlu_timeout), dotenv)),
             nlu_concurrency=int(_env("NLU_CONCURRENCY", str(cls.nlu_concurrency), dotenv)),
             nlu_workers=int(_env("NLU_WORKERS", str(cls.nlu_workers), dotenv)),
+            nlu_max_batch=max(1, int(_env("NLU_MAX_BATCH", str(cls.nlu_max_batch), dotenv))),
             models_dir=Path(_env("NLU_MODELS_DIR", str(cls.models_dir), dotenv)),
             content_dir=Path(_env("CONTENT_DIR", str(cls.content_dir), dotenv)),
             danger_lexicon=Path(_env("DANGER_LEXICON", str(cls.danger_lexicon), dotenv)),

@@ -12,7 +12,8 @@ from .understanding import Understander
 def build_understander(settings: Settings, nlu_url: str,
                        tolerate_nlu_outage: bool = False) -> tuple[Understander, RasaNLU]:
     nlu = RasaNLU(nlu_url, timeout=settings.nlu_timeout, in_flight=settings.nlu_concurrency or settings.nlu_workers,
-                  max_connections=max(settings.nlu_concurrency, settings.nlu_workers, 1) * 2)
+                  max_connections=max(settings.nlu_concurrency, settings.nlu_workers, 1) * 2,
+                  max_batch=settings.nlu_max_batch)
     understander = Understander(nlu, load_language_identifier(settings), DangerNet.from_file(settings.danger_lexicon),
                                 contract(), tolerate_nlu_outage=tolerate_nlu_outage)
     return understander, nlu

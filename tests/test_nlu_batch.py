@@ -219,6 +219,38 @@ def test_client_sends_the_texts_of_one_turn_of_the_loop_together():
     assert bodies == [{"text": "first"}, {"texts": ["m0", "m1", "m2"]}, {"text": "later"}]
 
 
+def test_client_sends_at_most_max_batch_texts_per_request(monkeypatch):
+    """NLU_MAX_BATCH (4 by default) caps a request: the texts that wait go in requests of at most that
+    many, in order, one after the other; every caller gets its own answer."""
+    from bot.config import Settings
+    from bot.services import build_understander
+
+    assert Settings.from_env().nlu_max_batch == 4
+    monkeypatch.setenv("NLU_MAX_BATCH", "3")
+    settings = Settings.from_env()
+    _, configured = build_understander(settings, "http://127.0.0.1:9")
+    assert configured.max_batch == 3
+    texts = [f"m{i}" for i in range(8)]
+
+    async def run():
+        bodies: list = []
+        app, _ = _fake_rasa(True, delay=0.03, bodies=bodies)
+        runner, url = await _serve(app)
+        client = RasaNLU(url, in_flight=1, max_batch=settings.nlu_max_batch)
+        try:
+            first = asyncio.ensure_future(client.parse(texts[0]))
+            await asyncio.sleep(0.015)  # its request is out
+            rest = await asyncio.gather(*(client.parse(t) for t in texts[1:]))
+            return [await first, *rest], bodies
+        finally:
+            await client.aclose()
+            await runner.cleanup()
+
+    results, bodies = asyncio.run(run())
+    assert [r.intent for r in results] == [f"t_{t}" for t in texts]
+    assert bodies == [{"text": "m0"}, {"texts": texts[1:4]}, {"texts": texts[4:7]}, {"text": "m7"}]
+
+
 def test_client_gives_every_waiting_caller_the_error():
     async def run():
         app, seen = _fake_rasa(True, fail=100, delay=0.02)
