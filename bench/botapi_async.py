@@ -3,23 +3,18 @@
 tests/botapi_server.py (threads, http.server, fault injection) is what the tests use. Under load it cost
 the benchmark 2.3-2.7 ms of CPU per update (a thread per connection, http.server's header parsing, a
 thread handing each reply to the users' loop), on the same 2 cores as the bot and Rasa, which
-Telegram's own servers are not. This one speaks the same HTTP/1.1 Bot API subset (keep-alive, JSON or
-form parameters; getUpdates long polling, sendMessage, answerCallbackQuery, getMe, setMyCommands,
-deleteWebhook, getWebhookInfo), records the same things (`calls`, `sent`, `by_chat`) and has the same
-methods the benchmark uses (`push`, `count_to`, `messages_to`, `listeners`), on one thread.
+Telegram's own servers are not. This one serves the same state (tests/botapi_server.py's BotAPIState:
+what is recorded and how every method but getUpdates answers) over HTTP/1.1 keep-alive read by an
+asyncio protocol, and holds getUpdates long polls in the loop instead of a thread each.
 """
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 import time
 from urllib.parse import parse_qs, urlsplit
 
-from tests.botapi_server import BOT, Call, SentMessage
-
-_OK_TRUE = {"deleteWebhook", "setMyCommands", "answerCallbackQuery", "sendChatAction", "close", "setWebhook",
-            "deleteMyCommands"}
+from tests.botapi_server import BotAPIState, Call
 
 
 class _Connection(asyncio.Protocol):
@@ -72,17 +67,11 @@ class _Connection(asyncio.Protocol):
                              % (status, b"OK" if status == 200 else b"Error", len(data)) + data)
 
 
-class AsyncBotAPI:
+class AsyncBotAPI(BotAPIState):
     """`await server.start()` in the running loop; `server.base_url` for python-telegram-bot's base_url."""
 
     def __init__(self) -> None:
-        self.updates: list[dict] = []
-        self.calls: list[Call] = []
-        self.sent: list[SentMessage] = []
-        self.by_chat: dict[int, list[SentMessage]] = {}
-        self.listeners: list = []  # called with each SentMessage, in the loop
-        self.update_ids = itertools.count(1)
-        self.message_ids = itertools.count(1)
+        super().__init__()
         self.polls: list[tuple[_Connection, int, int, asyncio.TimerHandle]] = []  # (conn, offset, limit, timer)
         self.server: asyncio.AbstractServer | None = None
         self.port = 0
@@ -107,23 +96,17 @@ class AsyncBotAPI:
         if self.server is not None:
             self.server.close()
 
-    # -- what the benchmark does ---------------------------------------------------------------------
     def push(self, update: dict) -> int:
-        update.setdefault("update_id", next(self.update_ids))
-        self.updates.append(update)
+        """BotAPIState.push, and the long polls waiting are answered."""
+        update_id = super().push(update)
         polls, self.polls = self.polls, []
         for connection, offset, limit, timer in polls:
             timer.cancel()
             self._answer_poll(connection, offset, limit)
-        return update["update_id"]
+        return update_id
 
-    def count_to(self, chat_id: int) -> int:
-        return len(self.by_chat.get(chat_id, ()))
-
-    def messages_to(self, chat_id: int) -> list[SentMessage]:
-        return list(self.by_chat.get(chat_id, ()))
-
-    async def wait_for(self, predicate, timeout: float = 30.0):
+    async def wait_until(self, predicate, timeout: float = 30.0):
+        """BotAPIState.wait_for without blocking the loop that serves the bot."""
         deadline = time.monotonic() + timeout
         while not (result := predicate()):
             if time.monotonic() > deadline:
@@ -133,38 +116,22 @@ class AsyncBotAPI:
 
     # -- the Bot API -----------------------------------------------------------------------------------
     def _request(self, connection: _Connection, method: str, params: dict) -> None:
+        if method != "getUpdates":
+            status, payload = self.handle(method, params)
+            self.calls.append(Call(method, params, time.monotonic(), ok=status == 200))
+            connection.reply(status, payload)
+            return
         self.calls.append(Call(method, params, time.monotonic()))
-        if method == "getUpdates":
-            offset, limit = int(params.get("offset") or 0), int(params.get("limit") or 100)
-            if offset:
-                self.updates = [u for u in self.updates if u["update_id"] >= offset]
-            if any(u["update_id"] >= offset for u in self.updates) or not float(params.get("timeout") or 0):
-                self._answer_poll(connection, offset, limit)
-                return
-            connection.waiting = True
-            timer = asyncio.get_running_loop().call_later(float(params["timeout"]), self._poll_timeout, connection)
-            self.polls.append((connection, offset, limit, timer))
-        elif method == "sendMessage":
-            chat_id = int(params["chat_id"])
-            markup = params.get("reply_markup")
-            markup = json.loads(markup) if isinstance(markup, str) else markup
-            message = SentMessage(chat_id, params["text"], markup, next(self.message_ids), time.monotonic())
-            self.sent.append(message)
-            self.by_chat.setdefault(chat_id, []).append(message)
-            connection.reply(200, {"ok": True, "result": {"message_id": message.message_id, "date": int(time.time()),
-                                                          "chat": {"id": chat_id, "type": "private"}, "from": BOT,
-                                                          "text": params["text"]}})
-            for listener in self.listeners:
-                listener(message)
-        elif method == "getMe":
-            connection.reply(200, {"ok": True, "result": BOT})
-        elif method == "getWebhookInfo":
-            connection.reply(200, {"ok": True, "result": {"url": "", "has_custom_certificate": False,
-                                                          "pending_update_count": 0}})
-        elif method in _OK_TRUE:
-            connection.reply(200, {"ok": True, "result": True})
-        else:
-            connection.reply(404, {"ok": False, "error_code": 404, "description": f"Not Found: {method}"})
+        offset, limit = int(params.get("offset") or 0), int(params.get("limit") or 100)
+        if offset:
+            self.confirmed_offset = max(self.confirmed_offset, offset)
+            self.updates = [u for u in self.updates if u["update_id"] >= offset]
+        if any(u["update_id"] >= offset for u in self.updates) or not float(params.get("timeout") or 0):
+            self._answer_poll(connection, offset, limit)
+            return
+        connection.waiting = True
+        timer = asyncio.get_running_loop().call_later(float(params["timeout"]), self._poll_timeout, connection)
+        self.polls.append((connection, offset, limit, timer))
 
     def _answer_poll(self, connection: _Connection, offset: int, limit: int) -> None:
         ready = [u for u in self.updates if u["update_id"] >= offset][:limit]

@@ -79,7 +79,7 @@ def pick_button(sent: list, rng: random.Random) -> tuple[str, object] | None:
     return rng.choice(choices) if choices else None
 
 
-async def simulate(server: BotAPIServer, texts: list[str], users: int, messages: int,
+async def simulate(server: BotAPIServer | AsyncBotAPI, texts: list[str], users: int, messages: int,
                    mix: str = "text", offered: float = 0.0) -> tuple[float, list[float], Counter]:
     """offered > 0: open loop, `offered` updates/s in all, each user sending every users/offered
     seconds (their starts spread evenly), or at once after the reply if that came later (counted as
@@ -156,7 +156,7 @@ async def drive(args, settings: Settings, url: str, tmp: str, texts: list[str]):
     if args.server == "asyncio":
         server = AsyncBotAPI()
         await server.start()
-        wait_for = server.wait_for
+        wait_for = server.wait_until
     else:
         server = BotAPIServer().__enter__()
 
