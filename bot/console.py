@@ -15,6 +15,7 @@ from .config import Settings
 from .dialogue.engine import Button, Reply
 from .hotline.service import ConversationService
 from .storage.hotline_store import Inbound
+from .text import isolate_ltr
 
 RLM = "\u200f"
 
@@ -24,7 +25,7 @@ def render(replies: list[Reply]) -> tuple[str, list[Button]]:
     lines: list[str] = []
     buttons: list[Button] = []
     for reply in replies:
-        text = reply.text
+        text = isolate_ltr(reply.text)  # numbers, commands and Latin words in Urdu text keep their order
         if reply.rtl:  # right-to-left lines start with a right-to-left mark so that terminals align them
             text = "\n".join(RLM + line if line else line for line in text.split("\n"))
         lines.append(text)
@@ -32,7 +33,7 @@ def render(replies: list[Reply]) -> tuple[str, list[Button]]:
             cells = []
             for button in row:
                 buttons.append(button)
-                cells.append(f"[{len(buttons)}] {button.label}")
+                cells.append(f"[{len(buttons)}] {isolate_ltr(button.label)}")
             lines.append("   ".join(cells))
         lines.append("")
     return "\n".join(lines).rstrip() + "\n", buttons

@@ -101,3 +101,52 @@ def clean(original: str, max_chars: int = MAX_NLU_CHARS) -> Cleaned:
 
 def letters(text: str) -> int:
     return sum(1 for c in text if c.isalpha())
+
+
+# -- right-to-left rendering ----------------------------------------------------------------------------
+# In Urdu text (bidi class AL), the Unicode Bidirectional Algorithm turns a number into an "Arabic number":
+# "111-247-786" is drawn 786-247-111, "/help" is drawn help/, and "0304 1112123" swaps its groups. Every
+# left-to-right run (a number, phone number, amount, URL, e-mail, /command or Latin-script words) inside
+# right-to-left text is wrapped in LRI ... PDI when it is shown; what is stored stays clean.
+LRI, FSI, PDI = "\u2066", "\u2068", "\u2069"
+BIDI_CONTROLS = frozenset("\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_RTL_LETTER = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
+# a letter or digit of a left-to-right run: Latin letters, European and Arabic-Indic digits (Urdu's ۰-۹)
+_ALNUM = "A-Za-z0-9\u00c0-\u024f\u1e00-\u1eff\u0660-\u0669\u06f0-\u06f9"
+_WORD = f"[{_ALNUM}]+(?:[-.,:/_@'’&+][{_ALNUM}]+)*%?"
+_TOKEN = (r"(?:(?:https?://|www\.)[^\s<>\"'،۔]*[^\s<>\"'،۔.,;:!?)\]]"  # a URL (trailing punctuation stays out)
+          rf"|/[A-Za-z][A-Za-z0-9_]*(?:@[A-Za-z0-9_]+)?"  # a /command
+          rf"|[+#]?{_WORD})")  # a word, a number, an amount, an e-mail address, a phone number
+_LTR_RUN = re.compile(rf"(?<![{_ALNUM}/]){_TOKEN}(?:[ \u00a0]+{_TOKEN})*")
+_ISOLATED = re.compile(f"{LRI}|{FSI}|\u2067")
+
+
+def has_rtl(text: str) -> bool:
+    """True when the text has a right-to-left letter (Urdu, Arabic, Hebrew...)."""
+    return bool(_RTL_LETTER.search(text))
+
+
+def isolate_ltr(text: str, rtl: bool | None = None) -> str:
+    """The text to show, with every left-to-right run bidi-isolated when the text is right-to-left.
+
+    `rtl=None` decides from the text itself: a text with no right-to-left letter (English, Roman Urdu)
+    is returned unchanged. Text that already carries isolates (rendered twice) is returned as it is."""
+    if not isinstance(text, str) or not text or (rtl is None and not has_rtl(text)) or rtl is False or _ISOLATED.search(text):
+        return text
+    return _LTR_RUN.sub(lambda m: f"{LRI}{m.group(0)}{PDI}", text)
+
+
+_MARKUP = re.compile(r"(<[^>]*>|&#?\w+;)")
+
+
+def isolate_html(markup: str, rtl: bool | None = None) -> str:
+    """`isolate_ltr` for HTML: only the text between tags and entities is touched, never the markup."""
+    rtl = has_rtl(markup) if rtl is None else rtl
+    if not rtl or _ISOLATED.search(markup):
+        return markup
+    return "".join(part if i % 2 else isolate_ltr(part, True) for i, part in enumerate(_MARKUP.split(markup)))
+
+
+def strip_bidi(text: str) -> str:
+    """The text without direction marks and isolates (what was stored)."""
+    return "".join(c for c in text if c not in BIDI_CONTROLS)

@@ -346,15 +346,20 @@ def test_admin_manages_staff(console: Harness):
 def test_urdu_interface_is_right_to_left(console: Harness):
     engine = console.engine
     case_id = add_case(engine, language="ur", priority="urgent", transcript=[
-        {"direction": "in", "kind": "text", "text": "میرا پاسپورٹ رکھ لیا گیا ہے", "at": "2026-11-29T07:59:00+00:00"}])
+        {"direction": "in", "kind": "text", "text": "میرا پاسپورٹ رکھ لیا گیا ہے", "at": "2026-11-29T07:59:00+00:00"},
+        {"direction": "in", "kind": "text", "text": "ایجنٹ کا نمبر 0300 1234567 ہے", "at": "2026-11-29T07:59:30+00:00"}])
     add_staff(engine, "urdu", "agent", language="ur")
     client, _ = console.login("urdu")
     queue = client.get("/queue").text
     assert '<html lang="ur" dir="rtl">' in queue
     assert "قطار" in queue and "فوری" in queue  # "Queue", "Urgent"
     case = client.get(f"/cases/{case_id}").text
-    assert '<html lang="ur" dir="rtl">' in case and f"کیس نمبر {case_id}" in case
+    # numbers in Urdu text are bidi-isolated (LRI ... PDI) where they are shown, in the interface and in messages
+    assert '<html lang="ur" dir="rtl">' in case and f"کیس نمبر \u2066{case_id}\u2069" in case
     assert '<div class="body" dir="auto">میرا پاسپورٹ رکھ لیا گیا ہے</div>' in case
+    assert '<div class="body" dir="auto">ایجنٹ کا نمبر \u20660300 1234567\u2069 ہے</div>' in case
+    stored = [m["text"] for m in get_case(engine, case_id)["transcript"] if "0300" in m["text"]]
+    assert stored == ["ایجنٹ کا نمبر 0300 1234567 ہے"]  # stored text stays clean
 
     login_page = console.client().get("/login?lang=ur").text
     assert '<html lang="ur" dir="rtl">' in login_page and "لاگ اِن کریں" in login_page

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import quote
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from markupsafe import Markup
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -28,6 +28,7 @@ from starlette.staticfiles import StaticFiles
 
 from ..config import Settings
 from ..storage.db import make_engine
+from ..text import isolate_html, isolate_ltr
 from . import i18n, store
 from .auth import (
     LANGUAGE_COOKIE,
@@ -126,7 +127,11 @@ class Console:
         self.env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True),
                                extensions=["jinja2.ext.i18n"], trim_blocks=True, lstrip_blocks=True)
         self.env.install_gettext_callables(gettext=i18n._, ngettext=i18n.ngettext, newstyle=True)
-        self.env.filters.update(duration=format_duration, when=format_when, pretty=pretty_value)
+        for name in ("gettext", "_", "ngettext"):
+            self.env.globals[name] = _isolated(self.env.globals[name])
+        # shown text (never form fields: what is submitted must stay clean): numbers, commands, URLs and
+        # Latin words in Urdu text are bidi-isolated, as in the bot's replies
+        self.env.filters.update(duration=format_duration, when=format_when, pretty=pretty_value, bidi=isolate_ltr)
         self.env.globals.update(status_label=status_label, priority_label=priority_label, reason_label=reason_label,
                                 role_label=role_label, language_label=language_label, field_label=field_label,
                                 direction_label=direction_label, LANGUAGES=i18n.LANGUAGES,
@@ -346,6 +351,16 @@ def format_when(value) -> Markup | str:
             return value  # autoescaped by the template
     value = store.as_utc(value)
     return Markup('<time dir="ltr" datetime="{}">{}</time>').format(value.isoformat(), value.strftime("%Y-%m-%d %H:%M UTC"))
+
+
+def _isolated(gettext):
+    """A template gettext callable (Jinja's newstyle one, which formats the translation with its values
+    and escapes them) whose output is bidi-isolated where it is right-to-left, in its text nodes only."""
+    @pass_context
+    def call(context, *args, **variables):
+        text = gettext(context, *args, **variables)
+        return Markup(isolate_html(str(text))) if isinstance(text, Markup) else isolate_ltr(text)
+    return call
 
 
 def pretty_value(value) -> str:

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from ..hotline.policy import RESPONSE_TARGET_MINUTES
+from ..text import isolate_ltr
 from ..storage.db import (AuditRow, CannedReplyRow, CaseRow, LoginAttemptRow, MessageRow, NoteRow, OutboxRow,
                           StaffRow, UserRow)
 
@@ -338,9 +339,11 @@ def assign(conn: Connection, case_id: int, target_id: int, by: Staff, now: datet
 
 
 def hotline_text(language: str | None, reply: str) -> str:
-    """The Telegram HTML the user receives: a bold header in the user's language, then the reply."""
+    """The Telegram HTML the user receives: a bold header in the user's language, then the reply. Numbers,
+    commands and Latin words in an Urdu reply are bidi-isolated in the text nodes (the stored message
+    stays as the staff member wrote it)."""
     header = HOTLINE_HEADER.get(language or "en", HOTLINE_HEADER["en"])
-    return f"<b>{html.escape(header)}</b>\n{html.escape(reply, quote=False)}"
+    return f"<b>{html.escape(isolate_ltr(header))}</b>\n{html.escape(isolate_ltr(reply), quote=False)}"
 
 
 def reply(conn: Connection, case_id: int, staff: Staff, text: str, now: datetime) -> int:
