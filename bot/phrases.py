@@ -135,6 +135,33 @@ class Phrase:
                 return True
         return False
 
+    def spans(self, tokens: list[str], folded: list) -> list[tuple[int, int]]:
+        """Every (start, end) token span where the phrase occurs (the shortest end for each start)."""
+        steps = self.steps
+        n = len(tokens)
+
+        def end(step: int, pos: int) -> int | None:
+            if step == len(steps):
+                return pos
+            spec = steps[step]
+            if spec is None:
+                for skip in range(0, GAP + 1):
+                    if pos + skip <= n:
+                        found = end(step + 1, pos + skip)
+                        if found is not None:
+                            return found
+                return None
+            if pos < n and any(alt.matches(tokens[pos], folded[pos]) for alt in spec):
+                return end(step + 1, pos + 1)
+            return None
+
+        found = []
+        for start in range(n):
+            stop = end(0, start)
+            if stop is not None and stop > start:
+                found.append((start, stop))
+        return found
+
 
 
 

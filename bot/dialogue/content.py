@@ -11,6 +11,7 @@ from pathlib import Path
 import yaml
 
 FACT = re.compile(r"\{fact:([a-z0-9_]+)\}")
+QUESTIONS = re.compile(r"\{questions:(study|job)\}")  # how many questions the offer check asks of a kind
 ACTIONS = ("offer_check", "hotline", "human", "report", "menu", "language")
 
 
@@ -137,8 +138,13 @@ class Content:
             return self.pick(fact.unconfirmed, language) if fact.unconfirmed else ""
         return fact.value
 
+    def question_count(self, kind: str) -> int:
+        questions = (self.offer_check or {}).get("questions") or []
+        return sum(kind in (q.get("applies") or ("study", "job")) for q in questions)
+
     def render(self, text: str, language: str) -> str:
-        return FACT.sub(lambda m: self.fact(m.group(1), language), text)
+        text = FACT.sub(lambda m: self.fact(m.group(1), language), text)
+        return QUESTIONS.sub(lambda m: str(self.question_count(m.group(1))), text) if "{questions:" in text else text
 
     def answer(self, topic_id: str, language: str) -> str:
         topic = self.topics[topic_id]

@@ -150,7 +150,25 @@ def _check_offer(spec: dict, content: Content, languages: list[str], report: Rep
                 for lang, text in (variant.items() if isinstance(variant, dict) else []):
                     _facts_used(str(text), content, f"{where} {part}.{lang}", report)
         float(q.get("weight", 1))
-    for level in ("low", "medium", "high"):
+        if str(q.get("flag", "yes")) not in ("yes", "no"):
+            report.errors.append(f"{where}: flag must be yes or no (the answer that is the red flag)")
+        for answer, labels in (q.get("answers") or {}).items():
+            if answer not in ("yes", "no"):
+                report.errors.append(f"{where}: answers has {answer!r}; only yes and no have their own buttons")
+                continue
+            for label in [labels[k] for k in ("study", "job") if k in labels] or [labels]:
+                _texts_missing(label, languages, f"{where} answers.{answer}", report)
+    for combination in spec.get("combinations") or []:
+        where = f"offer_check.yml combination {combination.get('id')}"
+        unknown = [qid for qid in combination.get("when") or [] if qid not in ids]
+        if unknown or not combination.get("when"):
+            report.errors.append(f"{where}: when must name questions (unknown: {unknown})")
+        if combination.get("level", "high") not in ("medium", "high"):
+            report.errors.append(f"{where}: level must be medium or high")
+        reason = combination["reason"]
+        for text in [reason[k] for k in ("study", "job") if k in reason] or [reason]:
+            _texts_missing(text, languages, f"{where} reason", report)
+    for level in ("low", "medium", "unclear", "high"):
         _texts_missing(spec["levels"][level], languages, f"offer_check.yml levels.{level}", report)
     for step in ("study", "job", "report"):
         _texts_missing(spec["next_steps"][step], languages, f"offer_check.yml next_steps.{step}", report)

@@ -14,7 +14,7 @@ from ..text import clean, letters
 from ..understanding import Understanding
 from .content import ACTIONS, Content, ContentStore
 from . import report_form
-from .offer_check import ANSWERS, KINDS, OfferCheck
+from .offer_check import ANSWERS, KINDS, OfferCheck, variant
 from .state import ConversationState, StateRepository
 
 CONFIDENT = 0.6  # a different topic this sure interrupts an open offer check
@@ -375,10 +375,14 @@ class Dialogue:
                          total=self.i18n.number(total, out.language))
         text = content.render(content.pick(question.text(question.ask, flow["kind"]), out.language), out.language)
         flow["asking"] = question.id
+        kind = flow["kind"]
+        yes = question.label("yes", kind)
+        no = question.label("no", kind)
         out.say(f"{header}\n{text}",
-                [Button(self._t(out, "Yes"), f"oc:yes:{question.id}"), Button(self._t(out, "No"), f"oc:no:{question.id}"),
-                 Button(self._t(out, "Not sure"), f"oc:unsure:{question.id}")],
-                [Button(self._t(out, "Stop the check"), "oc:stop")])
+                [Button(content.pick(yes, out.language) if yes else self._t(out, "Yes"), f"oc:yes:{question.id}"),
+                 Button(content.pick(no, out.language) if no else self._t(out, "No"), f"oc:no:{question.id}")],
+                [Button(self._t(out, "Not sure"), f"oc:unsure:{question.id}"),
+                 Button(self._t(out, "Stop the check"), "oc:stop")])
 
     def _check_button(self, out: _Out, content: Content, state: ConversationState, value: str) -> None:
         flow = state.flow
@@ -437,11 +441,13 @@ class Dialogue:
         kind = flow["kind"]
         spec = content.offer_check
         lines = [content.pick(spec["levels"][scored.level], out.language)]
-        if scored.reasons:
+        if scored.reasons:  # the answers that raised it, and the red flags that count together
             lines.append("")
             lines.append(self._t(out, "Why:"))
             lines += ["• " + content.render(content.pick(q.text(q.reason, kind), out.language), out.language)
                       for q in scored.reasons]
+            lines += ["• " + content.render(content.pick(variant(c.reason, kind), out.language), out.language)
+                      for c in scored.combinations]
         if scored.unsure:
             lines.append("")
             lines.append(self._t(out, "You were not sure about these; find out before you go on:"))
@@ -459,7 +465,8 @@ class Dialogue:
         rows.append(row + [self._action_button(out, "menu")])
         out.say("\n".join(lines).strip(), *rows)
         state.data["last_offer_check"] = {"kind": kind, "level": scored.level, "total": scored.total,
-                                          "answers": dict(flow["answers"]), "breakdown": scored.breakdown}
+                                          "answers": dict(flow["answers"]), "breakdown": scored.breakdown,
+                                          "red_flags": [q.id for q in scored.reasons] + [c.id for c in scored.combinations]}
         state.flow = None
 
     # -- the report form -------------------------------------------------------------------------
