@@ -41,23 +41,29 @@ def clauses(text: str) -> list[list[str]]:
     return [words for part in _CLAUSE.split(clean(text).text) if (words := tokenize(part))]
 
 
-def negated(tokens: list[str], start: int, end: int) -> bool:
-    """Whether the phrase at tokens[start:end] is negated in its clause."""
-    before = tokens[max(0, start - PRE_WINDOW):start]
-    after = tokens[end:end + POST_WINDOW]
+def negated(tokens: list[str], start: int, end: int, used: frozenset | set = frozenset()) -> bool:
+    """Whether the phrase at tokens[start:end] is negated in its clause. Negation words at `used`
+    positions belong to another phrase ("not registered" in "not registered and wants cash")."""
+    before = [t for i, t in enumerate(tokens[max(0, start - PRE_WINDOW):start], max(0, start - PRE_WINDOW)) if i not in used]
+    after = [t for i, t in enumerate(tokens[end:end + POST_WINDOW], end) if i not in used]
     return any(t in PRE_NEGATION for t in before) or any(t in POST_NEGATION for t in after)
 
 
-def affirmed(phrases: PhraseSet, text: str) -> list[str]:
-    """The phrases that occur in the text and are not negated where they occur."""
-    found = []
+def affirmed(sets: dict[str, PhraseSet], text: str) -> list[str]:
+    """The keys of the phrase sets with a phrase that occurs in the text, not negated where it occurs."""
+    found: list[str] = []
     for tokens in clauses(text):
         folded = [fold(t) for t in tokens]
-        for phrase in phrases.phrases:
-            if phrase.text in found:
-                continue
-            if any(not negated(tokens, a, b) for a, b in phrase.spans(tokens, folded)):
-                found.append(phrase.text)
+        spans = {}
+        for key, phrases in sets.items():
+            matched = set(phrases.find_tokens(tokens, folded)) if key not in found else ()
+            if matched:  # the index finds the phrases that occur; only they are located
+                spans[key] = [span for phrase in phrases.phrases if phrase.text in matched
+                              for span in phrase.spans(tokens, folded)]
+        covered = {i for key_spans in spans.values() for a, b in key_spans for i in range(a, b)}
+        for key, key_spans in spans.items():
+            if any(not negated(tokens, a, b, covered - set(range(a, b))) for a, b in key_spans):
+                found.append(key)
     return found
 
 
@@ -145,15 +151,13 @@ class OfferCheck:
     def prefill(self, state: dict, text: str) -> list[str]:
         """Answer with their red flag the questions the user's own description already answers (a negated
         phrase does not count). Returns their ids."""
-        found = []
         kinds = [state["kind"]] if state.get("kind") else list(KINDS)
-        for q in self.questions:
-            if q.id in state["answers"] or not any(k in q.applies for k in kinds):
-                continue
-            if affirmed(q.prefill, text):
-                state["answers"][q.id] = q.flag
-                state["prefilled"].append(q.id)
-                found.append(q.id)
+        open_questions = {q.id: q.prefill for q in self.questions
+                          if q.id not in state["answers"] and any(k in q.applies for k in kinds) and q.prefill.phrases}
+        found = [q.id for q in self.questions if q.id in affirmed(open_questions, text)]
+        for qid in found:
+            state["answers"][qid] = self.by_id[qid].flag
+            state["prefilled"].append(qid)
         return found
 
     def next_question(self, state: dict) -> Question | None:
