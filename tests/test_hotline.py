@@ -187,7 +187,7 @@ def test_high_risk_offer_check_passed_on_is_high_with_the_result(hotline):
     service, engine = hotline
     handled = send(service, 18, "/check")
     handled = press(service, 18, handled, "oc:kind:job")
-    for _ in range(15):
+    for _ in range(30):
         payloads = [b.payload for r in handled.replies for row in r.buttons for b in row]
         question = next((p.split(":")[2] for p in payloads if p.startswith("oc:yes:")), None)
         if question is None:
