@@ -238,7 +238,7 @@ def test_a_conversation_per_language(languages, lang):  # noqa: F811
     assert content.pick(variant(combination.reason, "job"), lang) in result.text  # why it is high
     assert any(b.payload == "act:pass_check" for row in result.buttons for b in row)
     check = dialogue.states.get(user).data["last_offer_check"]
-    assert check["level"] == "high" and "unlicensed_cash" in check["red_flags"]
+    assert check["level"] == "high" and "unlicensed_cash" in check["breakdown"][-1]
 
 
 @pytest.mark.parametrize("lang", ["en", "ur", "ur-Latn"])

@@ -465,8 +465,7 @@ class Dialogue:
         rows.append(row + [self._action_button(out, "menu")])
         out.say("\n".join(lines).strip(), *rows)
         state.data["last_offer_check"] = {"kind": kind, "level": scored.level, "total": scored.total,
-                                          "answers": dict(flow["answers"]), "breakdown": scored.breakdown,
-                                          "red_flags": [q.id for q in scored.reasons] + [c.id for c in scored.combinations]}
+                                          "answers": dict(flow["answers"]), "breakdown": scored.breakdown}
         state.flow = None
 
     # -- the report form -------------------------------------------------------------------------
