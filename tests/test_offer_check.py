@@ -46,6 +46,8 @@ def scored(kind: str, **answers):
     ("نہ ڈنکی نہ کشتی، سیدھی فلائٹ ہے", "irregular_route"),
     ("agent cash nahi leta, bank se payment hai", "personal_account"),
     ("he does not want any advance", "upfront_money"),
+    ("I don't want to go by dunki", "irregular_route"),
+    ("dunki ka koi chakkar nahi", "irregular_route"),
     ("ایجنٹ ایڈوانس نہیں مانگ رہا", "upfront_money"),
 ])
 def test_a_negated_red_flag_is_not_set(text, question):
@@ -66,6 +68,14 @@ def test_a_negated_red_flag_is_not_set(text, question):
 def test_an_unnegated_red_flag_is_still_set(text, question):
     answers = prefilled(text)
     assert answers.get(question) == CHECK.by_id[question].flag
+
+
+def test_a_red_flag_asked_about_is_asked_not_set():
+    assert "irregular_route" not in prefilled("the agent says the route is safe. is it a dunki?")
+    assert "irregular_route" not in prefilled("kya yeh dunki hai?")
+    assert "irregular_route" not in prefilled("کیا یہ ڈنکی ہے؟")
+    answers = prefilled("agent wants cash, is this job real?")
+    assert answers.get("personal_account") == "yes"
 
 
 def test_negation_reaches_only_its_own_clause():

@@ -25,20 +25,30 @@ LEVELS = ("low", "medium", "unclear", "high")
 # "it is not a dunki", "na dunki na kashti") or after it (up to POST_WINDOW words: "visit visa nahi hai",
 # "boat se nahi jana", "کشتی سے نہیں جانا") negates it, within one clause. A phrase that holds the negation
 # itself ("no receipt", "licence nahi") is not negated by it. Missing a red flag here only means the
-# question is asked; so a doubtful negation counts as a negation.
+# question is asked; so a doubtful negation counts as a negation, and a clause asked as a question ("is it
+# a dunki?") answers nothing.
 PRE_NEGATION = frozenset({"not", "no", "never", "dont", "doesnt", "didnt", "isnt", "wasnt", "arent", "wont", "cant",
                           "cannot", "neither", "nor", "na", "mat", "نہ", "مت"})
 POST_NEGATION = frozenset({"nahi", "nahin", "nai", "ni", "nhi", "nahee", "nahien", "na", "mat", "نہیں", "نہ",
                            "نہی", "مت"})
-PRE_WINDOW, POST_WINDOW = 4, 3
+PRE_WINDOW, POST_WINDOW = 5, 4
 # clauses: punctuation and "but" words end the reach of a negation
 _CLAUSE = re.compile(r"[,.;:!?()\[\]،۔؟\n]+|\b(?:but|however|lekin|lakin|magar|balke|balki)\b|لیکن|مگر|بلکہ",
                      re.IGNORECASE)
 
 
-def clauses(text: str) -> list[list[str]]:
-    """The words of each clause of the text, cleaned as the phrases are."""
-    return [words for part in _CLAUSE.split(clean(text).text) if (words := tokenize(part))]
+def clauses(text: str, questions: bool = True) -> list[list[str]]:
+    """The words of each clause of the text, cleaned as the phrases are. `questions=False` leaves out the
+    clauses that end with a question mark: "is it a dunki?" asks, it does not tell."""
+    cleaned = clean(text).text
+    found, start = [], 0
+    for match in [*_CLAUSE.finditer(cleaned), None]:
+        end = match.start() if match else len(cleaned)
+        asked = bool(match) and ("?" in match.group(0) or "؟" in match.group(0))
+        if (words := tokenize(cleaned[start:end])) and (questions or not asked):
+            found.append(words)
+        start = match.end() if match else end
+    return found
 
 
 def negated(tokens: list[str], start: int, end: int, used: frozenset | set = frozenset()) -> bool:
@@ -52,7 +62,7 @@ def negated(tokens: list[str], start: int, end: int, used: frozenset | set = fro
 def affirmed(sets: dict[str, PhraseSet], text: str) -> list[str]:
     """The keys of the phrase sets with a phrase that occurs in the text, not negated where it occurs."""
     found: list[str] = []
-    for tokens in clauses(text):
+    for tokens in clauses(text, questions=False):
         folded = [fold(t) for t in tokens]
         spans = {}
         for key, phrases in sets.items():
