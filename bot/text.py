@@ -117,7 +117,8 @@ _WORD = f"[{_ALNUM}]+(?:[-.,:/_@'’&+][{_ALNUM}]+)*%?"
 _TOKEN = (r"(?:(?:https?://|www\.)[^\s<>\"'،۔]*[^\s<>\"'،۔.,;:!?)\]]"  # a URL (trailing punctuation stays out)
           rf"|/[A-Za-z][A-Za-z0-9_]*(?:@[A-Za-z0-9_]+)?"  # a /command
           rf"|[+#]?{_WORD})")  # a word, a number, an amount, an e-mail address, a phone number
-_LTR_RUN = re.compile(rf"(?<![{_ALNUM}/]){_TOKEN}(?:[ \u00a0]+{_TOKEN})*")
+# a run: tokens joined by spaces, or by ". " after an abbreviation ("Rs. 15,000", "e.g. FIA")
+_LTR_RUN = re.compile(rf"(?<![{_ALNUM}/]){_TOKEN}(?:\.?[ \u00a0]+{_TOKEN})*")
 _ISOLATED = re.compile(f"{LRI}|{FSI}|\u2067")
 
 

@@ -242,6 +242,25 @@ def test_html_markup_and_entities_are_never_isolated():
     assert '<a href="https://x.pk/1">' in out and "&amp;" in out and "\u206612-3\u2069" in out
 
 
+@pytest.mark.parametrize("text, run", [
+    ("ہیلپ لائن 111-247-786 پر", "111-247-786"),
+    ("نمبر 0304 1112123 ہے", "0304 1112123"),
+    ("فیس Rs. 15,000 ہے", "Rs. 15,000"),
+    ("مدد کے لیے /help لکھیں", "/help"),
+    ("ویب سائٹ https://beoe.gov.pk/list?a=1. دیکھیں", "https://beoe.gov.pk/list?a=1"),
+    ("ای میل cmu1@mofa.gov.pk پر", "cmu1@mofa.gov.pk"),
+    ("کال +92 300 1234567 پر", "+92 300 1234567"),
+    ("اوورسیز Overseas Employment Promoter کا", "Overseas Employment Promoter"),
+    ("سوال ۱۲-۳ ہے", "۱۲-۳"),
+])
+def test_isolated_runs(text, run):
+    from bot.text import isolate_ltr
+
+    out = isolate_ltr(text)
+    assert f"\u2066{run}\u2069" in out and strip_bidi(out) == text
+    assert run in visual(out) and isolate_ltr(out) == out  # isolating twice changes nothing
+
+
 if __name__ == "__main__":
     conversation, texts, buttons = collect()
     print(f"{len(texts)} Urdu texts rendered ({len(conversation)} replies of the Urdu conversation, the rest from "
