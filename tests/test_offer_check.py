@@ -270,3 +270,19 @@ def test_not_sure_everywhere_ends_with_find_out_first(languages, lang):  # noqa:
     content = store.get()
     reason = content.pick(variant(CHECK.by_id["study_promises"].reason, "study"), lang)
     assert reason in result  # the unknowns are listed: what to find out
+
+
+def test_a_check_open_across_a_content_edit_goes_on(languages):  # noqa: F811
+    """A user in the middle of a check whose question an edit removed (unverified became verified) gets the
+    current questions; the old button does not break the turn."""
+    dialogue, nlu, store = make(languages)
+    run(dialogue.handle_text("edit", "/check"))
+    run(dialogue.handle_button("edit", "oc:kind:job"))
+    state = dialogue.states.get("edit")
+    state.flow["asking"] = "unverified"
+    state.flow["answers"]["no_written_contract"] = "yes"
+    dialogue.states.save(state)
+    turn = run(dialogue.handle_button("edit", "oc:yes:unverified"))
+    assert "oc:yes:under_18" in [b.payload for row in turn.replies[-1].buttons for b in row]
+    turn = run(dialogue.handle_text("edit", nlu.says("yes", "affirm")))
+    assert dialogue.states.get("edit").flow["answers"]["under_18"] == "yes"

@@ -397,7 +397,8 @@ class Dialogue:
             return
         if parts[0] == "kind" and len(parts) > 1 and parts[1] in KINDS:
             flow["kind"] = parts[1]
-        elif parts[0] in ANSWERS and len(parts) > 1 and parts[1] == flow.get("asking"):
+        elif (parts[0] in ANSWERS and len(parts) > 1 and parts[1] == flow.get("asking")
+              and parts[1] in self._check(content).by_id):  # a question an edit removed is not answered
             self._check(content).answer(flow, parts[1], parts[0])
         # a stale button (an earlier question) is ignored: the current question is asked again
         self._ask_next(out, content, state)
@@ -415,7 +416,7 @@ class Dialogue:
                 return True
         else:
             answer = self._typed_answer(content, text, result)
-            if answer and flow.get("asking"):
+            if answer and flow.get("asking") in check.by_id:
                 check.answer(flow, flow["asking"], answer)
                 self._ask_next(out, content, state)
                 return True
