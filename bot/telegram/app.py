@@ -27,6 +27,7 @@ from ..hotline.service import MEDIA_KINDS, ConversationService
 from ..i18n import I18n
 from ..storage.executor import run_db
 from ..storage.hotline_store import HotlineStore, Inbound, Outbox, OutboxItem
+from ..text import isolate_ltr
 from .aiohttp_request import AiohttpRequest, PollingRequest
 from .render import messages, to_html
 
@@ -211,7 +212,7 @@ class TelegramFrontEnd:
         """The command menu in each language Telegram knows; a server without setMyCommands is fine."""
         for language, code in [(None, None)] + list(TELEGRAM_LANGUAGES.items()):
             lang = language or "en"
-            commands = [BotCommand(name, self.i18n.tr(lang, COMMAND_HELP[name])) for name in COMMANDS]
+            commands = [BotCommand(name, isolate_ltr(self.i18n.tr(lang, COMMAND_HELP[name]))) for name in COMMANDS]
             try:
                 await app.bot.set_my_commands(commands, scope=BotCommandScopeDefault(), language_code=code)
             except TelegramError as exc:
