@@ -4,15 +4,22 @@ the messages, the case, the replies and the staff alert as outbox rows) before a
 
     load (state, open case; a processed update is dropped) -> dialogue turn -> escalation policy
     -> commit (case number known here) -> the caller delivers the returned outbox rows
+
+A user's turns are serialised and kept in order across processes by the store, not by a lock in this
+process: a turn waits while an earlier update of the same user (by update id, in the inbox) is not done,
+and stores the state only over the version it loaded. A turn that loses either race (TurnConflict) is
+loaded and run again, so it applies to the state the earlier turn left.
 """
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 from ..dialogue.engine import Button, Dialogue, Reply, Turn
 from ..i18n import I18n
 from ..storage.executor import run_db
-from ..storage.hotline_store import CaseOutcome, Escalation, HotlineStore, Inbound, OutboxItem, TurnRecord
+from ..storage.hotline_store import (CaseOutcome, Escalation, HotlineStore, Inbound, OutboxItem, TurnConflict,
+                                     TurnRecord)
 
 
 def N_(message: str) -> str:
@@ -41,14 +48,46 @@ class ConversationService:
         self.dialogue, self.store, self.i18n = dialogue, store, i18n
         self.durable_replies = durable_replies
         self.claim_as, self.lease_seconds = claim_as, lease_seconds
+        self._turn_done: dict[str, asyncio.Event] = {}  # user key -> set when a turn of the user is stored
+
+    MAX_CONFLICTS = 50  # a turn run again this often in a row: something is wrong, fail it (retried at restart)
 
     async def handle(self, inbound: Inbound, preferred_language: str | None = None,
                      force_language: str | None = None) -> Handled:
         """preferred_language: a hint (the Telegram app's language) used until the user writes or picks
         one; force_language: the user picked it (a deep link such as start=ur)."""
-        loaded = await run_db(self.store.engine, self.store.load, inbound)
-        if loaded.done:
-            return Handled(duplicate=True)
+        delay, conflicts = 0.002, 0
+        while True:
+            loaded = await run_db(self.store.engine, self.store.load, inbound)
+            if loaded.done:
+                return Handled(duplicate=True)
+            if not loaded.waiting:
+                try:
+                    handled = await self._turn(inbound, loaded, preferred_language, force_language)
+                except TurnConflict:
+                    conflicts += 1
+                    if conflicts >= self.MAX_CONFLICTS:
+                        raise
+                else:
+                    event = self._turn_done.pop(inbound.user_key, None)
+                    if event is not None:
+                        event.set()
+                    return handled
+            # an earlier update of this user is in another turn (here or in another process): woken when
+            # a turn of this process stores, else polled with a growing delay
+            await self._wait_for_turn(inbound.user_key, delay)
+            delay = min(delay * 2, 0.1)
+
+    async def _wait_for_turn(self, user_key: str, timeout: float) -> None:
+        event = self._turn_done.setdefault(user_key, asyncio.Event())
+        try:
+            await asyncio.wait_for(event.wait(), timeout)
+        except asyncio.TimeoutError:
+            if self._turn_done.get(user_key) is event:
+                del self._turn_done[user_key]
+
+    async def _turn(self, inbound: Inbound, loaded, preferred_language: str | None,
+                    force_language: str | None) -> Handled:
         state = loaded.state
         if force_language:
             state.language, state.language_chosen = force_language, True
@@ -75,12 +114,12 @@ class ConversationService:
         record = TurnRecord(inbound=inbound, state=state, language=turn.language, replies=turn.replies,
                             in_meta=in_meta, entities=entities, escalation=escalation,
                             durable_replies=self.durable_replies, claim_as=self.claim_as,
-                            lease_seconds=self.lease_seconds)
+                            lease_seconds=self.lease_seconds, version=loaded.version)
         acks: list[Reply] = []
         outcome_box: list[CaseOutcome | None] = []
 
         def acknowledge(outcome: CaseOutcome | None, erased_with_case: bool) -> list[Reply]:
-            outcome_box.append(outcome)
+            outcome_box[:] = [outcome]  # called again when the commit is retried
             acks[:] = self._acknowledgement(turn, inbound, escalation, outcome, erased_with_case)
             return acks
 

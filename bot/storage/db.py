@@ -39,6 +39,9 @@ class ConversationRow(Base):
     misses: Mapped[int] = mapped_column(Integer, default=0)
     data: Mapped[dict] = mapped_column(JSON, default=dict)
     updated_at: Mapped[datetime] = mapped_column(TZ, default=utcnow, onupdate=utcnow)
+    # bumped by every turn that stores this row: a turn stores only if it is still the version it loaded
+    # (hotline_store.commit_turn), so two workers never both apply a turn to the same state
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="0")
 
 
 class UserRow(Base):
@@ -166,13 +169,17 @@ class OutboxRow(Base):
 
 class InboxRow(Base):
     """Every update received from a channel, stored before the channel is told it arrived: an update
-    is processed once (done), and one that was not finished when the process died is processed at restart."""
+    is processed once (done), and one that was not finished when the process died is processed at restart.
+    user_key orders a user's turns: a turn waits while an earlier update of the same user is still new."""
     __tablename__ = "inbox"
+    __table_args__ = (Index("ix_inbox_user_new", "source", "user_key", "update_id",
+                            sqlite_where=text("status = 'new'"), postgresql_where=text("status = 'new'")),)
 
     source: Mapped[str] = mapped_column(String(32), primary_key=True)  # e.g. "tg"
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     payload: Mapped[dict] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(8), default="new")  # new | done
+    status: Mapped[str] = mapped_column(String(8), default="new")  # new | done | retry | failed
+    user_key: Mapped[str | None] = mapped_column(String(128))  # e.g. "tg:123": a private conversation's user
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     received_at: Mapped[datetime] = mapped_column(TZ, default=utcnow, index=True)
     done_at: Mapped[datetime | None] = mapped_column(TZ)

@@ -44,8 +44,8 @@ S_INBOX_STATUS = select(INBOX.c.status).where(INBOX.c.source == _p("src"), INBOX
 I_INBOX = insert(INBOX)
 # text(), not insert().on_conflict_do_nothing(): that construct has no cache key, so SQLAlchemy would
 # compile it for every update
-I_INBOX_NEW = text("INSERT INTO inbox (source, update_id, payload, status, attempts, received_at) "
-                   "VALUES (:source, :update_id, :payload, 'new', 0, :received_at) "
+I_INBOX_NEW = text("INSERT INTO inbox (source, update_id, payload, status, attempts, received_at, user_key) "
+                   "VALUES (:source, :update_id, :payload, 'new', 0, :received_at, :user_key) "
                    "ON CONFLICT (source, update_id) DO NOTHING RETURNING update_id").bindparams(
     bindparam("payload", type_=INBOX.c.payload.type), bindparam("received_at", type_=INBOX.c.received_at.type))
 U_INBOX_DONE = (update(INBOX).where(INBOX.c.source == _p("b_src"), INBOX.c.update_id == _p("b_uid"))
@@ -53,7 +53,17 @@ U_INBOX_DONE = (update(INBOX).where(INBOX.c.source == _p("b_src"), INBOX.c.updat
 S_STATE = select(STATE).where(STATE.c.user_key == _p("key"))
 U_STATE = update(STATE).where(STATE.c.user_key == _p("b_key")).values(
     language=_p("b_language"), language_chosen=_p("b_chosen"), flow=_p("b_flow", type_=STATE.c.flow.type),
-    last_topic=_p("b_topic"), misses=_p("b_misses"), data=_p("b_data", type_=STATE.c.data.type), updated_at=_p("b_now"))
+    last_topic=_p("b_topic"), misses=_p("b_misses"), data=_p("b_data", type_=STATE.c.data.type), updated_at=_p("b_now"),
+    version=STATE.c.version + 1)
+# the state stored only if it is still the version the turn loaded (else another turn came first)
+U_STATE_IF_VERSION = U_STATE.where(STATE.c.version == _p("b_version"))
+# an earlier update of the same user that is not done yet (new): a turn waits for it; one received more
+# than `order_wait` seconds ago no longer holds the user's later turns back (its process died)
+S_EARLIER_NEW = (select(INBOX.c.update_id)
+                 .where(INBOX.c.source == _p("src"), INBOX.c.user_key == _p("key"), INBOX.c.status == "new",
+                        INBOX.c.update_id < _p("uid"), INBOX.c.received_at > _p("since")).limit(1))
+U_INBOX_SET_ASIDE = (update(INBOX).where(INBOX.c.source == _p("b_src"), INBOX.c.update_id == _p("b_uid"),
+                                         INBOX.c.status == "new").values(status="retry"))
 I_STATE = insert(STATE)
 S_OPEN_CASE_OF = (select(CASES.c.id, CASES.c.priority, CASES.c.status).join(USERS, USERS.c.id == CASES.c.user_id)
                   .where(USERS.c.channel == _p("ch"), USERS.c.external_id == _p("ext"), CASES.c.status != "resolved"))
@@ -85,6 +95,13 @@ class Loaded:
     done: bool  # this update was processed already
     state: ConversationState
     case: OpenCase | None
+    version: int = 0  # the stored state's version (0: none stored); commit_turn stores only over this one
+    waiting: bool = False  # an earlier update of this user is not done: nothing loaded, try again later
+
+
+class TurnConflict(Exception):
+    """The turn cannot be stored as it was computed: another turn stored this user's state since it was
+    loaded, or an earlier update of the user is not done yet. Nothing was written: load and run it again."""
 
 
 @dataclass
@@ -142,6 +159,7 @@ class TurnRecord:
     durable_replies: bool = True  # replies go through the outbox (Telegram); the terminal prints them
     claim_as: str | None = None  # the outbox rows are written already claimed by this worker (delivered at once)
     lease_seconds: float = 60.0
+    version: int | None = None  # Loaded.version: the state is stored only over it (None: unconditionally)
 
 
 class _Hot:
@@ -155,6 +173,8 @@ class _Hot:
         self.inbox_done_if_new = Prepared(U_INBOX_DONE_IF_NEW, dialect)
         self.state = Prepared(S_STATE, dialect)
         self.update_state = Prepared(U_STATE, dialect)
+        self.update_state_if = Prepared(U_STATE_IF_VERSION, dialect)
+        self.earlier_new = Prepared(S_EARLIER_NEW, dialect)
         self.open_case_of = Prepared(S_OPEN_CASE_OF, dialect)
         self.touch_user = Prepared(U_USER_RETURNING_ID, dialect)
         self.open_case = Prepared(S_OPEN_CASE_FOR_UPDATE if dialect.name == "postgresql" else S_OPEN_CASE, dialect)
@@ -195,9 +215,14 @@ def _reply_payload(reply) -> dict:
 
 
 class HotlineStore:
+    """order_wait: how long (seconds since it was received) a user's update that is not done holds back
+    the user's later updates: in normal operation a turn ends in milliseconds; a row still new after
+    that belongs to a process that died (a restart processes it) or that failed."""
+
     def __init__(self, engine: Engine, staff_chat_id: str = "", console_url: str = "http://127.0.0.1:8080",
-                 clock: Callable[[], datetime] = utcnow):
+                 clock: Callable[[], datetime] = utcnow, order_wait: float = 30.0):
         self.engine = engine
+        self.order_wait = timedelta(seconds=order_wait)
         self.sessions = sessionmaker(engine, expire_on_commit=False)
         self.staff_chat_id = staff_chat_id
         self.console_url = console_url
@@ -206,27 +231,32 @@ class HotlineStore:
         self.hot = hot_statements(engine)
 
     # -- the inbox -------------------------------------------------------------------------------
-    def receive(self, source: str, update_id: int, payload: dict) -> bool:
-        """Stores an update before the channel is told it arrived. False: seen before (a duplicate)."""
+    def receive(self, source: str, update_id: int, payload: dict, user_key: str | None = None) -> bool:
+        """Stores an update before the channel is told it arrived. False: seen before (a duplicate).
+        user_key: the user whose conversation it belongs to (Inbound.user_key), for the order of turns."""
         with transaction(self.engine) as cursor:
             # one statement (SQLite and PostgreSQL): the row comes back only if it was new
-            return first(cursor, self.hot.inbox_new, {"source": source, "update_id": update_id,
-                                                      "payload": payload, "received_at": self.clock()}) is not None
+            return first(cursor, self.hot.inbox_new, {"source": source, "update_id": update_id, "payload": payload,
+                                                      "received_at": self.clock(), "user_key": user_key}) is not None
 
-    def receive_many(self, source: str, payloads: dict[int, dict]) -> set[int]:
+    def receive_many(self, source: str, payloads: dict[int, dict],
+                     user_keys: dict[int, str | None] | None = None) -> set[int]:
         """`receive` for the updates of one getUpdates answer, in one transaction (one commit instead of
         one per update); the ids that were new."""
         now = self.clock()
+        keys = user_keys or {}
         with transaction(self.engine) as cursor:
             return {update_id for update_id, payload in payloads.items()
-                    if first(cursor, self.hot.inbox_new, {"source": source, "update_id": update_id,
-                                                          "payload": payload, "received_at": now}) is not None}
+                    if first(cursor, self.hot.inbox_new, {"source": source, "update_id": update_id, "payload": payload,
+                                                          "received_at": now, "user_key": keys.get(update_id)})
+                    is not None}
 
     def unfinished(self, source: str, max_attempts: int = 3) -> list[dict]:
         """Updates stored but not processed (the process died): each is tried again at most
         `max_attempts` times over restarts, so that a message that crashes the bot cannot loop forever."""
         with self.sessions.begin() as session:
-            rows = session.scalars(select(InboxRow).where(InboxRow.source == source, InboxRow.status == "new")
+            rows = session.scalars(select(InboxRow).where(InboxRow.source == source,
+                                                          InboxRow.status.in_(("new", "retry")))
                                    .order_by(InboxRow.update_id)).all()
             out = []
             for row in rows:
@@ -242,6 +272,12 @@ class HotlineStore:
         with self.engine.begin() as conn:
             conn.execute(U_INBOX_DONE, {"b_src": source, "b_uid": update_id, "b_now": self.clock()})
 
+    def set_aside(self, source: str, update_id: int) -> None:
+        """An update whose handling failed: kept for a retry at the next start, but no longer holding the
+        user's later updates back."""
+        with self.engine.begin() as conn:
+            conn.execute(U_INBOX_SET_ASIDE, {"b_src": source, "b_uid": update_id})
+
     def language_of(self, user_key: str) -> str | None:
         with self.engine.connect().execution_options(read_only=True) as conn:
             return conn.execute(select(STATE.c.language).where(STATE.c.user_key == user_key)).scalar()
@@ -254,21 +290,34 @@ class HotlineStore:
                 status = first(cursor, hot.inbox_status, {"src": inbound.source, "uid": inbound.update_id})
                 if status is not None and status[0] == "done":
                     return Loaded(True, ConversationState(inbound.user_key), None)
+                if self._earlier_new(cursor, inbound):
+                    return Loaded(False, ConversationState(inbound.user_key), None, waiting=True)
             row = first(cursor, hot.state, {"key": inbound.user_key})
+            version = 0
             if row is None:
                 state = ConversationState(inbound.user_key)
             else:
-                user, language, chosen, flow, topic, misses, data, _updated = row
-                state = ConversationState(user=user, language=language, language_chosen=bool(chosen), flow=flow,
-                                          last_topic=topic, misses=misses or 0, data=dict(data or {}))
+                row = dict(zip(hot.state.keys, row))
+                state = ConversationState(user=row["user_key"], language=row["language"],
+                                          language_chosen=bool(row["language_chosen"]), flow=row["flow"],
+                                          last_topic=row["last_topic"], misses=row["misses"] or 0,
+                                          data=dict(row["data"] or {}))
+                version = row["version"]
             case = first(cursor, hot.open_case_of, {"ch": inbound.channel, "ext": inbound.external_id})
-            return Loaded(False, state, OpenCase(*case) if case else None)
+            return Loaded(False, state, OpenCase(*case) if case else None, version=version)
+
+    def _earlier_new(self, cursor, inbound: Inbound) -> bool:
+        return first(cursor, self.hot.earlier_new, {"src": inbound.source, "key": inbound.user_key,
+                                                    "uid": inbound.update_id,
+                                                    "since": self.clock() - self.order_wait}) is not None
 
     def commit_turn(self, record: TurnRecord,
                     acknowledge: Callable[[CaseOutcome | None, bool], list]) -> list[OutboxItem]:
         """Stores the turn in one transaction and returns the outbox rows to deliver now.
         `acknowledge(outcome, erased_with_case)` gives the replies that tell the user what happened to
-        their case (its number exists only here, inside the transaction)."""
+        their case (its number exists only here, inside the transaction). Raises TurnConflict (nothing
+        stored) when the user's state is no longer `record.version` or an earlier update of the user is
+        not done yet."""
         for attempt in range(3):
             try:
                 with self.engine.begin() as conn:
@@ -294,6 +343,11 @@ class HotlineStore:
                     return []
                 conn.execute(I_INBOX, {"source": inbound.source, "update_id": inbound.update_id, "payload": {},
                                        "status": "done", "attempts": 0, "received_at": now, "done_at": now})
+            if self._earlier_new(cursor, inbound):
+                raise TurnConflict("an earlier update of this user is not done")
+        # the user's state first: its row lock (PostgreSQL; SQLite's write lock is taken at BEGIN) serialises
+        # the user's turns, and the version check refuses a turn computed from a state stored over since
+        self._save_state(conn, cursor, record.state, record.version, now)
         touched = first(cursor, hot.touch_user, {"b_ch": inbound.channel, "b_ext": inbound.external_id,
                                                  "b_language": record.language, "b_now": now,
                                                  "b_chat": inbound.chat_id or None})
@@ -308,8 +362,6 @@ class HotlineStore:
         erased = bool(record.state.data.get("erased"))
         if erased:
             self._erase(conn, inbound, user_id)
-        else:
-            self._save_state(conn, cursor, record.state, now)
 
         outcome: CaseOutcome | None = None
         alert: tuple[str, bool] | None = None
@@ -386,15 +438,29 @@ class HotlineStore:
                                     row["payload"]))
         return items
 
-    def _save_state(self, conn: Connection, cursor, state: ConversationState, now: datetime) -> None:
+    def _save_state(self, conn: Connection, cursor, state: ConversationState, version: int | None,
+                    now: datetime) -> None:
+        """The state over `version` (0: none stored yet; None: whatever is stored), or TurnConflict.
+        An erased state is stored too (the erasure deletes it later in the transaction): the version
+        check holds for /delete_me as for every turn."""
         flow = dict(state.flow) if state.flow else None
-        if execute(cursor, self.hot.update_state, {
-                "b_key": state.user, "b_language": state.language, "b_chosen": state.language_chosen, "b_flow": flow,
-                "b_topic": state.last_topic, "b_misses": state.misses, "b_data": dict(state.data),
-                "b_now": now}) == 0:
-            conn.execute(I_STATE, {"user_key": state.user, "language": state.language,
-                                   "language_chosen": state.language_chosen, "flow": flow, "last_topic": state.last_topic,
-                                   "misses": state.misses, "data": dict(state.data), "updated_at": now})
+        values = {"b_key": state.user, "b_language": state.language, "b_chosen": state.language_chosen,
+                  "b_flow": flow, "b_topic": state.last_topic, "b_misses": state.misses, "b_data": dict(state.data),
+                  "b_now": now}
+        if version:
+            if execute(cursor, self.hot.update_state_if, {**values, "b_version": version}) == 0:
+                raise TurnConflict("the state was stored by another turn since it was loaded")
+            return
+        if version is None and execute(cursor, self.hot.update_state, values) == 1:
+            return
+        try:
+            with conn.begin_nested():  # another turn may have stored this user's first state meanwhile
+                conn.execute(I_STATE, {"user_key": state.user, "language": state.language,
+                                       "language_chosen": state.language_chosen, "flow": flow,
+                                       "last_topic": state.last_topic, "misses": state.misses,
+                                       "data": dict(state.data), "updated_at": now, "version": 1})
+        except IntegrityError as error:
+            raise TurnConflict("the state was stored by another turn since it was loaded") from error
 
     def _erase(self, conn: Connection, inbound: Inbound, user_id: int) -> None:
         """/delete_me: the state and every message not part of a hotline case. Cases stay with the

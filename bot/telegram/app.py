@@ -1,8 +1,9 @@
 """The Telegram front end: python-telegram-bot handlers around the conversation service.
 
 Every handler does one job: turn an update into a service call, deliver what the service committed to
-the outbox. Ordering per user is kept with a lock per user while updates of different users run
-concurrently. Every update is stored in the inbox before Telegram is told it arrived (DurableQueue), so
+the outbox. A user's updates are handled one at a time and in order, across processes, by the
+conversation service (hotline/service.py; the inbox records whose conversation each update is), while
+updates of different users run concurrently. Every update is stored in the inbox before Telegram is told it arrived (DurableQueue), so
 an update is processed once, and one the process did not finish is processed after a restart. Telegram's
 429 `retry_after` is honoured by python-telegram-bot's AIORateLimiter; network errors are retried with
 backoff (by the send loop, then by the outbox).
@@ -10,7 +11,6 @@ backoff (by the send loop, then by the outbox).
 from __future__ import annotations
 
 import asyncio
-import collections
 import logging
 import time
 from collections.abc import Callable
@@ -101,12 +101,14 @@ class DurableQueue(asyncio.Queue):
             if fresh is None:
                 answer = self.answer_of(item.update_id) if self.answer_of is not None else None
                 if answer:  # the whole answer in one transaction
-                    new = await run_db(self.store.engine, self.store.receive_many, SOURCE, answer)
+                    new = await run_db(self.store.engine, self.store.receive_many, SOURCE, answer,
+                                       {update_id: inbox_user_key(p) for update_id, p in answer.items()})
                     self._fresh = {update_id: update_id in new for update_id in answer}
                     fresh = self._fresh.pop(item.update_id)
                 else:
+                    payload = item.to_dict()
                     fresh = await run_db(self.store.engine, self.store.receive, SOURCE, item.update_id,
-                                         item.to_dict())
+                                         payload, inbox_user_key(payload))
             if not fresh:
                 log.info("update %s delivered again: dropped", item.update_id)
                 return
@@ -116,6 +118,18 @@ class DurableQueue(asyncio.Queue):
     async def replay(self, updates: list[Update]) -> None:
         for update in updates:
             await super().put(update)
+
+
+def inbox_user_key(payload: dict) -> str | None:
+    """The user (Inbound.user_key) of an update of a private conversation (a message or a button press),
+    stored with the update in the inbox: the service keeps each user's turns in update order by it."""
+    message = payload.get("message")
+    if message and (message.get("chat") or {}).get("type") == ChatType.PRIVATE and message.get("from"):
+        return f"{SOURCE}:{message['from']['id']}"
+    query = payload.get("callback_query")
+    if query and query.get("from"):
+        return f"{SOURCE}:{query['from']['id']}"
+    return None
 
 
 class TelegramFrontEnd:
@@ -131,13 +145,14 @@ class TelegramFrontEnd:
         self.outbox_loop = outbox_loop
         self.rate_limit = rate_limit or UserRateLimit()
         self.send_retries, self.backoff = send_retries, backoff
-        self.locks: dict[int, asyncio.Lock] = collections.defaultdict(asyncio.Lock)
         self.bot_username: str | None = None
         self.staff_chat_id = str(staff_chat_id or "")
         self.app: Application | None = None
         self._tasks: list[asyncio.Task] = []
         self._committed: set[int] = set()  # updates whose turn the service stored (inbox marked there)
         self._failed: set[int] = set()  # updates whose handler raised: left for a retry after a restart
+        # user id -> {update id: done} of the updates of the user in _handle: replies go out in update order
+        self._delivering: dict[int, dict[int, asyncio.Future]] = {}
 
     # -- building ----------------------------------------------------------------------------------
     def build(self, token: str, base_url: str | None = None, timeout: float = 15.0,
@@ -268,14 +283,26 @@ class TelegramFrontEnd:
         inbound = Inbound(channel=SOURCE, external_id=str(user.id), chat_id=str(update.effective_chat.id), kind=kind,
                           text=text, meta=meta or {}, source=SOURCE, update_id=update.update_id)
         telegram_lang = "ur" if (user.language_code or "").startswith("ur") else None
-        async with self.locks[user.id]:
+        pending = self._delivering.setdefault(user.id, {})
+        done = pending[update.update_id] = asyncio.get_running_loop().create_future()
+        try:
             handled = await self.service.handle(inbound, preferred_language=telegram_lang,
                                                 force_language=force_language)
             self._committed.add(update.update_id)
             if handled.duplicate:
                 return
             crash_point("committed")
+            # the service stored the user's earlier updates first; their replies go out first too
+            for update_id, earlier in list(pending.items()):
+                if update_id < update.update_id:
+                    await asyncio.shield(earlier)
             await self.dispatcher.deliver_now(handled.outbox)
+        finally:
+            done.set_result(None)
+            if pending.get(update.update_id) is done:
+                del pending[update.update_id]
+            if not pending and self._delivering.get(user.id) is pending:
+                del self._delivering[user.id]
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
@@ -334,6 +361,10 @@ class TelegramFrontEnd:
         update_id = getattr(update, "update_id", None)
         if update_id is not None:
             self._failed.add(update_id)
+            try:  # kept for a retry at the next start; the user's next updates need not wait for it
+                await run_db(self.store.engine, self.store.set_aside, SOURCE, update_id)
+            except Exception as exc:  # noqa: BLE001 - the database may be what failed
+                log.error("update %s not set aside: %s", update_id, type(exc).__name__)
         log.error("error while handling update %s: %s", update_id, type(context.error).__name__)
         if isinstance(update, Update) and update.effective_chat and update.effective_chat.type == ChatType.PRIVATE:
             lang = await self._language(update)
