@@ -463,50 +463,6 @@ def test_the_per_user_message_limit_comes_from_the_settings(monkeypatch):
     assert (settings.user_rate_per_minute, settings.user_burst) == (6.0, 2)
 
 
-def test_prepared_statements_read_and_write_what_sqlalchemy_core_does(db_url):
-    """storage/fast.py runs the hot statements on the driver's cursor: the same types come back as from
-    Core (JSON, booleans, datetimes), a missing parameter is refused, and a unique violation is
-    SQLAlchemy's IntegrityError (commit_turn retries on it)."""
-    from datetime import datetime, timezone
-
-    from sqlalchemy.exc import IntegrityError
-
-    from bot.storage import hotline_store as hs
-    from bot.storage.fast import Prepared, cursor_of, execute, first
-
-    engine = make_engine(db_url)
-    now = datetime(2026, 11, 29, 12, 30, tzinfo=timezone.utc)
-    with engine.begin() as conn:
-        conn.execute(hs.I_STATE, {"user_key": "tg:1", "language": "ur", "language_chosen": True,
-                                  "flow": {"name": "offer_check", "step": 2}, "last_topic": "dunki",
-                                  "misses": 1, "data": {"erased": False, "n": [1, 2]}, "updated_at": now})
-    select_state = Prepared(hs.S_STATE, engine.dialect)
-    with engine.connect() as conn:
-        core = tuple(conn.execute(hs.S_STATE, {"key": "tg:1"}).first())
-        fast = first(cursor_of(conn), select_state, {"key": "tg:1"})
-    assert fast == core
-    assert fast[2] is True and fast[3] == {"name": "offer_check", "step": 2} and isinstance(fast[7], datetime)
-    assert select_state.keys[:3] == ("user_key", "language", "language_chosen")
-    with engine.begin() as conn:
-        changed = execute(cursor_of(conn), Prepared(hs.U_STATE, engine.dialect), {
-            "b_key": "tg:1", "b_language": "en", "b_chosen": False, "b_flow": None, "b_topic": None,
-            "b_misses": 0, "b_data": {"k": "v"}, "b_now": now})
-    assert changed == 1
-    with engine.connect() as conn:
-        row = conn.execute(hs.S_STATE, {"key": "tg:1"}).mappings().first()
-    assert (row["language"], row["language_chosen"], row["flow"], row["data"]) == ("en", False, None, {"k": "v"})
-    with pytest.raises(KeyError), engine.begin() as conn:
-        execute(cursor_of(conn), Prepared(hs.U_STATE, engine.dialect), {"b_key": "tg:1"})
-    inbox = Prepared(hs.I_INBOX, engine.dialect, ("source", "update_id", "payload", "status", "attempts",
-                                                   "received_at"))
-    values = {"source": "tg", "update_id": 7, "payload": {}, "status": "new", "attempts": 0, "received_at": now}
-    with engine.begin() as conn:
-        execute(cursor_of(conn), inbox, values)
-    with pytest.raises(IntegrityError), engine.begin() as conn:
-        execute(cursor_of(conn), inbox, values)
-    engine.dispose()
-
-
 def test_the_wal_checkpointer_takes_checkpoints_off_the_committing_connections(tmp_path, caplog):
     """While it runs, the engine's connections never checkpoint (a checkpoint syncs the file: 10-30 ms
     on the event loop); its thread does. Stopped, the connections checkpoint themselves again."""

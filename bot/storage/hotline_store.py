@@ -32,13 +32,13 @@ from .db import (
     UserRow,
     utcnow,
 )
-from .fast import Prepared, cursor_of, execute, execute_many, first, transaction
 
 log = logging.getLogger("safesafar.hotline")
 USERS, CASES, MESSAGES = UserRow.__table__, CaseRow.__table__, MessageRow.__table__
 OUTBOX, INBOX, STATE, AUDIT = OutboxRow.__table__, InboxRow.__table__, ConversationRow.__table__, AuditRow.__table__
 
-# The statements of every message, built once (building a statement costs more than running it)
+# The statements of every message, built once (building a statement costs more than running it; SQLAlchemy
+# caches each one's compilation per dialect)
 _p = bindparam
 S_INBOX_STATUS = select(INBOX.c.status).where(INBOX.c.source == _p("src"), INBOX.c.update_id == _p("uid"))
 I_INBOX = insert(INBOX)
@@ -78,7 +78,10 @@ U_INBOX_DONE_IF_NEW = (update(INBOX).where(INBOX.c.source == _p("b_src"), INBOX.
                        .values(status="done", done_at=_p("b_now")))
 S_OPEN_CASE = select(CASES).where(CASES.c.user_id == _p("uid"), CASES.c.status != "resolved")
 S_OPEN_CASE_FOR_UPDATE = S_OPEN_CASE.with_for_update(of=CASES)
-MESSAGE_KEYS = ("user_id", "case_id", "direction", "kind", "text", "meta", "created_at")
+I_MESSAGES = insert(MESSAGES)
+I_OUTBOX = insert(OUTBOX).returning(OUTBOX.c.id)
+U_OUTBOX_SENT = (update(OUTBOX).where(OUTBOX.c.id.in_(_p("ids", expanding=True)), OUTBOX.c.locked_by == _p("worker"))
+                 .values(status="sent", sent_at=_p("b_now"), locked_by=None, locked_until=None))
 TRANSCRIPT_MESSAGES = 30  # how much of the conversation before a case opens is copied into it
 TRANSCRIPT_DAYS = 7
 
@@ -162,53 +165,6 @@ class TurnRecord:
     version: int | None = None  # Loaded.version: the state is stored only over it (None: unconditionally)
 
 
-class _Hot:
-    """The statements of every message compiled for one dialect, run on the driver's cursor
-    (storage/fast.py); the rare paths (a new user, a new case, erasure) stay in SQLAlchemy Core."""
-
-    def __init__(self, dialect):
-        self.dialect = dialect
-        self.inbox_new = Prepared(I_INBOX_NEW, dialect)
-        self.inbox_status = Prepared(S_INBOX_STATUS, dialect)
-        self.inbox_done_if_new = Prepared(U_INBOX_DONE_IF_NEW, dialect)
-        self.state = Prepared(S_STATE, dialect)
-        self.update_state = Prepared(U_STATE, dialect)
-        self.update_state_if = Prepared(U_STATE_IF_VERSION, dialect)
-        self.earlier_new = Prepared(S_EARLIER_NEW, dialect)
-        self.open_case_of = Prepared(S_OPEN_CASE_OF, dialect)
-        self.touch_user = Prepared(U_USER_RETURNING_ID, dialect)
-        self.open_case = Prepared(S_OPEN_CASE_FOR_UPDATE if dialect.name == "postgresql" else S_OPEN_CASE, dialect)
-        self.messages = Prepared(insert(MESSAGES), dialect, MESSAGE_KEYS)
-        self._outbox: dict[tuple, Prepared] = {}
-        self._sent: dict[int, Prepared] = {}
-
-    def outbox(self, keys: tuple) -> Prepared:
-        statement = self._outbox.get(keys)
-        if statement is None:
-            statement = self._outbox[keys] = Prepared(insert(OUTBOX).returning(OUTBOX.c.id), self.dialect, keys)
-        return statement
-
-    def sent(self, count: int) -> Prepared:
-        """Rows marked sent, for `count` ids (id0, id1, ...)."""
-        statement = self._sent.get(count)
-        if statement is None:
-            statement = self._sent[count] = Prepared(
-                update(OUTBOX).where(OUTBOX.c.id.in_([_p(f"id{i}") for i in range(count)]),
-                                     OUTBOX.c.locked_by == _p("worker"))
-                .values(status="sent", sent_at=_p("b_now"), locked_by=None, locked_until=None), self.dialect)
-        return statement
-
-
-_HOT: dict[str, _Hot] = {}
-
-
-def hot_statements(engine: Engine) -> _Hot:
-    hot = _HOT.get(engine.dialect.name)
-    if hot is None or hot.dialect is not engine.dialect:
-        hot = _HOT[engine.dialect.name] = _Hot(engine.dialect)
-    return hot
-
-
 def _reply_payload(reply) -> dict:
     return {"text": reply.text, "rtl": bool(reply.rtl),
             "buttons": [[[b.label, b.payload] for b in row] for row in reply.buttons]}
@@ -228,16 +184,17 @@ class HotlineStore:
         self.console_url = console_url
         self.clock = clock
         self.postgres = engine.dialect.name == "postgresql"
-        self.hot = hot_statements(engine)
+        # PostgreSQL: the open case is locked for the turn (a staff change waits); SQLite's write lock covers it
+        self.s_open_case = S_OPEN_CASE_FOR_UPDATE if self.postgres else S_OPEN_CASE
 
     # -- the inbox -------------------------------------------------------------------------------
     def receive(self, source: str, update_id: int, payload: dict, user_key: str | None = None) -> bool:
         """Stores an update before the channel is told it arrived. False: seen before (a duplicate).
         user_key: the user whose conversation it belongs to (Inbound.user_key), for the order of turns."""
-        with transaction(self.engine) as cursor:
+        with self.engine.begin() as conn:
             # one statement (SQLite and PostgreSQL): the row comes back only if it was new
-            return first(cursor, self.hot.inbox_new, {"source": source, "update_id": update_id, "payload": payload,
-                                                      "received_at": self.clock(), "user_key": user_key}) is not None
+            return conn.execute(I_INBOX_NEW, {"source": source, "update_id": update_id, "payload": payload,
+                                              "received_at": self.clock(), "user_key": user_key}).first() is not None
 
     def receive_many(self, source: str, payloads: dict[int, dict],
                      user_keys: dict[int, str | None] | None = None) -> set[int]:
@@ -245,10 +202,10 @@ class HotlineStore:
         one per update); the ids that were new."""
         now = self.clock()
         keys = user_keys or {}
-        with transaction(self.engine) as cursor:
+        with self.engine.begin() as conn:
             return {update_id for update_id, payload in payloads.items()
-                    if first(cursor, self.hot.inbox_new, {"source": source, "update_id": update_id, "payload": payload,
-                                                          "received_at": now, "user_key": keys.get(update_id)})
+                    if conn.execute(I_INBOX_NEW, {"source": source, "update_id": update_id, "payload": payload,
+                                                  "received_at": now, "user_key": keys.get(update_id)}).first()
                     is not None}
 
     def unfinished(self, source: str, max_attempts: int = 3) -> list[dict]:
@@ -284,32 +241,29 @@ class HotlineStore:
 
     # -- one turn (SQLAlchemy Core: this runs for every message) ---------------------------------
     def load(self, inbound: Inbound) -> Loaded:
-        hot = self.hot
-        with transaction(self.engine, read_only=True) as cursor:
+        with self.engine.connect().execution_options(read_only=True) as conn:
             if inbound.update_id is not None and inbound.source:
-                status = first(cursor, hot.inbox_status, {"src": inbound.source, "uid": inbound.update_id})
-                if status is not None and status[0] == "done":
+                status = conn.execute(S_INBOX_STATUS, {"src": inbound.source, "uid": inbound.update_id}).scalar()
+                if status == "done":
                     return Loaded(True, ConversationState(inbound.user_key), None)
-                if self._earlier_new(cursor, inbound):
+                if self._earlier_new(conn, inbound):
                     return Loaded(False, ConversationState(inbound.user_key), None, waiting=True)
-            row = first(cursor, hot.state, {"key": inbound.user_key})
+            row = conn.execute(S_STATE, {"key": inbound.user_key}).mappings().first()
             version = 0
             if row is None:
                 state = ConversationState(inbound.user_key)
             else:
-                row = dict(zip(hot.state.keys, row))
                 state = ConversationState(user=row["user_key"], language=row["language"],
                                           language_chosen=bool(row["language_chosen"]), flow=row["flow"],
                                           last_topic=row["last_topic"], misses=row["misses"] or 0,
                                           data=dict(row["data"] or {}))
                 version = row["version"]
-            case = first(cursor, hot.open_case_of, {"ch": inbound.channel, "ext": inbound.external_id})
+            case = conn.execute(S_OPEN_CASE_OF, {"ch": inbound.channel, "ext": inbound.external_id}).first()
             return Loaded(False, state, OpenCase(*case) if case else None, version=version)
 
-    def _earlier_new(self, cursor, inbound: Inbound) -> bool:
-        return first(cursor, self.hot.earlier_new, {"src": inbound.source, "key": inbound.user_key,
-                                                    "uid": inbound.update_id,
-                                                    "since": self.clock() - self.order_wait}) is not None
+    def _earlier_new(self, conn: Connection, inbound: Inbound) -> bool:
+        return conn.execute(S_EARLIER_NEW, {"src": inbound.source, "key": inbound.user_key, "uid": inbound.update_id,
+                                            "since": self.clock() - self.order_wait}).first() is not None
 
     def commit_turn(self, record: TurnRecord,
                     acknowledge: Callable[[CaseOutcome | None, bool], list]) -> list[OutboxItem]:
@@ -332,33 +286,30 @@ class HotlineStore:
     def _commit_turn(self, conn: Connection, record: TurnRecord, acknowledge) -> list[OutboxItem]:
         now = self.clock()
         inbound = record.inbound
-        hot = self.hot
-        cursor = cursor_of(conn)
         if inbound.update_id is not None and inbound.source:
             # first, so that a second worker with the same update waits on this row lock, then finds it done
-            marked = execute(cursor, hot.inbox_done_if_new, {"b_src": inbound.source, "b_uid": inbound.update_id,
-                                                             "b_now": now})
+            marked = conn.execute(U_INBOX_DONE_IF_NEW, {"b_src": inbound.source, "b_uid": inbound.update_id,
+                                                        "b_now": now}).rowcount
             if marked == 0:
                 if conn.execute(S_INBOX_STATUS, {"src": inbound.source, "uid": inbound.update_id}).scalar() == "done":
                     return []
                 conn.execute(I_INBOX, {"source": inbound.source, "update_id": inbound.update_id, "payload": {},
                                        "status": "done", "attempts": 0, "received_at": now, "done_at": now})
-            if self._earlier_new(cursor, inbound):
+            if self._earlier_new(conn, inbound):
                 raise TurnConflict("an earlier update of this user is not done")
         # the user's state first: its row lock (PostgreSQL; SQLite's write lock is taken at BEGIN) serialises
         # the user's turns, and the version check refuses a turn computed from a state stored over since
-        self._save_state(conn, cursor, record.state, record.version, now)
-        touched = first(cursor, hot.touch_user, {"b_ch": inbound.channel, "b_ext": inbound.external_id,
-                                                 "b_language": record.language, "b_now": now,
-                                                 "b_chat": inbound.chat_id or None})
-        user_id = touched[0] if touched else None
+        self._save_state(conn, record.state, record.version, now)
+        user_id = conn.execute(U_USER_RETURNING_ID, {"b_ch": inbound.channel, "b_ext": inbound.external_id,
+                                                     "b_language": record.language, "b_now": now,
+                                                     "b_chat": inbound.chat_id or None}).scalar()
         if user_id is None:
             user_id = conn.execute(insert(USERS).values(
                 channel=inbound.channel, external_id=inbound.external_id, chat_id=inbound.chat_id,
                 language=record.language, created_at=now, last_seen_at=now).returning(USERS.c.id)).scalar_one()
 
-        found = first(cursor, hot.open_case, {"uid": user_id})
-        case = dict(zip(hot.open_case.keys, found)) if found else None
+        found = conn.execute(self.s_open_case, {"uid": user_id}).mappings().first()
+        case = dict(found) if found else None
         erased = bool(record.state.data.get("erased"))
         if erased:
             self._erase(conn, inbound, user_id)
@@ -431,14 +382,14 @@ class HotlineStore:
                 else:
                     log.warning("case %s (%s): no STAFF_CHAT_ID set, no staff alert", case["id"], priority)
         if messages:
-            execute_many(cursor, hot.messages, messages)
+            conn.execute(I_MESSAGES, messages)
         items = []
         for row in outbox:  # one or two rows: an INSERT ... RETURNING each
-            items.append(OutboxItem(first(cursor, hot.outbox(tuple(row)), row)[0], row["kind"], row["chat_id"],
+            items.append(OutboxItem(conn.execute(I_OUTBOX, row).scalar_one(), row["kind"], row["chat_id"],
                                     row["payload"]))
         return items
 
-    def _save_state(self, conn: Connection, cursor, state: ConversationState, version: int | None,
+    def _save_state(self, conn: Connection, state: ConversationState, version: int | None,
                     now: datetime) -> None:
         """The state over `version` (0: none stored yet; None: whatever is stored), or TurnConflict.
         An erased state is stored too (the erasure deletes it later in the transaction): the version
@@ -448,10 +399,10 @@ class HotlineStore:
                   "b_flow": flow, "b_topic": state.last_topic, "b_misses": state.misses, "b_data": dict(state.data),
                   "b_now": now}
         if version:
-            if execute(cursor, self.hot.update_state_if, {**values, "b_version": version}) == 0:
+            if conn.execute(U_STATE_IF_VERSION, {**values, "b_version": version}).rowcount == 0:
                 raise TurnConflict("the state was stored by another turn since it was loaded")
             return
-        if version is None and execute(cursor, self.hot.update_state, values) == 1:
+        if version is None and conn.execute(U_STATE, values).rowcount == 1:
             return
         try:
             with conn.begin_nested():  # another turn may have stored this user's first state meanwhile
@@ -509,7 +460,6 @@ class Outbox:
         self.sessions = sessionmaker(engine, expire_on_commit=False)
         self.lease = timedelta(seconds=lease_seconds)
         self.clock = clock
-        self.hot = hot_statements(engine)
         self.host = socket.gethostname()[:30]
         self.worker = f"{self.host}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         _LIVE_WORKERS.add(self.worker)
@@ -536,9 +486,8 @@ class Outbox:
             return [OutboxItem(r.id, r.kind, r.chat_id, r.payload) for r in rows]
 
     def sent(self, *row_ids: int) -> None:
-        values = {f"id{i}": row_id for i, row_id in enumerate(row_ids)}
-        with transaction(self.engine) as cursor:
-            execute(cursor, self.hot.sent(len(row_ids)), {**values, "worker": self.worker, "b_now": self.clock()})
+        with self.engine.begin() as conn:
+            conn.execute(U_OUTBOX_SENT, {"ids": list(row_ids), "worker": self.worker, "b_now": self.clock()})
 
     def failed(self, row_id: int, error: str, permanent: bool = False) -> None:
         with self.sessions.begin() as session:
