@@ -39,7 +39,6 @@ from bot.safety import DangerNet  # noqa: E402
 from bot.storage.db import CaseRow, OutboxRow, make_engine  # noqa: E402
 from bot.storage.hotline_store import HotlineStore, Inbound, Outbox  # noqa: E402
 from bot.storage.migrate import upgrade  # noqa: E402
-from bot.storage.state_repo import SqlStateRepository  # noqa: E402
 from bot.understanding import NLUResult, Understander  # noqa: E402
 
 URGENT = "they locked my brother in a room in tripoli"
@@ -61,7 +60,7 @@ async def sustained(url: str, cases: int, clients: int) -> dict:
     understander = Understander(InstantNLU(), languages, DangerNet.from_file(ROOT / "content/safety/danger_lexicon.yml"),
                                 load_contract())
     i18n = I18n()
-    dialogue = Dialogue(understander, ContentStore(ROOT / "content"), SqlStateRepository(engine), i18n)
+    dialogue = Dialogue(understander, ContentStore(ROOT / "content"), i18n)
     store = HotlineStore(engine, staff_chat_id="-100", console_url="http://console")
     service = ConversationService(dialogue, store, i18n)
     delivered = 0

@@ -29,7 +29,7 @@ from bot.config import ROOT
 from bot.contract import load_contract
 from bot.dialogue.content import Content, ContentStore
 from bot.dialogue.engine import Button, Dialogue, Reply
-from bot.dialogue.state import InMemoryStateRepository
+from tests.fakes import Conversations
 from bot.i18n import I18n
 from bot.language import LanguageIdentifier
 from bot.safety import DangerNet
@@ -119,7 +119,7 @@ def conversation_replies() -> list[Reply]:
     understander = Understander(_NLU(), languages, DangerNet.from_file(ROOT / "content" / "safety" / "danger_lexicon.yml"),
                                 load_contract())
     store = ContentStore(ROOT / "content")
-    dialogue = Dialogue(understander, store, InMemoryStateRepository(), I18n(ROOT / "locales"))
+    dialogue = Conversations(Dialogue(understander, store, I18n(ROOT / "locales")))
     replies: list[Reply] = []
 
     def go(coro):

@@ -10,11 +10,11 @@ from bot.config import ROOT
 from bot.contract import load_contract
 from bot.dialogue.content import ContentStore
 from bot.dialogue.engine import Dialogue
-from bot.dialogue.state import InMemoryStateRepository
 from bot.i18n import I18n
 from bot.language import LanguageIdentifier
 from bot.safety import DangerNet
 from bot.understanding import NLUResult, Understander
+from tests.fakes import Conversations
 
 CONTRACT = load_contract()
 
@@ -45,7 +45,7 @@ def make(languages, content_root=ROOT / "content", locales=ROOT / "locales", int
     understander = Understander(nlu, languages, DangerNet.from_file(ROOT / "content" / "safety" / "danger_lexicon.yml"),
                                 CONTRACT)
     store = ContentStore(content_root, interval=interval)
-    dialogue = Dialogue(understander, store, InMemoryStateRepository(), I18n(locales))
+    dialogue = Conversations(Dialogue(understander, store, I18n(locales)))
     return dialogue, nlu, store
 
 
@@ -315,23 +315,6 @@ def test_a_fourth_language_is_only_files(languages, tmp_path):
     assert menu.replies[0].text == "آپ کیا کرنا چاہیں گے؟"  # missing in ps: from its fallback, Urdu
     other = run(dialogue.handle_text("ps", nlu.says("what is trafficking", "define_trafficking")))
     assert other.replies[0].text.startswith(yaml.safe_load((root / "topics" / "define_trafficking.yml").read_text())["answer"]["ur"].strip()[:20])
-
-
-def test_sql_state_repository_round_trip(db_url):
-    from bot.dialogue.state import ConversationState
-    from bot.storage.db import make_engine
-    from bot.storage.state_repo import SqlStateRepository
-
-    engine = make_engine(db_url)
-    repo = SqlStateRepository(engine)
-    assert repo.get("u1").language is None
-    repo.save(ConversationState("u1", "ur-Latn", True, {"name": "offer_check", "answers": {"debt": "yes"}}, "debt", 1,
-                                {"k": [1, 2]}))
-    again = SqlStateRepository(engine).get("u1")
-    assert (again.language, again.language_chosen, again.flow["answers"], again.last_topic, again.misses, again.data) == \
-        ("ur-Latn", True, {"debt": "yes"}, "debt", 1, {"k": [1, 2]})
-    repo.delete("u1")
-    assert repo.get("u1").language is None
 
 
 def test_catalogs_translate_every_interface_string():

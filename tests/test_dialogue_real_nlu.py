@@ -7,7 +7,7 @@ import pytest
 from bot.config import ROOT
 from bot.dialogue.content import ContentStore
 from bot.dialogue.engine import Dialogue
-from bot.dialogue.state import InMemoryStateRepository
+from tests.fakes import Conversations
 from bot.i18n import I18n
 
 pytestmark = pytest.mark.rasa
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.rasa
 
 @pytest.fixture()
 def dialogue(understander):
-    return Dialogue(understander, ContentStore(ROOT / "content"), InMemoryStateRepository(), I18n())
+    return Conversations(Dialogue(understander, ContentStore(ROOT / "content"), I18n()))
 
 
 def say(dialogue, user, text):

@@ -19,7 +19,6 @@ from bot.language import LanguageIdentifier
 from bot.safety import DangerNet
 from bot.storage.db import AuditRow, CaseRow, MessageRow, OutboxRow, StaffRow, UserRow, make_engine, utcnow
 from bot.storage.hotline_store import HotlineStore, Inbound, Outbox
-from bot.storage.state_repo import SqlStateRepository
 from bot.understanding import Understander
 from tests.fakes import KeywordNLU
 
@@ -41,7 +40,7 @@ def hotline(db_url, languages):
     understander = Understander(nlu, languages, DangerNet.from_file(ROOT / "content" / "safety" / "danger_lexicon.yml"),
                                 load_contract())
     i18n = I18n()
-    dialogue = Dialogue(understander, ContentStore(ROOT / "content"), SqlStateRepository(engine), i18n)
+    dialogue = Dialogue(understander, ContentStore(ROOT / "content"), i18n)
     store = HotlineStore(engine, staff_chat_id=STAFF_CHAT, console_url="https://console.example")
     service = ConversationService(dialogue, store, i18n)
     yield service, engine
@@ -401,7 +400,7 @@ def test_while_the_nlu_is_down_danger_phrases_still_open_an_urgent_case(db_url, 
                                 DangerNet.from_file(ROOT / "content" / "safety" / "danger_lexicon.yml"),
                                 load_contract(), tolerate_nlu_outage=True)
     i18n = I18n()
-    dialogue = Dialogue(understander, ContentStore(ROOT / "content"), SqlStateRepository(engine), i18n)
+    dialogue = Dialogue(understander, ContentStore(ROOT / "content"), i18n)
     service = ConversationService(dialogue, HotlineStore(engine, staff_chat_id=STAFF_CHAT), i18n)
     handled = send(service, 40, text)
     cases = rows(engine, CaseRow)

@@ -14,7 +14,6 @@ from bot.hotline.service import ConversationService
 from bot.i18n import I18n
 from bot.storage.db import make_engine
 from bot.storage.hotline_store import HotlineStore
-from bot.storage.state_repo import SqlStateRepository
 from bot.telegram.app import TelegramFrontEnd, UserRateLimit
 from tests.botapi_server import BotAPIServer, Fault, button_update, media_update, text_update
 
@@ -41,7 +40,7 @@ def make_front(understander, db_url: str, staff_chat_id: str = "", **kwargs) -> 
     """The front end as `safesafar run` builds it: the service over a real database."""
     engine = make_engine(db_url)
     i18n = I18n()
-    dialogue = Dialogue(understander, ContentStore(ROOT / "content"), SqlStateRepository(engine), i18n)
+    dialogue = Dialogue(understander, ContentStore(ROOT / "content"), i18n)
     store = HotlineStore(engine, staff_chat_id=staff_chat_id, console_url="http://console.test")
     return TelegramFrontEnd(ConversationService(dialogue, store, i18n), i18n, staff_chat_id=staff_chat_id, **kwargs)
 

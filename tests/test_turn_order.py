@@ -38,10 +38,7 @@ def make_service(engine, languages) -> ConversationService:
     from bot.understanding import Understander
 
     i18n = I18n()
-    from bot.dialogue.state import InMemoryStateRepository
-
-    dialogue = Dialogue(Understander(*understander_args), ContentStore(ROOT / "content"), InMemoryStateRepository(),
-                        i18n)
+    dialogue = Dialogue(Understander(*understander_args), ContentStore(ROOT / "content"), i18n)
     return ConversationService(dialogue, HotlineStore(engine), i18n)
 
 

@@ -3,7 +3,9 @@
     language (remembered per user; detected on the first message; the reply follows the user's
     language unless they chose one) -> NLU (the Understander port) -> policy -> localized replies.
 
-Pure domain code: the NLU, the content, the catalogs and the state repository are injected.
+Pure domain code: the NLU, the content and the catalogs are injected. The caller loads the state and
+stores it with whatever else the turn causes (hotline/service.py, through storage/hotline_store.py: the
+one state store).
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from ..understanding import Understanding
 from .content import ACTIONS, Content, ContentStore
 from . import report_form
 from .offer_check import ANSWERS, KINDS, OfferCheck, variant
-from .state import ConversationState, StateRepository
+from .state import ConversationState
 
 CONFIDENT = 0.6  # a different topic this sure interrupts an open offer check
 FORMS = {"check_study_offer", "check_job_offer", "report_suspect"}  # they would replace the open form
@@ -60,27 +62,12 @@ class _Out:
 
 
 class Dialogue:
-    def __init__(self, understander, content: ContentStore, states: StateRepository, i18n: I18n):
+    def __init__(self, understander, content: ContentStore, i18n: I18n):
         self.understander = understander
         self.content_store = content
-        self.states = states
         self.i18n = i18n
 
     # -- entry points ----------------------------------------------------------------------------
-    async def handle_text(self, user: str, text: str) -> Turn:
-        state = self.states.get(user)
-        turn = await self.process_text(state, text)
-        self.states.save(state)
-        return turn
-
-    async def handle_button(self, user: str, payload: str) -> Turn:
-        state = self.states.get(user)
-        turn = await self.process_button(state, payload)
-        if state.data.get("erased"):
-            self.states.delete(user)
-        else:
-            self.states.save(state)
-        return turn
 
     async def process_text(self, state: ConversationState, text: str) -> Turn:
         """One turn on a state the caller loaded and will store (with whatever else the turn causes,

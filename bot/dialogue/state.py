@@ -1,9 +1,8 @@
-"""Conversation state and the repository port that stores it."""
+"""Conversation state. It is loaded and stored with each turn's other writes in one transaction by
+storage/hotline_store.py (the conversation service's unit of work); the dialogue core only changes it."""
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
-from typing import Protocol
 
 
 @dataclass
@@ -15,24 +14,3 @@ class ConversationState:
     last_topic: str | None = None
     misses: int = 0  # low-confidence turns in a row
     data: dict = field(default_factory=dict)
-
-
-class StateRepository(Protocol):
-    def get(self, user: str) -> ConversationState: ...
-    def save(self, state: ConversationState) -> None: ...
-    def delete(self, user: str) -> None: ...
-
-
-class InMemoryStateRepository:
-    def __init__(self):
-        self._states: dict[str, ConversationState] = {}
-
-    def get(self, user: str) -> ConversationState:
-        state = self._states.get(user)
-        return copy.deepcopy(state) if state else ConversationState(user)
-
-    def save(self, state: ConversationState) -> None:
-        self._states[state.user] = copy.deepcopy(state)
-
-    def delete(self, user: str) -> None:
-        self._states.pop(user, None)
