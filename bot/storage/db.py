@@ -4,6 +4,7 @@ changed by the Alembic migrations in bot/storage/migrations (`safesafar db upgra
 outside tests of the migrations themselves."""
 from __future__ import annotations
 
+import contextvars
 import logging
 import sqlite3
 import threading
@@ -208,15 +209,21 @@ class LoginAttemptRow(Base):
     at: Mapped[datetime] = mapped_column(TZ, default=utcnow, index=True)
 
 
+BUSY_TIMEOUT_MS = 30_000
+# How long a SQLite statement waits for another connection's lock (the console, `db purge`, another
+# worker): storage/executor.py lowers it while work runs on the event loop, then retries in a thread.
+sqlite_busy_ms: contextvars.ContextVar[int] = contextvars.ContextVar("sqlite_busy_ms", default=BUSY_TIMEOUT_MS)
+
+
 def make_engine(url: str, **kwargs) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}, **kwargs)
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection, _record):  # pragma: no cover - trivial
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             cursor.execute("PRAGMA synchronous=NORMAL")  # WAL: a crashed process loses nothing committed
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
@@ -224,6 +231,10 @@ def make_engine(url: str, **kwargs) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _begin(conn):  # pragma: no cover - trivial
+            busy, info = sqlite_busy_ms.get(), conn.connection.info  # info: kept with the driver connection
+            if info.get("busy_ms", BUSY_TIMEOUT_MS) != busy:
+                conn.exec_driver_sql(f"PRAGMA busy_timeout={int(busy)}")
+                info["busy_ms"] = busy
             # take the write lock at the start: read-then-write transactions never hit SQLITE_BUSY midway;
             # connections marked read_only=True (reads of one turn) take no lock: each query sees the
             # last commit (WAL)
