@@ -1,6 +1,6 @@
 """Delivering the outbox: at once after a turn commits (the rows come already claimed), and by a
 background loop for everything else (retries with backoff, staff replies from the console, rows left by
-a process that died). Each row is delivered by one worker at a time (see storage.hotline_store.Outbox)."""
+a process that died). Each row is delivered by one worker at a time (see storage.outbox.Outbox)."""
 from __future__ import annotations
 
 import asyncio
@@ -11,7 +11,7 @@ from typing import Awaitable, Callable
 
 from ..futures import settle
 from ..storage.executor import run_db
-from ..storage.hotline_store import Outbox, OutboxItem
+from ..storage.outbox import Outbox, OutboxItem
 
 log = logging.getLogger("safesafar.outbox")
 
