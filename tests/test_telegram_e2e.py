@@ -13,7 +13,7 @@ from bot.dialogue.engine import Dialogue
 from bot.hotline.service import ConversationService
 from bot.i18n import I18n
 from bot.storage.db import make_engine
-from bot.storage.hotline_store import HotlineStore
+from bot.storage.hotline_store import HotlineStore, Inbound
 from bot.telegram.app import TelegramFrontEnd, UserRateLimit
 from tests.botapi_server import BotAPIServer, Fault, button_update, media_update, text_update
 
@@ -236,7 +236,7 @@ def test_deep_link_start_picks_the_language(understander, db_url):
         uid = 5006
         new = await exchange(server, uid, text_update(uid, "/start ur"))
         assert URDU.search(new[0].text), new[0].text
-        assert front.dialogue.states.get(f"tg:{uid}").language_chosen
+        assert front.store.load(Inbound("tg", str(uid), None, "text")).state.language_chosen
         new = await exchange(server, uid, text_update(uid, "what is human trafficking"))
         assert URDU.search(new[0].text), "a language picked by the deep link stays"
 

@@ -240,3 +240,47 @@ def test_a_write_lock_held_by_another_process_does_not_stop_the_event_loop(sqlit
     with engine.connect() as conn:
         assert conn.execute(select(InboxRow.status)).scalars().all() == ["done"]
     engine.dispose()
+
+
+def test_replies_of_a_users_turns_on_two_workers_go_out_in_turn_order(db_url):
+    """Worker A is still sending the reply of the user's turn 1 when worker B has stored turn 2: B's
+    reply waits until A's is sent (an earlier reply in its first delivery), then goes out."""
+    from bot.dialogue.engine import Reply
+    from bot.hotline.dispatch import Dispatcher
+    from bot.storage.hotline_store import Outbox
+
+    engine = make_engine(db_url)
+    store = HotlineStore(engine)
+    workers = Outbox(engine), Outbox(engine)
+    items = []
+    for n, worker in ((1, workers[0]), (2, workers[1])):
+        inbound = Inbound("tg", "42", "42", "text", f"message {n}", source="tg", update_id=n)
+        loaded = store.load(inbound)
+        items.append(store.commit_turn(TurnRecord(inbound, loaded.state, "en", [Reply(f"reply {n}")],
+                                                  claim_as=worker.worker, version=loaded.version), lambda *_: []))
+    sent: list[str] = []
+
+    async def scenario():
+        release = asyncio.Event()
+
+        async def slow(item):
+            await release.wait()
+            sent.append(item.payload["text"])
+
+        async def fast(item):
+            sent.append(item.payload["text"])
+
+        a, b = Dispatcher(workers[0], slow), Dispatcher(workers[1], fast)
+        first = asyncio.create_task(a.deliver_now(items[0]))
+        second = asyncio.create_task(b.deliver_now(items[1]))
+        await asyncio.sleep(0.3)
+        held = list(sent)
+        release.set()
+        await asyncio.gather(first, second)
+        return held
+
+    held = asyncio.run(scenario())
+    assert held == [] and sent == ["reply 1", "reply 2"]
+    with engine.connect() as conn:
+        assert set(conn.execute(select(OutboxRow.status)).scalars()) == {"sent"}
+    engine.dispose()

@@ -32,8 +32,12 @@ Deliver = Callable[[OutboxItem], Awaitable[None]]
 
 
 class Dispatcher:
-    def __init__(self, outbox: Outbox, deliver: Deliver, interval: float = 0.5, batch: int = 20):
+    def __init__(self, outbox: Outbox, deliver: Deliver, interval: float = 0.5, batch: int = 20,
+                 order_wait: float = 10.0):
+        """order_wait: how long a turn's replies wait for an earlier reply to the same chat that another
+        worker is delivering (the user's previous turn, handled there)."""
         self.outbox, self.deliver = outbox, deliver
+        self.order_wait = order_wait
         self.interval, self.batch = interval, batch
         self.wake = asyncio.Event()
         self._marks: list[tuple[int, asyncio.Future]] = []  # sent rows waiting for their mark
@@ -43,6 +47,9 @@ class Dispatcher:
         """Rows this worker claimed when it wrote them: sent in order. The user's replies come before
         the staff alert; a failure leaves the rest to the background loop (after its backoff)."""
         failed = False
+        replies = [item for item in items if item.kind == "reply"]
+        if replies:
+            await self._after_earlier_replies(replies[0])
         for index, item in enumerate(items):
             if failed:
                 await run_db(self.outbox.engine, self.outbox.failed, item.id, "an earlier message of the turn failed")
@@ -55,6 +62,18 @@ class Dispatcher:
                 crash_point("alerted")
         if failed:
             self.wake.set()
+
+    async def _after_earlier_replies(self, item: OutboxItem) -> None:
+        """Waits while another worker delivers an earlier reply to the same chat (at most order_wait)."""
+        loop = asyncio.get_running_loop()
+        deadline, delay = loop.time() + self.order_wait, 0.005
+        while await run_db(self.outbox.engine, self.outbox.earlier_in_delivery, item.chat_id, item.id,
+                           self.order_wait):
+            if loop.time() >= deadline:
+                log.warning("outbox %s: an earlier reply to the chat is still being sent; sending anyway", item.id)
+                return
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.1)
 
     async def _one(self, item: OutboxItem) -> bool:
         try:

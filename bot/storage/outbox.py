@@ -21,6 +21,12 @@ _p = bindparam
 I_OUTBOX = insert(OUTBOX).returning(OUTBOX.c.id)
 U_OUTBOX_SENT = (update(OUTBOX).where(OUTBOX.c.id.in_(_p("ids", expanding=True)), OUTBOX.c.locked_by == _p("worker"))
                  .values(status="sent", sent_at=_p("b_now"), locked_by=None, locked_until=None))
+# an earlier reply to the same chat that a worker is delivering right now (its first try, written less
+# than `since` ago): the replies of a user's turns handled by two workers go out in the turns' order
+S_EARLIER_IN_DELIVERY = (select(OUTBOX.c.id)
+                         .where(OUTBOX.c.chat_id == _p("chat"), OUTBOX.c.kind == "reply", OUTBOX.c.status == "pending",
+                                OUTBOX.c.id < _p("id"), OUTBOX.c.attempts <= 1, OUTBOX.c.locked_by.is_not(None),
+                                OUTBOX.c.created_at > _p("since")).limit(1))
 
 
 @dataclass
@@ -66,6 +72,13 @@ class Outbox:
                     claimed.append(row_id)
             rows = session.scalars(select(OutboxRow).where(OutboxRow.id.in_(claimed)).order_by(OutboxRow.id)).all()
             return [OutboxItem(r.id, r.kind, r.chat_id, r.payload) for r in rows]
+
+    def earlier_in_delivery(self, chat_id: str, row_id: int, within: float = 10.0) -> bool:
+        """Whether a reply to the chat written before `row_id` is being delivered by a worker now (its
+        first try, written less than `within` seconds ago). A reply already retried is not waited for."""
+        with self.engine.connect().execution_options(read_only=True) as conn:
+            return conn.execute(S_EARLIER_IN_DELIVERY, {"chat": chat_id, "id": row_id, "since": self.clock()
+                                                        - timedelta(seconds=within)}).first() is not None
 
     def sent(self, *row_ids: int) -> None:
         with self.engine.begin() as conn:
