@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -40,6 +38,7 @@ from bot.storage.db import CaseRow, OutboxRow, make_engine  # noqa: E402
 from bot.storage.hotline_store import HotlineStore, Inbound, Outbox  # noqa: E402
 from bot.storage.migrate import upgrade  # noqa: E402
 from bot.understanding import NLUResult, Understander  # noqa: E402
+from bench.pgcluster import throwaway_postgres  # noqa: E402
 
 URGENT = "they locked my brother in a room in tripoli"
 
@@ -150,24 +149,11 @@ def main() -> None:
         result = asyncio.run(sustained(url, args.cases, args.clients))
         print("SQLite:     " + ", ".join(f"{k} {v:.1f}" if isinstance(v, float) else f"{k} {v}" for k, v in result.items()))
     if not args.skip_postgres:
-        base = Path(tempfile.mkdtemp(prefix="safesafar-bench-pg-"))
-        base.chmod(0o755)
-        port = 55_000 + (int(time.time()) % 1000)
-        script = str(ROOT / "scripts" / "postgres.sh")
-        subprocess.run([script, "start", str(base / "data"), str(port)], check=True)
-        try:
-            admin = make_engine(f"postgresql://postgres@127.0.0.1:{port}/postgres", isolation_level="AUTOCOMMIT")
-            with admin.connect() as connection:
-                connection.execute(text("CREATE DATABASE bench"))
-            admin.dispose()
-            url = f"postgresql://postgres@127.0.0.1:{port}/bench"
+        with throwaway_postgres() as url:
             upgrade(url)
             result = asyncio.run(sustained(url, args.cases, args.clients))
             print("PostgreSQL: " + ", ".join(f"{k} {v:.1f}" if isinstance(v, float) else f"{k} {v}"
                                              for k, v in result.items()))
-        finally:
-            subprocess.run([script, "stop", str(base / "data")], check=False)
-            shutil.rmtree(base, ignore_errors=True)
     if args.alerts:
         result = alert_latency(args.alerts)
         print("user's urgent message -> staff alert (real bot process, real NLU, SQLite): "

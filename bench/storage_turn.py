@@ -11,8 +11,6 @@ by scripts/postgres.sh). Prints wall and CPU milliseconds per turn.
 from __future__ import annotations
 
 import argparse
-import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -20,13 +18,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import text  # noqa: E402
 
-from bot.config import ROOT  # noqa: E402
 from bot.dialogue.engine import Reply  # noqa: E402
 from bot.storage.db import make_engine  # noqa: E402
 from bot.storage.hotline_store import HotlineStore, Inbound, Outbox, TurnRecord  # noqa: E402
 from bot.storage.migrate import upgrade  # noqa: E402
+from bench.pgcluster import throwaway_postgres  # noqa: E402
 
 
 def run(url: str, turns: int, users: int, warmup: int = 200) -> dict:
@@ -75,22 +72,9 @@ def main() -> None:
         show("SQLite:", run(url, args.turns, args.users))
     if args.skip_postgres:
         return
-    base = Path(tempfile.mkdtemp(prefix="safesafar-bench-pg-"))
-    base.chmod(0o755)
-    port = 56_000 + (int(time.time()) % 1000)
-    script = str(ROOT / "scripts" / "postgres.sh")
-    subprocess.run([script, "start", str(base / "data"), str(port)], check=True, stdout=subprocess.DEVNULL)
-    try:
-        admin = make_engine(f"postgresql://postgres@127.0.0.1:{port}/postgres", isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text("CREATE DATABASE bench"))
-        admin.dispose()
-        url = f"postgresql://postgres@127.0.0.1:{port}/bench"
+    with throwaway_postgres(base_port=56_000) as url:
         upgrade(url)
         show("PostgreSQL:", run(url, args.turns, args.users))
-    finally:
-        subprocess.run([script, "stop", str(base / "data")], check=False, stdout=subprocess.DEVNULL)
-        shutil.rmtree(base, ignore_errors=True)
 
 
 if __name__ == "__main__":
