@@ -3,8 +3,9 @@
 Every handler does one job: turn an update into a service call, deliver what the service committed to
 the outbox. A user's updates are handled one at a time and in order, across processes, by the
 conversation service (hotline/service.py; the inbox records whose conversation each update is), while
-updates of different users run concurrently. Every update is stored in the inbox before Telegram is told it arrived (DurableQueue), so
-an update is processed once, and one the process did not finish is processed after a restart. Telegram's
+updates of different users run concurrently. Every update is stored in the inbox before Telegram is
+told it arrived (DurableQueue), so an update is processed once, and one the process did not finish is
+processed after a restart. Telegram's
 429 `retry_after` is honoured by python-telegram-bot's AIORateLimiter; network errors are retried with
 backoff (by the send loop, then by the outbox).
 """
