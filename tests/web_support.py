@@ -119,8 +119,9 @@ class Harness:
         self.engine = self.app.state.console.engine
         self.clients: list[TestClient] = []
 
-    def client(self) -> TestClient:
-        client = TestClient(self.app, follow_redirects=False)
+    def client(self, **options) -> TestClient:
+        """options: TestClient's (client=(address, port), raise_server_exceptions=...)."""
+        client = TestClient(self.app, follow_redirects=False, **options)
         self.clients.append(client)
         return client
 
