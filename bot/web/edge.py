@@ -1,7 +1,8 @@
 """Checks at the edge of the console, before a value reaches a handler or the database.
 
-- Integers from a path, a query or a form: ASCII digits only, within the database's 64-bit signed range
-  (a bigger id cannot exist: it is refused as 404/400 here, not as an overflow error in the driver).
+- Integers from a path, a query or a form: ASCII digits only, within the range of the id columns
+  (INTEGER: 32-bit signed on PostgreSQL, where a bigger number is an error, not a miss; SQLite's are
+  64-bit). A bigger id cannot exist: it is refused as 404/400 here, not as an overflow error in the driver.
 - Bidi controls (embeddings, overrides, isolates and the marks LRM, RLM, ALM) in names and audit fields are
   replaced by a visible `<U+202E>`: an override can no longer make "\\u202e1nimda" read as "admin1".
   Free text (messages, notes, replies) keeps them: Urdu writers use the marks; templates isolate that text.
@@ -11,7 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-MAX_ID = 2**63 - 1  # BIGINT / SQLite INTEGER
+MAX_ID = 2**31 - 1  # the id columns (storage.db) are INTEGER: PostgreSQL's is 32-bit
 _DIGITS = re.compile(r"[0-9]{1,19}")
 # explicit directional formatting characters (Unicode bidi classes) and the three implicit marks
 _BIDI_CLASSES = frozenset({"LRE", "RLE", "LRO", "RLO", "PDF", "LRI", "RLI", "FSI", "PDI"})
@@ -23,8 +24,8 @@ class BadRequest(Exception):
 
 
 def parse_id(value: str | None) -> int | None:
-    """A whole number from text, or None when it is not one the database can hold (digits only, no sign,
-    no spaces, at most 2**63 - 1)."""
+    """A whole number from text, or None when it is not one an id column can hold (digits only, no sign,
+    no spaces, at most MAX_ID)."""
     if value is None or not _DIGITS.fullmatch(value):
         return None
     number = int(value)
