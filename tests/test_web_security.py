@@ -97,8 +97,9 @@ class World:
 def counts(engine) -> dict[str, int]:
     tables = {"messages": store.messages, "notes": store.notes, "outbox": store.outbox, "audit": store.audit_t,
               "attempts": store.attempts, "canned": store.canned, "staff": store.staff_t}
+    query = select(*[select(func.count()).select_from(t).scalar_subquery().label(name) for name, t in tables.items()])
     with engine.connect() as conn:
-        return {name: conn.execute(select(func.count()).select_from(t)).scalar_one() for name, t in tables.items()}
+        return dict(conn.execute(query).one()._mapping)
 
 
 def assert_headers(response) -> None:
