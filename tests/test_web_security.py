@@ -293,6 +293,28 @@ def test_every_integer_form_field_and_query_parameter_is_validated(console: Harn
     assert rows(console.engine, store.cases, store.cases.c.id == world.case_id)[0].assigned_to == world.ids["agent"]
 
 
+def test_a_nul_character_in_any_field_is_refused(console: Harness):
+    """PostgreSQL cannot store or compare text with NUL (a 500 before): refused at the edge on every route."""
+    world = World(console)
+    for method, path, policy in console_routes(console.app):
+        role = world.role_for(policy)
+        client = console.client() if policy.public else world.clients[role]
+        if method == "GET":
+            response = client.get(world.url(path), params={"action": "login\x00", "view": "all"})
+        else:
+            token = csrf_from(client.get("/login").text) if policy.public else world.tokens[role]
+            data = {name: "x\x00y" for name in form_fields() if name != "csrf"} | {"csrf": token}
+            response = client.post(world.url(path), data=data)
+        assert response.status_code == 400, (method, path, response.status_code)
+    before = counts(console.engine)
+    anonymous = console.client()
+    page = anonymous.get("/login")
+    response = anonymous.post("/login", data={"username": "admin\x00", "password": "x" * 12,
+                                              "csrf": csrf_from(page.text)})
+    assert response.status_code == 400
+    assert counts(console.engine) == before
+
+
 # -- 4b. every answer carries the security headers, a 500 too, and leaks nothing ----------------------------
 
 def test_error_pages_carry_the_security_headers_and_leak_nothing(console: Harness):

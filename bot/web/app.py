@@ -37,7 +37,7 @@ from ..config import Settings
 from ..storage.db import make_engine
 from ..text import isolate_html, isolate_ltr
 from . import i18n, store
-from .edge import BadRequest, id_in_range, neutralise_bidi, parse_id
+from .edge import BadRequest, has_nul, id_in_range, neutralise_bidi, parse_id
 from .limits import BodyLimit
 from .auth import (
     LANGUAGE_COOKIE,
@@ -63,6 +63,7 @@ ADMINS = ("admin",)
 POLL_SECONDS = 4
 
 Clock = Callable[[], datetime]
+BAD_REQUEST = L_("The request was not valid. Go back, reload the page and try again.")
 
 
 def utcnow() -> datetime:
@@ -177,9 +178,13 @@ class Console:
                 return self.refuse(ctx, policy, 403, L_("Your role does not give access to this page."))
         if not all(id_in_range(v) for v in request.path_params.values() if isinstance(v, int)):
             return self.refuse(ctx, policy, 404, L_("There is no such page or case."))
+        if has_nul(request.query_params.multi_items()) or has_nul(request.path_params.items()):
+            return self.refuse(ctx, policy, 400, BAD_REQUEST)
         return ctx
 
     def handle(self, fn, policy: Policy, ctx: Ctx) -> Response:
+        if has_nul(ctx.form.items()):
+            return self.refuse(ctx, policy, 400, BAD_REQUEST)
         if not policy.public and ctx.request.method == "POST" and not same_token(ctx.session.csrf,
                                                                                  ctx.form.get("csrf")):
             return self.refuse(ctx, policy, 403, L_("The form was missing its security token or it was "
@@ -190,8 +195,7 @@ class Console:
         except store.NotFound:
             response = self.refuse(ctx, policy, 404, L_("There is no such page or case."))
         except BadRequest:
-            response = self.refuse(ctx, policy, 400, L_("The request was not valid. Go back, reload the page "
-                                                        "and try again."))
+            response = self.refuse(ctx, policy, 400, BAD_REQUEST)
         if ctx.session is not None and not policy.api:  # a page view renews the idle timeout
             self.set_session_cookie(response, ctx.session)
         for name, value, options in ctx.cookies:

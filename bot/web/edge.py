@@ -3,6 +3,8 @@
 - Integers from a path, a query or a form: ASCII digits only, within the range of the id columns
   (INTEGER: 32-bit signed on PostgreSQL, where a bigger number is an error, not a miss; SQLite's are
   64-bit). A bigger id cannot exist: it is refused as 404/400 here, not as an overflow error in the driver.
+- Text with a NUL character (PostgreSQL cannot store or compare it: an error, not a miss) is refused
+  (400) in any query parameter or form field.
 - Bidi controls (embeddings, overrides, isolates and the marks LRM, RLM, ALM) in names and audit fields are
   replaced by a visible `<U+202E>`: an override can no longer make "\\u202e1nimda" read as "admin1".
   Free text (messages, notes, replies) keeps them: Urdu writers use the marks; templates isolate that text.
@@ -30,6 +32,11 @@ def parse_id(value: str | None) -> int | None:
         return None
     number = int(value)
     return number if number <= MAX_ID else None
+
+
+def has_nul(pairs) -> bool:
+    """Whether any key or value of (key, value) pairs holds a NUL character."""
+    return any("\x00" in key or (isinstance(value, str) and "\x00" in value) for key, value in pairs)
 
 
 def id_in_range(value: int) -> bool:
