@@ -47,6 +47,8 @@ content_type = st.sampled_from(["application/x-www-form-urlencoded", "multipart/
 
 def _request(world: World, method: str, path: str, who: str, ids: dict, query: dict, form: dict | None,
              body: bytes | None, ctype: str, token_ok: bool):
+    if who == "allowed":  # someone the route lets in: the handler is reached
+        who = world.role_for(world.policies[(method, path)])
     client = world.anonymous if who == "anonymous" else world.clients[who]
     url = fill(path, **ids)
     if method == "GET":
@@ -74,7 +76,12 @@ def test_fuzz_console_forms(console: Harness, db_url):
     world = World(console)
     world.anonymous = console.client()
     world.login_token = console.token(world.anonymous, "/login")
-    routes = [(m, p) for m, p, _ in console_routes(console.app)]
+    world.policies = {(m, p): policy for m, p, policy in console_routes(console.app)}
+    routes = sorted(world.policies)
+    fields = sorted(form_fields() - {"csrf"})
+    # a form: some fields, or every field of the templates with the same value
+    any_form = st.one_of(st.dictionaries(field_name, value, max_size=8),
+                         value.map(lambda v: dict.fromkeys(fields, v)))
     id_value = st.one_of(st.sampled_from([str(world.case_id), str(world.values["canned_id"]),
                                           str(world.values["staff_id"]), "1", "2", "0", TOO_BIG, TOO_BIG_64, "9" * 30]),
                          st.integers(0, 2**70).map(str))
@@ -83,10 +90,11 @@ def test_fuzz_console_forms(console: Harness, db_url):
 
     @settings(max_examples=examples, deadline=None, database=None, derandomize=False,
               suppress_health_check=list(HealthCheck))
-    @given(route=st.sampled_from(routes), who=st.sampled_from(ROLES + ("anonymous",)),
+    @given(route=st.sampled_from(routes), who=st.sampled_from(("allowed",) * 5 + ROLES + ("anonymous",)),
            ids=st.fixed_dictionaries({"case_id": id_value, "canned_id": id_value, "staff_id": id_value}),
-           query=st.dictionaries(field_name, value, max_size=4),
-           form=st.dictionaries(field_name, value, max_size=8),
+           query=st.one_of(st.dictionaries(field_name, value, max_size=4),
+                           value.map(lambda v: dict.fromkeys(fields + ["case", "before"], v))),
+           form=any_form,
            body=st.one_of(st.none(), st.none(), st.none(), raw_body), ctype=content_type,
            token_ok=st.sampled_from([True, True, True, False]))
     def check(route, who, ids, query, form, body, ctype, token_ok):

@@ -26,9 +26,9 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
@@ -37,8 +37,6 @@ from ..config import Settings
 from ..storage.db import make_engine
 from ..text import isolate_html, isolate_ltr
 from . import i18n, store
-from .edge import BadRequest, has_nul, id_in_range, neutralise_bidi, parse_id
-from .limits import BodyLimit
 from .auth import (
     LANGUAGE_COOKIE,
     LOGIN_COOKIE,
@@ -53,7 +51,9 @@ from .auth import (
     password_hasher,
     same_token,
 )
+from .edge import BadRequest, has_nul, id_in_range, neutralise_bidi, parse_id
 from .i18n import L_, _
+from .limits import BodyLimit
 
 HERE = Path(__file__).resolve().parent
 ALL_ROLES = ("agent", "supervisor", "editor", "admin")
