@@ -18,7 +18,6 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import func, select
-from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from bot.config import Settings, parse_networks
