@@ -25,6 +25,19 @@ def _env(name: str, default: str, dotenv: dict[str, str]) -> str:
     return os.environ.get(name) or dotenv.get(name) or default
 
 
+def parse_networks(value: str, name: str) -> tuple[str, ...]:
+    """Addresses or networks (CIDR), separated by commas or spaces, checked and written canonically."""
+    import ipaddress
+
+    out = []
+    for item in value.replace(",", " ").split():
+        try:
+            out.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise ValueError(f"{name}: {item!r} is not an IP address or network (CIDR)") from None
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class Settings:
     root: Path = ROOT
@@ -56,6 +69,9 @@ class Settings:
     console_host: str = "127.0.0.1"
     console_port: int = 8080
     console_secret: str = ""  # signs console sessions; empty: a random key per start (sessions end on restart)
+    # reverse proxies whose X-Forwarded-For / X-Forwarded-Proto the console believes (addresses or CIDRs);
+    # empty: none, the peer's address is the client's
+    console_trusted_proxies: tuple[str, ...] = ()
     retention_days: int = 180  # messages of conversations without an open case are purged after this
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -87,5 +103,7 @@ class Settings:
             console_host=_env("CONSOLE_HOST", cls.console_host, dotenv),
             console_port=int(_env("CONSOLE_PORT", str(cls.console_port), dotenv)),
             console_secret=_env("CONSOLE_SECRET", "", dotenv),
+            console_trusted_proxies=parse_networks(_env("CONSOLE_TRUSTED_PROXIES", "", dotenv),
+                                                   "CONSOLE_TRUSTED_PROXIES"),
             retention_days=int(_env("RETENTION_DAYS", str(cls.retention_days), dotenv)),
         )

@@ -501,3 +501,19 @@ def test_the_wal_checkpointer_takes_checkpoints_off_the_committing_connections(t
         assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 1000
         assert conn.exec_driver_sql("SELECT count(*) FROM t").scalar() == 50
     engine.dispose()
+
+
+def test_staff_group_case_numbers_are_checked(hotline):
+    """`/case N` with a number no case can have (beyond the id column's 32 bits, or digits that are not
+    ASCII) is a usage hint, not an error from the database or from int()."""
+    from bot.hotline.staff_group import staff_command
+    from sqlalchemy.orm import Session
+
+    service, engine = hotline
+    send(service, 23, "they locked my brother in a room in tripoli")
+    with Session(engine) as session, session.begin():
+        session.add(StaffRow(username="bano", password_hash="x", role="agent", telegram_id="4343"))
+    assert staff_command(service.store, "4343", "/case #1").startswith("#1 ")
+    for number in ("9223372036854775808", "2147483648", "²", "١", "1.0", "-1", ""):
+        assert staff_command(service.store, "4343", f"/case {number}") == "Usage: /case N", number
+    assert staff_command(service.store, "4343", "/case 999999999") == "No such case."

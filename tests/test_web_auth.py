@@ -278,9 +278,9 @@ def test_cookies_are_secure_when_the_console_is_served_over_https(db_url):
     try:
         add_staff(harness.engine, "jamila", AGENT)
         client = harness.client()
-        page = client.get("https://testserver/login")
+        page = client.get("https://console.example.org/login")
         assert all("secure" in h.lower() for h in page.headers.get_list("set-cookie"))
-        response = client.post("https://testserver/login",
+        response = client.post("https://console.example.org/login",
                                data={"username": "jamila", "password": PASSWORD, "csrf": csrf_from(page.text)})
         assert response.status_code == 303
         assert all("secure" in h.lower() for h in response.headers.get_list("set-cookie"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import insert, select
@@ -11,6 +12,7 @@ from sqlalchemy import insert, select
 warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")  # Starlette 1.x wants httpx2
 from starlette.testclient import TestClient
 
+from bot.config import Settings
 from bot.web import store
 from bot.web.app import create_app
 from bot.web.auth import Passwords, password_hasher
@@ -109,14 +111,17 @@ class Harness:
     """The console app on a test database, a movable clock, and helpers to log people in."""
 
     def __init__(self, config, **options):
-        """config: a database URL, or Settings."""
+        """config: a database URL (the console then at http://testserver, TestClient's host), or Settings."""
+        if isinstance(config, str):
+            config = replace(Settings.from_env(), database_url=config, console_url="http://testserver")
         self.clock = Clock()
         self.app = create_app(config, clock=self.clock, secret="test-secret", fast_hashing=True, **options)
         self.engine = self.app.state.console.engine
         self.clients: list[TestClient] = []
 
-    def client(self) -> TestClient:
-        client = TestClient(self.app, follow_redirects=False)
+    def client(self, **options) -> TestClient:
+        """options: TestClient's (client=(address, port), raise_server_exceptions=...)."""
+        client = TestClient(self.app, follow_redirects=False, **options)
         self.clients.append(client)
         return client
 

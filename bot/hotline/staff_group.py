@@ -36,9 +36,12 @@ def staff_command(store: HotlineStore, telegram_id: str, text: str) -> str | Non
             lines += [f"#{c.id} {c.priority} {c.status} · {c.summary}" for c in oldest]
             lines.append(f"{store.console_url}/queue")
             return _escape("\n".join(lines))
-        if len(parts) < 2 or not parts[1].lstrip("#").isdigit():
+        number = parts[1].lstrip("#") if len(parts) > 1 else ""
+        # ASCII digits, at most 9 of them: "²" or "١" passed isdigit() but not int(), and a number beyond
+        # the id column's 32 bits was an error on PostgreSQL
+        if not (number.isascii() and number.isdigit() and len(number) <= 9):
             return "Usage: /case N"
-        case = session.get(CaseRow, int(parts[1].lstrip("#")))
+        case = session.get(CaseRow, int(number))
         if case is None:
             return "No such case."
         return _escape(f"#{case.id} {case.priority} {case.status} · {case.summary}\n{store.console_url}/cases/{case.id}")

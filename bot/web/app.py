@@ -1,9 +1,14 @@
 """The staff console app (Starlette + Jinja2, server-rendered; a little plain JavaScript polls for news).
 
 Every route is declared with `@route(path, methods, roles)`: the wrapper refuses a request without a
-valid session (pages: redirect to /login; /api/: 401), with a role not in `roles` (403) and a POST whose
-form lacks the session's CSRF token (403), before the handler runs. Handlers are plain functions that
-run in a worker thread with a `Ctx` and use the synchronous SQLAlchemy engine.
+valid session (pages: redirect to /login; /api/: 401), with a role not in `roles` (403), with an integer
+path parameter the database cannot hold (404) and, only then, reads the form (bodies over
+limits.MAX_BODY are refused with 413 before they are read) and refuses a POST whose form lacks the
+session's CSRF token (403), before the handler runs. Handlers are plain functions that run in a worker
+thread with a `Ctx` and use the synchronous SQLAlchemy engine; integers from a query or a form go through
+`Ctx.int_param` / `Ctx.int_field` (400 when malformed). Every answer, errors included, carries the
+security headers (`ConsoleApp`); the Host header must be CONSOLE_URL's host (or a loopback name), and
+X-Forwarded-For is believed only from CONSOLE_TRUSTED_PROXIES.
 """
 from __future__ import annotations
 
@@ -21,10 +26,12 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from ..config import Settings
 from ..storage.db import make_engine
@@ -44,7 +51,9 @@ from .auth import (
     password_hasher,
     same_token,
 )
+from .edge import BadRequest, has_nul, id_in_range, neutralise_bidi, parse_id
 from .i18n import L_, _
+from .limits import BodyLimit
 
 HERE = Path(__file__).resolve().parent
 ALL_ROLES = ("agent", "supervisor", "editor", "admin")
@@ -54,6 +63,7 @@ ADMINS = ("admin",)
 POLL_SECONDS = 4
 
 Clock = Callable[[], datetime]
+BAD_REQUEST = L_("The request was not valid. Go back, reload the page and try again.")
 
 
 def utcnow() -> datetime:
@@ -108,10 +118,21 @@ class Ctx:
         return self.request.query_params.get(name, default)
 
     def int_field(self, name: str) -> int | None:
-        try:
-            return int(self.form.get(name, ""))
-        except ValueError:
-            return None
+        """An id from the form: None when absent or empty; BadRequest (400) when not one (edge.parse_id)."""
+        return _optional_id(self.form.get(name, ""))
+
+    def int_param(self, name: str) -> int | None:
+        """An id from the query string, as int_field."""
+        return _optional_id(self.param(name))
+
+
+def _optional_id(value: str) -> int | None:
+    if value == "":
+        return None
+    number = parse_id(value)
+    if number is None:
+        raise BadRequest(value)
+    return number
 
 
 class Console:
@@ -145,9 +166,9 @@ class Console:
                 lang=lang, rtl=lang in i18n.RTL, staff=ctx.staff, csrf=ctx.csrf, path=ctx.request.url.path,
                 **values)
 
-    # the request pipeline: session, role, CSRF, then the handler
-    def handle(self, fn, policy: Policy, request: Request, form: dict[str, str]) -> Response:
-        ctx = Ctx(self, request, form, i18n.interface_language(request.cookies.get(LANGUAGE_COOKIE)))
+    # the request pipeline: session, role and path before the body is read (admit), then CSRF and the handler
+    def admit(self, policy: Policy, request: Request) -> Ctx | Response:
+        ctx = Ctx(self, request, {}, i18n.interface_language(request.cookies.get(LANGUAGE_COOKIE)))
         if not policy.public:
             ctx.session, ctx.staff = self.current_session(request)
             if ctx.staff is None:
@@ -155,14 +176,26 @@ class Console:
             ctx.lang = i18n.interface_language(ctx.staff.language)
             if ctx.staff.role not in policy.roles:
                 return self.refuse(ctx, policy, 403, L_("Your role does not give access to this page."))
-            if request.method == "POST" and not same_token(ctx.session.csrf, form.get("csrf")):
-                return self.refuse(ctx, policy, 403, L_("The form was missing its security token or it was "
-                                                        "wrong. Go back, reload the page and try again."))
+        if not all(id_in_range(v) for v in request.path_params.values() if isinstance(v, int)):
+            return self.refuse(ctx, policy, 404, L_("There is no such page or case."))
+        if has_nul(request.query_params.multi_items()) or has_nul(request.path_params.items()):
+            return self.refuse(ctx, policy, 400, BAD_REQUEST)
+        return ctx
+
+    def handle(self, fn, policy: Policy, ctx: Ctx) -> Response:
+        if has_nul(ctx.form.items()):
+            return self.refuse(ctx, policy, 400, BAD_REQUEST)
+        if not policy.public and ctx.request.method == "POST" and not same_token(ctx.session.csrf,
+                                                                                 ctx.form.get("csrf")):
+            return self.refuse(ctx, policy, 403, L_("The form was missing its security token or it was "
+                                                    "wrong. Go back, reload the page and try again."))
         try:
             with i18n.active(ctx.lang, self.locales_dir):
                 response = fn(ctx)
         except store.NotFound:
             response = self.refuse(ctx, policy, 404, L_("There is no such page or case."))
+        except BadRequest:
+            response = self.refuse(ctx, policy, 400, BAD_REQUEST)
         if ctx.session is not None and not policy.api:  # a page view renews the idle timeout
             self.set_session_cookie(response, ctx.session)
         for name, value, options in ctx.cookies:
@@ -212,15 +245,17 @@ class Console:
 
 def _endpoint(fn, policy: Policy):
     async def endpoint(request: Request) -> Response:
-        form: dict[str, str] = {}
+        console: Console = request.app.state.console
+        ctx = await run_in_threadpool(console.admit, policy, request)
+        if isinstance(ctx, Response):  # refused before the body is read
+            return ctx
         if request.method == "POST":
             try:
                 data: FormData = await request.form(max_files=0, max_fields=50, max_part_size=64 * 1024)
             except HTTPException as exc:
                 return Response(str(exc.detail), status_code=400)
-            form = {k: v for k, v in data.items() if isinstance(v, str)}
-        console: Console = request.app.state.console
-        return await run_in_threadpool(console.handle, fn, policy, request, form)
+            ctx.form = {k: v for k, v in data.items() if isinstance(v, str)}
+        return await run_in_threadpool(console.handle, fn, policy, ctx)
     endpoint.__name__ = fn.__name__
     endpoint.policy = policy  # type: ignore[attr-defined]
     return endpoint
@@ -256,6 +291,25 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+class ConsoleApp(Starlette):
+    """Starlette with SecurityHeaders outside its error handler: a 500 carries the headers too."""
+
+    def build_middleware_stack(self):
+        return SecurityHeaders(super().build_middleware_stack())
+
+
+def allowed_hosts(settings: Settings) -> list[str]:
+    """The Host header values the console answers: CONSOLE_URL's host, and the loopback names (a local
+    browser, the container's health check; DNS rebinding cannot use them)."""
+    from urllib.parse import urlsplit
+
+    hosts = ["127.0.0.1", "localhost"]
+    host = urlsplit(settings.console_url).hostname
+    if host and host not in hosts:
+        hosts.insert(0, host)
+    return hosts
+
+
 def create_app(config: Settings | str | None = None, *, clock: Clock | None = None, secret: str | None = None,
                fast_hashing: bool = False, locales_dir: Path | None = None,
                idle_timeout: timedelta | None = None, seed: bool = True,
@@ -288,8 +342,11 @@ def create_app(config: Settings | str | None = None, *, clock: Clock | None = No
         yield
         console.engine.dispose()
 
-    app = Starlette(routes=routes, lifespan=lifespan)
-    app.add_middleware(SecurityHeaders)
+    app = ConsoleApp(routes=routes, lifespan=lifespan)
+    # (the last added runs first) the proxy's client address, then the Host, then the body's size
+    app.add_middleware(BodyLimit)
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts(settings), www_redirect=False)
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.console_trusted_proxies))
     app.state.console = console
     return app
 
@@ -429,7 +486,8 @@ def safe_next(value: str | None) -> str:
 
 
 def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The peer's address, or the one a trusted proxy (CONSOLE_TRUSTED_PROXIES) forwarded (ProxyHeadersMiddleware)."""
+    return neutralise_bidi(request.client.host)[:64] if request.client else "unknown"
 
 
 # -- login ------------------------------------------------------------------------------------------------
@@ -455,22 +513,23 @@ def login_form(ctx: Ctx) -> Response:
 
 @route("/login", methods=("POST",), roles=ALL_ROLES, public=True)
 def login(ctx: Ctx) -> Response:
+    """The attempt is reserved (recorded as a failure, atomically with the throttle's count) before the
+    password is checked, so parallel attempts cannot all pass the count; a correct password then turns the
+    reservation into a success. A refused attempt writes nothing: the audit row `login_throttled` is written
+    once, by the failure that reaches a limit."""
     console = ctx.console
     expected = console.sessions.login_token_from(ctx.request.cookies.get(LOGIN_COOKIE))
     if not same_token(expected, ctx.form.get("csrf")):
         return _login_page(ctx, 403, _("The login form expired. Please try again."))
-    username = ctx.form.get("username", "").strip().lower()[:64]
+    username = neutralise_bidi(ctx.form.get("username", "").strip().lower())[:64]
     password = ctx.form.get("password", "")
     address = client_address(ctx.request)
     now = ctx.now
-    since = now - THROTTLE_WINDOW
     with ctx.begin() as conn:
-        throttled = (store.recent_failures(conn, since, username=username) >= MAX_FAILURES
-                     or store.recent_failures(conn, since, address=address) >= MAX_FAILURES_ADDRESS)
-        if throttled:
-            store.audit(conn, now, username or "?", "login_throttled", address=address)
-        row = None if throttled else store.staff_login_row(conn, username)
-    if throttled:
+        attempt = store.reserve_attempt(conn, username, address, now, now - THROTTLE_WINDOW,
+                                        max_username=MAX_FAILURES, max_address=MAX_FAILURES_ADDRESS)
+        row = store.staff_login_row(conn, username) if attempt.id is not None else None
+    if attempt.id is None:
         minutes = int(THROTTLE_WINDOW.total_seconds() // 60)
         return _login_page(ctx, 429, _("Too many failed logins. Wait %(minutes)s minutes and try again, or ask "
                                        "an administrator.") % {"minutes": minutes}, username)
@@ -479,11 +538,14 @@ def login(ctx: Ctx) -> Response:
     if ok and not row.active:
         ok, reason = False, "disabled"
     with ctx.begin() as conn:
-        store.record_attempt(conn, username, address, ok, now)
         if not ok:
             store.audit(conn, now, username or "?", "login_failed", staff_id=row.id if row else None,
                         address=address, reason=reason)
+            for scope in attempt.trips:  # this failure reached a limit: later attempts are refused
+                store.audit(conn, now, username or "?", "login_throttled", address=address, scope=scope,
+                            minutes=int(THROTTLE_WINDOW.total_seconds() // 60))
         else:
+            store.attempt_succeeded(conn, attempt.id)
             if console.passwords.needs_rehash(row.password_hash):
                 store.set_password_hash(conn, row.id, console.passwords.hash(password), end_sessions=False)
             store.record_login(conn, row.id, now)
@@ -683,12 +745,7 @@ def reopen(ctx: Ctx) -> Response:
 
 @route("/audit", roles=SUPERVISORS)
 def audit_page(ctx: Ctx) -> Response:
-    def number(name):
-        try:
-            return int(ctx.param(name)) or None
-        except ValueError:
-            return None
-    case_id, before = number("case"), number("before")
+    case_id, before = ctx.int_param("case") or None, ctx.int_param("before") or None
     action, actor = ctx.param("action") or None, ctx.param("actor").strip().lower() or None
     with ctx.begin() as conn:
         rows = store.list_audit(conn, limit=100, before=before, case_id=case_id, action=action, actor=actor)

@@ -9,8 +9,10 @@
   session of the person on the server side (a copied cookie is worthless afterwards).
 - CSRF: every POST form carries the session's token in a hidden field `csrf`, compared in constant time.
   The login form has its own token in a short-lived pre-session cookie.
-- Throttling: the login_attempts table; MAX_FAILURES failed logins for a username (MAX_FAILURES_ADDRESS
-  from one address) within THROTTLE_WINDOW refuse further attempts until the window has passed.
+- Throttling: the login_attempts table; MAX_FAILURES failed logins for a username since its last
+  successful one (MAX_FAILURES_ADDRESS from one address, successes or not) within THROTTLE_WINDOW refuse
+  further attempts until the window has passed. An attempt is reserved (counted and recorded as a failure
+  in one serialised transaction: store.reserve_attempt) before its password is checked.
 """
 from __future__ import annotations
 

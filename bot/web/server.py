@@ -18,5 +18,7 @@ def serve(settings: Settings, log_level: str = "info") -> None:
         print("warning: the console listens beyond this machine but CONSOLE_URL is not https: put it behind a TLS "
               "reverse proxy and set CONSOLE_URL=https://...", file=sys.stderr)
     app = create_app(settings)
+    # proxy headers are read by the app itself, from CONSOLE_TRUSTED_PROXIES only (uvicorn's own
+    # middleware would trust 127.0.0.1, i.e. anyone who can connect locally)
     uvicorn.run(app, host=settings.console_host, port=settings.console_port, log_level=log_level,
-                proxy_headers=True, forwarded_allow_ips="127.0.0.1", server_header=False)
+                proxy_headers=False, server_header=False)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import text as sql_text
 from sqlalchemy import case as sql_case
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
@@ -19,6 +20,7 @@ from ..hotline.policy import RESPONSE_TARGET_MINUTES
 from ..text import isolate_ltr
 from ..storage.db import (AuditRow, CannedReplyRow, CaseRow, LoginAttemptRow, MessageRow, NoteRow, OutboxRow,
                           StaffRow, UserRow)
+from .edge import neutralise_bidi, neutralise_fields
 
 cases = CaseRow.__table__
 users = UserRow.__table__
@@ -101,7 +103,8 @@ def list_staff(conn: Connection) -> list:
 def create_staff(conn: Connection, username: str, password_hash: str, role: str, now: datetime,
                  display_name: str = "", telegram_id: str | None = None, language: str = "en") -> int:
     result = conn.execute(insert(staff_t).values(
-        username=username, password_hash=password_hash, role=role, display_name=display_name,
+        username=neutralise_bidi(username)[:64], password_hash=password_hash, role=role,
+        display_name=neutralise_bidi(display_name)[:128],
         telegram_id=telegram_id or None, language=language, active=True, created_at=now))
     return result.inserted_primary_key[0]
 
@@ -146,20 +149,60 @@ def assignable_staff(conn: Connection) -> list[Staff]:
 
 # -- login attempts (throttling) ---------------------------------------------------------------------------
 
-def record_attempt(conn: Connection, username: str, address: str, ok: bool, now: datetime) -> None:
-    conn.execute(insert(attempts).values(username=username[:64], address=address[:64], ok=ok, at=now))
+@dataclass(frozen=True)
+class Attempt:
+    """A reserved login attempt: id None when throttled; `trips`: the limits ("username", "address") that
+    this attempt reaches if it fails."""
+    id: int | None
+    trips: tuple[str, ...] = ()
+
+
+def _lock_attempts(conn: Connection) -> None:
+    """Serialises reservations (count, then insert) until the transaction ends. SQLite: the transaction
+    already holds the database's write lock (BEGIN IMMEDIATE, storage.db); PostgreSQL: an advisory lock."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sql_text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ATTEMPTS_LOCK})
+
+
+_ATTEMPTS_LOCK = 0x5AFE_10C1  # an arbitrary key of this application's advisory lock
+
+
+def reserve_attempt(conn: Connection, username: str, address: str, now: datetime, since: datetime, *,
+                    max_username: int, max_address: int) -> Attempt:
+    """Atomically: unless the username (max_username failures since `since` and its last success) or the
+    address (max_address failures since `since`) is throttled, records the attempt as a failure, which
+    attempt_succeeded() corrects once the password is checked. Attempts at once are counted in turn."""
+    username, address = username[:64], address[:64]
+    _lock_attempts(conn)
+    by_name = recent_failures(conn, since, username=username)
+    by_address = recent_failures(conn, since, address=address)
+    if by_name >= max_username or by_address >= max_address:
+        return Attempt(None)
+    attempt_id = conn.execute(insert(attempts).values(username=username, address=address, ok=False, at=now)
+                              ).inserted_primary_key[0]
+    trips = tuple(scope for scope, count, limit in (("username", by_name, max_username),
+                                                    ("address", by_address, max_address)) if count + 1 == limit)
+    return Attempt(attempt_id, trips)
+
+
+def attempt_succeeded(conn: Connection, attempt_id: int) -> None:
+    conn.execute(update(attempts).where(attempts.c.id == attempt_id).values(ok=True))
 
 
 def recent_failures(conn: Connection, since: datetime, *, username: str | None = None,
                     address: str | None = None) -> int:
-    """Failed logins since `since` and after the last successful one, for a username or an address."""
-    column = attempts.c.username if username is not None else attempts.c.address
-    key = (username if username is not None else address or "")[:64]
-    last_ok = conn.execute(select(func.max(attempts.c.at)).where(column == key, attempts.c.ok.is_(True),
-                                                                 attempts.c.at >= since)).scalar()
+    """Failed logins since `since`: for a username, those after its last successful login; for an address,
+    all of them (a login to one account must not give an address new guesses at the others)."""
+    if username is not None:
+        column, key = attempts.c.username, username[:64]
+    else:
+        column, key = attempts.c.address, (address or "")[:64]
     condition = [column == key, attempts.c.ok.is_(False), attempts.c.at >= since]
-    if last_ok is not None:
-        condition.append(attempts.c.at > last_ok)
+    if username is not None:
+        last_ok = conn.execute(select(func.max(attempts.c.id)).where(column == key, attempts.c.ok.is_(True),
+                                                                     attempts.c.at >= since)).scalar()
+        if last_ok is not None:
+            condition.append(attempts.c.id > last_ok)
     return conn.execute(select(func.count()).select_from(attempts).where(*condition)).scalar_one()
 
 
@@ -167,13 +210,14 @@ def recent_failures(conn: Connection, since: datetime, *, username: str | None =
 
 def audit(conn: Connection, now: datetime, actor: Staff | str, action: str, case_id: int | None = None, *,
           staff_id: int | None = None, **detail) -> None:
-    """actor: the staff member acting, or a name ("system", "cli", an unknown username at login)."""
+    """actor: the staff member acting, or a name ("system", "cli", an unknown username at login). Bidi
+    controls in the actor and the detail are written visibly (edge.neutralise_bidi)."""
     if isinstance(actor, Staff):
         staff_id, name = actor.id, actor.username
     else:
         name = actor
-    conn.execute(insert(audit_t).values(at=now, staff_id=staff_id, actor=name[:64], action=action,
-                                        case_id=case_id, detail=detail))
+    conn.execute(insert(audit_t).values(at=now, staff_id=staff_id, actor=neutralise_bidi(name)[:64], action=action,
+                                        case_id=case_id, detail=neutralise_fields(detail)))
 
 
 def list_audit(conn: Connection, limit: int = 100, before: int | None = None, case_id: int | None = None,
