@@ -177,11 +177,11 @@ class Register:
 
 
 def effective_status(agency: Agency, notices: list[Notice], register_date: date | None, today: date) -> str:
-    """The register's status, then disciplinary notices dated after the register (a blacklisting holds
+    """The register's status, then disciplinary notices dated on or after the register's day (a blacklisting holds
     until a later restoration), then a valid licence whose expiry date has passed is expired."""
     status = agency.status
     for notice in notices:  # oldest first
-        newer = register_date is None or notice.day > register_date
+        newer = register_date is None or notice.day >= register_date  # same day: the page may predate it
         if notice.kind == "blacklisting":
             status = "blacklisted"
         elif notice.kind in _NOTICE_STATUS and newer:
