@@ -16,6 +16,8 @@ _DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890
 _SLASHED = re.compile(r"(?<![\d/])(\d{1,5})\s*\.?\s*[/\\\-–]\s*([A-Za-z]{2,15})\b")
 # `RWP/1234` (region first) is written by some people
 _REGION_FIRST = re.compile(r"\b([A-Za-z]{3,15})\s*[/\\\-]\s*(\d{1,5})\b")
+# `1234 RWP`: a space only, for the region codes known
+_SPACED = re.compile(r"(?<![\d/])(\d{1,5})\s+([A-Za-z]{3,15})\b")
 # `OEPL No. 1234` or `licence 1234` without a region
 _PREFIXED_BARE = re.compile(r"\b(?:OEPL?|licen[cs]e|lic)\b\.?\s*(?:No\.?|number|#)?\s*[:.]?\s*(\d{1,5})\b(?!\s*\.?\s*[/\\\-])",
                             re.IGNORECASE)
@@ -54,6 +56,10 @@ def find(text: str) -> list[str]:
             region = match.group(1).upper()
             if region not in _NOT_REGIONS and region in CITIES:
                 out.append(key(match.group(2), region))
+    if not out:
+        for match in _SPACED.finditer(text):
+            if match.group(2).upper() in CITIES:
+                out.append(key(match.group(1), match.group(2)))
     return list(dict.fromkeys(out))
 
 

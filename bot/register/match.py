@@ -30,7 +30,8 @@ NOISE_PHRASES = (
 NOISE_WORDS = {
     "m/s", "ms", "messrs", "pvt", "private", "ltd", "limited", "smc", "overseas", "employment", "promoters",
     "promoter", "promotors", "oep", "oepl", "manpower", "international", "intl", "int", "travel", "travels", "tours",
-    "tour", "and", "n", "the", "co", "company", "agency", "services", "service", "of",
+    "tour", "and", "n", "the", "co", "company", "agency", "agencies", "services", "service", "of", "consultants",
+    "consultant", "consultancy", "enterprises", "enterprise", "recruitment", "recruiting", "recruiters", "bureau",
 }
 # a question around the name, dropped from queries only: "is X licensed?", "X ka licence check karo"
 QUERY_WORDS = {
@@ -42,7 +43,7 @@ STRONG = 90  # the top score at or above which one agency may be the answer
 MARGIN = 6  # ... if the next agency scores at least this much lower
 PLAUSIBLE = 82  # candidates at or above this are offered to choose from
 SKELETON_STRONG, SKELETON_PLAUSIBLE = 88, 80  # the same lines for names typed in Urdu script
-SUBSET_WEIGHT = 0.92
+SUBSET_WEIGHT = 0.88  # a part of a name (one word of three) is plausible, never the answer by itself
 MAX_CHOICES = 5
 STALE_DAYS = 30
 
@@ -56,11 +57,18 @@ def name_key(text: str, query: bool = False) -> str:
     text = unicodedata.normalize("NFKC", text).lower().replace("&", " and ")
     text = re.sub(r"\bm\s*/\s*s\b\.?", " ", text)
     text = re.sub(r"[()\[\]{}.,;:!?\"'’`/\\|_*+#@-]", " ", text)
-    text = " ".join(text.split())
+    text = original = " ".join(text.split())
     for phrase in NOISE_PHRASES:
         text = re.sub(rf"\b{re.escape(phrase)}\b", " ", text)
     words = [w for w in text.split() if w not in NOISE_WORDS and not (query and w in QUERY_WORDS)]
-    return " ".join(words) or text
+    return " ".join(words) or original
+
+
+def _full(text: str) -> str:
+    """A name with its noise words, for telling apart names that are the same without them."""
+    text = unicodedata.normalize("NFKC", text).lower().replace("&", " and ")
+    text = re.sub(r"\bm\s*/\s*s\b\.?", " ", text)
+    return " ".join(re.sub(r"[^\w\s]", " ", text).split())
 
 
 @dataclass
@@ -106,6 +114,8 @@ class Register:
         self.keys = [name_key(e.agency.title) for e in self.entries]
         self.compact = [k.replace(" ", "") for k in self.keys]
         self.skeletons = [skeleton(k) for k in self.keys]
+        self.skeletons_compact = [k.replace(" ", "") for k in self.skeletons]
+        self.fulls = [_full(e.agency.title) for e in self.entries]
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -139,7 +149,9 @@ class Register:
         if not key or not self.entries:
             return Lookup("none", query)
         if urdu:
-            scored = self._scores(skeleton(key), self.skeletons)
+            bones = skeleton(key)
+            scored = self._scores(bones, self.skeletons)
+            scored += self._scores(bones.replace(" ", ""), self.skeletons_compact, scorer=fuzz.ratio)
             strong, plausible = SKELETON_STRONG, SKELETON_PLAUSIBLE
         else:
             scored = self._scores(key, self.keys)
@@ -158,7 +170,18 @@ class Register:
         second = ranked[1][1] if len(ranked) > 1 else 0.0
         if top >= strong and top - second >= MARGIN:
             return Lookup("name", query, [self.entries[ranked[0][0]]], [top])
-        close = [(i, s) for i, s in ranked if s >= plausible and s >= top - 10][:MAX_CHOICES]
+        close = [(i, s) for i, s in ranked if s >= plausible and s >= top - 10]
+        if top >= strong and not urdu:
+            # names that are the same without their noise ("X Manpower", "X Travel & Tours"): the full
+            # names decide when the query carries the words that tell them apart
+            full = _full(latin)
+            tied = sorted(((fuzz.token_sort_ratio(full, self.fulls[i]), i) for i, s in close if s >= top - MARGIN),
+                          reverse=True)
+            if len(tied) > 1 and tied[0][0] >= strong and tied[0][0] - tied[1][0] >= MARGIN:
+                return Lookup("name", query, [self.entries[tied[0][1]]], [float(tied[0][0])])
+            order = {i: rank for rank, (_score, i) in enumerate(tied)}
+            close.sort(key=lambda item: (order.get(item[0], len(order)), -item[1]))
+        close = close[:MAX_CHOICES]
         return Lookup("choose", query, [self.entries[i] for i, _ in close], [s for _, s in close])
 
     @staticmethod

@@ -25,7 +25,8 @@ _URDU = re.compile(r"[\u0600-\u06FF]")
 URDU_NOISE = (
     "میسرز", "ایم ایس", "پرائیویٹ", "پرائیوٹ", "پرائویٹ", "لمیٹڈ", "لمیٹیڈ", "اوورسیز", "اوورسیز", "اورسیز", "اوور سیز",
     "ایمپلائمنٹ", "ایمپلائیمنٹ", "ایمپلاءمنٹ", "پروموٹرز", "پروموٹر", "پروموٹرس", "مین پاور", "مینپاور", "انٹرنیشنل",
-    "ٹریول اینڈ ٹورز", "ٹریولز", "ٹریول", "ٹورز", "اینڈ", "اور", "کمپنی", "ایجنسی", "سروسز",
+    "ٹریول اینڈ ٹورز", "ٹریولز", "ٹریول", "ٹورز", "اینڈ", "اور", "کمپنی", "ایجنسی", "سروسز", "ریکروٹنگ",
+    "ریکروٹمنٹ", "کنسلٹنٹس", "کنسلٹنٹ", "انٹرپرائزز",
 )
 
 
@@ -38,6 +39,8 @@ def to_latin(text: str) -> str:
     text = unicodedata.normalize("NFC", text)
     for word in sorted(URDU_NOISE, key=len, reverse=True):
         text = re.sub(rf"(?<![\u0600-\u06FF]){re.escape(word)}(?![\u0600-\u06FF])", " ", text)
+    # a word-final ہ after a consonant is a vowel (ہنزہ Hunza, مدینہ Madina); after ا it is h (شاہ Shah)
+    text = re.sub(r"(?<=[\u0600-\u06FF])(?<!ا)ہ(?![\u0600-\u06FF])", "a", text)
     out = []
     for char in text:
         out.append(URDU_TO_LATIN.get(char, char))
@@ -49,11 +52,13 @@ _SOFT_C = re.compile(r"c(?=[eiy])")
 
 def skeleton(latin: str) -> str:
     """The consonants of a Latin name as Urdu would write them: vowels, w and y dropped (Urdu writes
-    them with ا و ی or not at all), q as k, z as s, c as k or s, doubled letters once. Words stay apart."""
+    them with ا و ی or not at all), q as k, z as s, c as k or s, d and th as t, doubled letters once. Words stay apart."""
     words = []
     for word in latin.lower().split():
+        word = re.sub(r"^ex(?=[aeiou])", "egz", word)  # example: ایگزامپل
+        word = re.sub(r"gh(?=t)", "", word).replace("th", "t")  # heights: ہائٹس; brothers: برادرز
         word = _SOFT_C.sub("s", word).replace("c", "k").replace("q", "k").replace("x", "ks").replace("z", "s")
-        word = word.replace("v", "w")
+        word = word.replace("v", "w").replace("d", "t")  # English d and t are both ڈ/ٹ/د/ت in Urdu
         word = re.sub(r"[aeiouwy'’`\-.]", "", word)
         word = re.sub(r"(.)\1+", r"\1", word)
         if word:
