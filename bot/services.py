@@ -29,6 +29,7 @@ def build_service(settings: Settings, nlu_url: str, durable_replies: bool = True
     from .storage.db import make_engine
     from .storage.hotline_store import HotlineStore
     from .storage.migrate import ensure_sqlite_dir, upgrade_if_needed
+    from .storage.register_store import RegisterSource
     from .storage.state_repo import SqlStateRepository
 
     ensure_sqlite_dir(settings.database_url)
@@ -36,7 +37,8 @@ def build_service(settings: Settings, nlu_url: str, durable_replies: bool = True
     upgrade_if_needed(settings.database_url, engine)
     understander, client = build_understander(settings, nlu_url, tolerate_nlu_outage=True)
     i18n = default_i18n()
-    dialogue = Dialogue(understander, ContentStore(settings.content_dir), SqlStateRepository(engine), i18n)
+    dialogue = Dialogue(understander, ContentStore(settings.content_dir), SqlStateRepository(engine), i18n,
+                        register=RegisterSource(engine))
     store = HotlineStore(engine, staff_chat_id=settings.staff_chat_id, console_url=settings.console_url)
     service = ConversationService(dialogue, store, i18n, durable_replies=durable_replies)
 

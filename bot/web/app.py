@@ -587,7 +587,8 @@ def _case_context(ctx: Ctx, case_id: int) -> dict:
     canned.sort(key=lambda c: (c["language"] != language, c["language"], c["title"]))
     return {"case": case, "items": _transcript(case, messages), "notes": notes, "canned": canned,
             "assignable": assignable, "timing": store.timing(case, now), "fingerprint": fingerprint,
-            "mine": case["assigned_to"] == ctx.staff.id, "supervisor": ctx.staff.role in SUPERVISORS}
+            "mine": case["assigned_to"] == ctx.staff.id, "supervisor": ctx.staff.role in SUPERVISORS,
+            "agent_checks": [m["meta"]["agent_check"] for m in messages if (m.get("meta") or {}).get("agent_check")]}
 
 
 def _case_page(ctx: Ctx, case_id: int, status: int = 200, error: str | None = None, **extra) -> Response:
