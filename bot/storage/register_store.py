@@ -206,3 +206,18 @@ class RegisterSource:
                     self._register = load_register(conn, today) if import_id is not None else None
                     self._loaded_id, self._notices, self._loaded_day = import_id, notices, today
         return self._register
+
+
+def preview(conn: Connection, import_id: int, today: date | None = None) -> tuple[dict, Diff, list[dict]] | None:
+    """An import as its preview page shows it: the import, what it changes against the snapshot it was
+    compared with, its notices (with the name matches to confirm)."""
+    head = get_import(conn, import_id)
+    if head is None:
+        return None
+    if head["agencies"]:
+        previous = ({a.licence: a.as_row() for a in agencies_of(conn, head["base_import_id"])}
+                    if head["base_import_id"] else {})
+        result = diff(previous, agencies_of(conn, import_id)) if head["status"] != "discarded" else Diff()
+    else:
+        result = Diff()
+    return head, result, pending_links(conn, import_id)

@@ -214,11 +214,18 @@ def _endpoint(fn, policy: Policy):
     async def endpoint(request: Request) -> Response:
         form: dict[str, str] = {}
         if request.method == "POST":
+            uploads = getattr(fn, "uploads", 0)  # files a route accepts (the register import), from staff only
+            if uploads and request.app.state.console.current_session(request)[0] is None:
+                uploads = 0
             try:
-                data: FormData = await request.form(max_files=0, max_fields=50, max_part_size=64 * 1024)
+                data: FormData = await request.form(max_files=uploads, max_fields=50 + uploads,
+                                                    max_part_size=64 * 1024)
             except HTTPException as exc:
                 return Response(str(exc.detail), status_code=400)
             form = {k: v for k, v in data.items() if isinstance(v, str)}
+            if uploads:
+                request.state.uploads = [(v.filename or "", await v.read()) for _k, v in data.multi_items()
+                                         if not isinstance(v, str)]
         console: Console = request.app.state.console
         return await run_in_threadpool(console.handle, fn, policy, request, form)
     endpoint.__name__ = fn.__name__
@@ -801,3 +808,6 @@ def staff_active(ctx: Ctx) -> Response:
         store.audit(conn, ctx.now, ctx.staff, "staff_enable" if active else "staff_disable", target_id=staff_id,
                     target=target.username)
     return redirect("/staff?done=1")
+
+
+from . import register_routes  # noqa: E402,F401  (the OEP register's import pages)
