@@ -99,3 +99,10 @@ def test_agents_cannot_upload_and_anonymous_files_are_not_read(console: Harness)
     response = anonymous.post("/register/import", data={"register_date": "2026-11-30"}, files=files)
     assert response.status_code == 400  # no session: the endpoint accepts no file at all
     assert rows(console.engine, IMPORTS) == []
+
+
+def test_the_pages_in_urdu(console: Harness):
+    client = console.as_staff("nadia", "supervisor", language="ur")
+    assert "لائسنس یافتہ OEPs کا رجسٹر" in client.get("/register").text
+    preview = client.get(upload(client, PAGES).headers["location"])
+    assert preview.status_code == 200 and "پہلا امپورٹ: ہر ایجنسی نئی ہے۔" in preview.text
