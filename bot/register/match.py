@@ -187,17 +187,17 @@ class Register:
     @staticmethod
     def _scores(key: str, choices: list[str], scorer=None) -> list[tuple[int, float]]:
         """Word order and typos (token_sort_ratio); a word left out or added (token_set_ratio, a little
-        lower, so that a part never outranks the whole name). Each scorer runs in rapidfuzz's C code."""
+        lower, so that a part never outranks the whole name). One pass of rapidfuzz's C code over the
+        register (token_set_ratio, which is never below token_sort_ratio's candidates' cut), then both
+        scores for the dozen candidates it finds. `scorer`: a single plain pass instead."""
         if scorer is not None:
-            pairs = [(scorer, 1.0)]
-        else:
-            pairs = [(fuzz.token_sort_ratio, 1.0), (fuzz.token_set_ratio, SUBSET_WEIGHT)]
+            return [(index, score) for _c, score, index in
+                    process.extract(key, choices, scorer=scorer, limit=12, score_cutoff=PLAUSIBLE - 10)]
         out = []
-        for function, weight in pairs:
-            for _choice, score, index in process.extract(key, choices, scorer=function, limit=12, score_cutoff=60):
-                out.append((index, score * weight))
+        for choice, score, index in process.extract(key, choices, scorer=fuzz.token_set_ratio, limit=12,
+                                                    score_cutoff=60):
+            out.append((index, max(score * SUBSET_WEIGHT, fuzz.token_sort_ratio(key, choice))))
         return out
-
 
 def effective_status(agency: Agency, notices: list[Notice], register_date: date | None, today: date) -> str:
     """The register's status, then disciplinary notices dated on or after the register's day (a blacklisting holds
