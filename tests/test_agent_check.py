@@ -192,3 +192,44 @@ def test_the_register_date_and_its_warning(languages, agencies):
     fresh, _ = make(languages, agencies)
     start(fresh, "d", "en")
     assert "Warning" not in run(fresh.handle_text("d", "0017/RWP")).replies[-1].text
+
+
+def offer_check_until_the_licence_question(dialogue, user):
+    turn = run(dialogue.handle_text(user, "/check"))
+    turn = run(dialogue.handle_button(user, "oc:kind:job"))
+    for _ in range(20):
+        asking = dialogue.states.get(user).flow.get("asking")
+        if asking == "unverified":
+            return turn
+        turn = run(dialogue.handle_button(user, f"oc:no:{asking}"))
+    raise AssertionError("the licence question was not asked")
+
+
+def finish(dialogue, user):
+    for _ in range(20):
+        flow = dialogue.states.get(user).flow
+        if flow is None:
+            return dialogue.states.get(user).data["last_offer_check"]
+        turn = run(dialogue.handle_button(user, f"oc:no:{flow['asking']}"))
+    raise AssertionError("the check did not end")
+
+
+def test_a_licence_typed_in_the_offer_check_feeds_its_score(languages, agencies):
+    dialogue, _ = make(languages, agencies)
+    offer_check_until_the_licence_question(dialogue, "o1")
+    turn = run(dialogue.handle_text("o1", "OEPL No. 0023/LHR"))
+    assert "Sample Crescent Star Overseas Employment Promoters" in turn.replies[0].text
+    assert turn.case["agent_check"]["status"] == "valid"
+    assert dialogue.states.get("o1").flow["answers"]["unverified"] == "no"
+    assert turn.replies[-1].text.startswith("Question")  # the check goes on
+    assert finish(dialogue, "o1")["level"] == "low"
+
+    offer_check_until_the_licence_question(dialogue, "o2")
+    turn = run(dialogue.handle_text("o2", "his licence is 9999/RWP"))
+    assert "The licence number 9999/RWP is not on the register" in turn.replies[0].text
+    result = finish(dialogue, "o2")
+    assert result["level"] == "high" and "unverified: yes -> +3 (critical)" in result["breakdown"]
+
+    offer_check_until_the_licence_question(dialogue, "o3")
+    run(dialogue.handle_text("o3", "0031/KHI"))  # on the register, but expired: critical too
+    assert finish(dialogue, "o3")["level"] == "high"

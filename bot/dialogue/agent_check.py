@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from .engine import Dialogue, _Out
 
 FLOW = "agent_check"
+LICENCE_QUESTION = "unverified"  # the offer check's question on the agent's licence (content/offer_check.yml)
 BAD = ("expired", "suspended", "cancelled", "surrendered", "invalid", "blacklisted")
 
 
@@ -114,6 +115,34 @@ class AgentCheck:
         out.say(t(out, "That check is over. Start a new one?"), [self.d._action_button(out, "agent")])
         return None
 
+    # -- inside the offer check -------------------------------------------------------------------------------
+    def offer_licence(self, out: "_Out", content: Content, state: ConversationState, text: str) -> dict | None:
+        """A licence number typed where the offer check asks whether the agent showed one: looked up, and
+        the question answered by the register (on it and valid: no; not on it or not valid: yes, a critical
+        flag of the score). None when this is not that case (the check handles the text as before)."""
+        flow = state.flow or {}
+        if flow.get("kind") != "job" or flow.get("asking") != LICENCE_QUESTION:
+            return None
+        register = self.register()
+        if register is None or not (lic.find(text) or lic.bare_number(text) is not None):
+            return None
+        query = " ".join(text.split())[:200]
+        found = register.lookup(query)
+        if found.kind == "licence":
+            record = self._result(out, content, register, found.entries[0], query, found.by, buttons=False)
+        elif found.kind == "none":
+            record = self._not_found(out, content, register, found, buttons=False)
+        else:
+            return None  # a number without its region, in several cities: the question is asked again
+        from .offer_check import OfferCheck
+
+        check = content.derived.get("offer_check") or OfferCheck(content.offer_check)
+        valid = record.get("status") == "valid"
+        check.answer(flow, LICENCE_QUESTION, "no" if valid else "yes")
+        if not valid:
+            flow["critical"] = sorted(set(flow.get("critical", [])) | {LICENCE_QUESTION})
+        return record
+
     # -- the check -------------------------------------------------------------------------------------------
     def check(self, out: "_Out", content: Content, state: ConversationState, text: str) -> dict | None:
         register = self.register()
@@ -166,7 +195,7 @@ class AgentCheck:
         return content.fact("beoe_website", out.language) or "BE&OE"
 
     def _result(self, out: "_Out", content: Content, register: Register, entry: Entry, query: str,
-                by: str) -> dict:
+                by: str, buttons: bool = True) -> dict:
         t = self.d._t
         agency = entry.agency
         status = entry.status
@@ -203,12 +232,13 @@ class AgentCheck:
         lines += ["", self._dated(out, register)]
         rows = [[self.d._action_button(out, "report")]] if status in BAD else []
         rows.append([self.d._action_button(out, "agent_again"), self.d._action_button(out, "menu")])
-        out.say("\n".join(lines), *rows)
+        out.say("\n".join(lines), *(rows if buttons else []))
         return {"query": query, "by": by, "outcome": "found", "licence": agency.licence, "title": agency.title,
                 "status": status, "expiry": agency.expiry.isoformat() if agency.expiry else None,
                 "register_date": register.register_date.isoformat() if register.register_date else None}
 
-    def _not_found(self, out: "_Out", content: Content, register: Register, found: Lookup) -> dict:
+    def _not_found(self, out: "_Out", content: Content, register: Register, found: Lookup,
+                   buttons: bool = True) -> dict:
         t = self.d._t
         when = (self._date(out, register.register_date) if register.register_date
                 else t(out, "unknown date"))
@@ -228,8 +258,9 @@ class AgentCheck:
                    "hotline can help you and pass it on."),
             self._dated(out, register),
         ])
-        out.say(text, [self.d._action_button(out, "report"), self.d._action_button(out, "hotline")],
-                [self.d._action_button(out, "agent_again"), self.d._action_button(out, "menu")])
+        rows = [[self.d._action_button(out, "report"), self.d._action_button(out, "hotline")],
+                [self.d._action_button(out, "agent_again"), self.d._action_button(out, "menu")]]
+        out.say(text, *(rows if buttons else []))
         return {"query": found.query, "by": found.by, "outcome": "not_found",
                 "register_date": register.register_date.isoformat() if register.register_date else None}
 

@@ -307,6 +307,10 @@ class Dialogue:
                             case={"report": sent})
             return Turn(out.replies, out.language, result)
         if state.flow and state.flow.get("name") == "offer_check":
+            checked = self.agent.offer_licence(out, content, state, text)  # a licence number typed at its question
+            if checked is not None:
+                self._ask_next(out, content, state)
+                return Turn(out.replies, out.language, result, case=self._agent_case(checked))
             if self._check_text(out, content, state, text, result):
                 return Turn(out.replies, out.language, result)
         if state.flow and state.flow.get("name") == "agent_check":
