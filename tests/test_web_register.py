@@ -51,6 +51,7 @@ def test_import_preview_apply_and_audit(console: Harness):
     assert "0017/RWP M/s Example Hunza Peak Manpower Services: 2027-06-30 → 2029-06-30" in text  # expiry moved
     boxes = re.findall(r'name="(accept_\d+)"', text)
     assert len(boxes) == 1  # the suspension notice that names no licence: matched by name, to confirm
+    assert "0169/RWP Dummy Deosai Plains Manpower Services" in text
     client.post(preview_url + "/apply", data={"csrf": csrf_from(text), boxes[0]: "1"})
     with console.engine.connect() as conn:
         register = load_register(conn)

@@ -220,4 +220,12 @@ def preview(conn: Connection, import_id: int, today: date | None = None) -> tupl
         result = diff(previous, agencies_of(conn, import_id)) if head["status"] != "discarded" else Diff()
     else:
         result = Diff()
-    return head, result, pending_links(conn, import_id)
+    links = pending_links(conn, import_id)
+    wanted = {n["candidate"] or n["licence"] for n in links} - {None}
+    if wanted:  # the agency's name beside each link, from this snapshot or else the register's
+        source = import_id if head["agencies"] else current_import(conn)
+        names = dict(conn.execute(select(AGENCIES.c.licence, AGENCIES.c.title).where(
+            AGENCIES.c.import_id == source, AGENCIES.c.licence.in_(wanted))).all()) if source else {}
+        for n in links:
+            n["agency"] = names.get(n["candidate"] or n["licence"], "")
+    return head, result, links
