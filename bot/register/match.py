@@ -45,6 +45,7 @@ PLAUSIBLE = 82  # candidates at or above this are offered to choose from
 SKELETON_STRONG, SKELETON_PLAUSIBLE = 88, 80  # the same lines for names typed in Urdu script
 SUBSET_WEIGHT = 0.88  # a part of a name (one word of three) is plausible, never the answer by itself
 MAX_CHOICES = 5
+CANDIDATES = 20  # names scored in detail after the first pass over the register
 STALE_DAYS = 30
 
 # statuses after notices: the last suspension, blacklisting, cancellation or restoration decides
@@ -163,6 +164,10 @@ class Register:
         for index, score in scored:
             if score > best.get(index, -1):
                 best[index] = score
+        words = (skeleton(key) if urdu else key).split()
+        names = self.skeletons if urdu else self.keys
+        for index in list(best):  # word by word: a name with a word left out and a typo in another
+            best[index] = max(best[index], align(words, names[index].split()))
         ranked = sorted(best.items(), key=lambda item: (-item[1], self.keys[item[0]]))
         if not ranked or ranked[0][1] < plausible:
             return Lookup("none", query)
@@ -194,10 +199,29 @@ class Register:
             return [(index, score) for _c, score, index in
                     process.extract(key, choices, scorer=scorer, limit=12, score_cutoff=PLAUSIBLE - 10)]
         out = []
-        for choice, score, index in process.extract(key, choices, scorer=fuzz.token_set_ratio, limit=12,
-                                                    score_cutoff=60):
+        for choice, score, index in process.extract(key, choices, scorer=fuzz.token_set_ratio, limit=CANDIDATES,
+                                                    score_cutoff=50):
             out.append((index, max(score * SUBSET_WEIGHT, fuzz.token_sort_ratio(key, choice))))
         return out
+
+def align(query: list[str], name: list[str]) -> float:
+    """Each query word against its best word of the name (fuzz.ratio, weighted by length), lowered when
+    the query covers only part of the name: all words of a three-word name typed with a typo score about
+    as high as the whole name; two of its three words at most about 88 (plausible, offered, never the
+    answer by itself); a query word that matches nothing pulls the score down."""
+    if not query or not name:
+        return 0.0
+    covered: set[int] = set()
+    total = 0.0
+    for word in query:
+        score, index = max((fuzz.ratio(word, other), i) for i, other in enumerate(name))
+        total += score * len(word)
+        if score >= 75:
+            covered.add(index)
+    matched = total / sum(len(w) for w in query)
+    coverage = sum(len(name[i]) for i in covered) / sum(len(w) for w in name)
+    return matched if coverage >= 1 else matched * (0.8 + 0.15 * coverage)
+
 
 def effective_status(agency: Agency, notices: list[Notice], register_date: date | None, today: date) -> str:
     """The register's status, then disciplinary notices dated on or after the register's day (a blacklisting holds
