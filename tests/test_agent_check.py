@@ -233,3 +233,14 @@ def test_a_licence_typed_in_the_offer_check_feeds_its_score(languages, agencies)
     offer_check_until_the_licence_question(dialogue, "o3")
     run(dialogue.handle_text("o3", "0031/KHI"))  # on the register, but expired: critical too
     assert finish(dialogue, "o3")["level"] == "high"
+
+
+def test_a_firm_name_in_latin_letters_keeps_the_users_language(languages, agencies):
+    dialogue, nlu = make(languages, agencies)
+    run(dialogue.handle_text("u", nlu.says("ایجنٹ کا لائسنس کیسے چیک کروں", "verify_agent")))
+    assert dialogue.states.get("u").language == "ur"  # detected, not chosen
+    turn = run(dialogue.handle_text("u", "sample crescent star overseas employment promoters"))
+    assert turn.language == "ur" and "ضروری ہے، کافی نہیں" in turn.replies[-1].text
+    turn = run(dialogue.handle_text("u", "0031/KHI"))  # a licence number alone, outside the check: checked
+    assert turn.language == "ur" and "Demo Sea Breeze" in turn.replies[-1].text
+    assert turn.case["agent_check"]["status"] == "expired"

@@ -49,6 +49,16 @@ class AgentCheck:
         register = self.source.get() if self.source is not None else None
         return register if register is not None and len(register) else None
 
+    def names_a_firm(self, state: ConversationState, text: str) -> bool:
+        """The text is a firm's name or licence number, not the user's language: "Sample Crescent Star"
+        typed by someone who chose Urdu keeps the reply in Urdu."""
+        return bool((state.flow and state.flow.get("name") == FLOW) or lic.find(text))
+
+    def is_licence_query(self, text: str) -> bool:
+        """A message that is a licence number and little else, while the register can be checked."""
+        numbers = lic.find(text)
+        return bool(numbers) and len(text.split()) <= 6 and self.register() is not None
+
     # -- entry -----------------------------------------------------------------------------------------------
     def start(self, out: "_Out", content: Content, state: ConversationState, text: str = "") -> dict | None:
         """Opens the check. A licence number in `text` is checked at once. Returns the case record of a

@@ -284,7 +284,7 @@ class Dialogue:
     async def _message(self, state: ConversationState, content: Content, text: str) -> Turn:
         result = await self.understander.understand(text, default_language=state.language or "en")
         if not state.language_chosen and not result.error and result.language != state.language:
-            if letters(clean(text).text) or state.language is None:
+            if state.language is None or (letters(clean(text).text) and not self.agent.names_a_firm(state, text)):
                 state.language = result.language
         out = self._out(state, content)
         if result.error:
@@ -321,6 +321,9 @@ class Dialogue:
             if handled:
                 return Turn(out.replies, out.language, result, topic="verify_agent", case=self._agent_case(record))
         intent = result.intent
+        if not state.flow and self.agent.is_licence_query(text):  # "0848/LHR" alone: checked on the register
+            record = self.agent.start(out, content, state, text)
+            return Turn(out.replies, out.language, result, topic="verify_agent", case=self._agent_case(record))
         if result.fallback or intent is None:
             return self._fallback(out, content, state, result)
         state.misses = 0
