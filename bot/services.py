@@ -37,8 +37,10 @@ def build_service(settings: Settings, nlu_url: str, durable_replies: bool = True
     upgrade_if_needed(settings.database_url, engine)
     understander, client = build_understander(settings, nlu_url, tolerate_nlu_outage=True)
     i18n = default_i18n()
+    register = RegisterSource(engine)
+    register.refresh()  # loaded before the first message (later imports are picked up in the background)
     dialogue = Dialogue(understander, ContentStore(settings.content_dir), SqlStateRepository(engine), i18n,
-                        register=RegisterSource(engine))
+                        register=register)
     store = HotlineStore(engine, staff_chat_id=settings.staff_chat_id, console_url=settings.console_url)
     service = ConversationService(dialogue, store, i18n, durable_replies=durable_replies)
 

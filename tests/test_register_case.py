@@ -49,7 +49,7 @@ def test_an_agent_check_joins_the_open_case_and_staff_see_it(db_url, languages):
                                 load_contract())
     i18n = I18n()
     dialogue = Dialogue(understander, ContentStore(ROOT / "content"), SqlStateRepository(engine), i18n,
-                        register=RegisterSource(engine, interval=0))
+                        register=RegisterSource(engine, interval=0, background=False))
     service = ConversationService(dialogue, HotlineStore(engine), i18n)
 
     send(service, 5, "lang:en", kind="button")

@@ -182,8 +182,23 @@ def test_apply_is_refused_twice_after_discard_and_on_a_stale_preview(db_url):
     assert discard(engine, two.import_id, "test")
     with pytest.raises(ImportRefused):
         apply(engine, two.import_id, "test")
-    source = RegisterSource(engine, interval=0)
+    source = RegisterSource(engine, interval=0, background=False)
     assert source.get().import_id == one.import_id
+    three = stage(engine, parse_files(files(DATA / "later-page1.html")), date(2026, 12, 4), "test")
+    apply(engine, three.import_id, "test")
+    assert source.get().import_id == three.import_id  # the next look after an import
+
+    import threading
+
+    background = RegisterSource(engine, interval=0)
+    assert background.get().import_id == three.import_id  # the first load is at once
+    four = stage(engine, parse_files(files(*PAGES)), date(2026, 12, 6), "test")
+    apply(engine, four.import_id, "test")
+    assert background.get().import_id == three.import_id  # this turn does not wait: a thread loads it
+    for thread in threading.enumerate():
+        if thread.name == "register-refresh":
+            thread.join(timeout=30)
+    assert background.get().import_id == four.import_id
     engine.dispose()
 
 

@@ -3,6 +3,7 @@ each in one transaction; the newest applied snapshot with agencies is the regist
 The command line (`safesafar register import`) and the console's import page both go through here."""
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -179,33 +180,53 @@ def discard(engine: Engine, import_id: int, actor: str, now: datetime | None = N
 # -- what the bot reads --------------------------------------------------------------------------------------
 
 class RegisterSource:
-    """The register for the dialogue (its `get()` port): loaded from the database when an import was
-    applied, at most once every `interval` seconds asked whether one was."""
+    """The register for the dialogue (its `get()` port). Loaded at the first `get()`; then, at most every
+    `interval` seconds, a background thread asks whether an import was applied (or the day changed:
+    expiry dates) and builds the new index, which replaces the old one when ready: a turn never waits
+    for a load. background=False refreshes in the caller instead (tests)."""
 
-    def __init__(self, engine: Engine, interval: float = 10.0, today: Callable[[], date] = date.today):
-        self.engine, self.interval, self.today = engine, interval, today
+    def __init__(self, engine: Engine, interval: float = 10.0, today: Callable[[], date] = date.today,
+                 background: bool = True):
+        self.engine, self.interval, self.today, self.background = engine, interval, today, background
         self._register: Register | None = None
-        self._loaded_id: int | None = None
-        self._loaded_day: date | None = None
-        self._checked = float("-inf")
+        self._stamp: tuple | None = None
+        self._checked: float | None = None
         self._lock = threading.Lock()
+        self._refreshing = False
 
     def get(self) -> Register | None:
         now = time.monotonic()
-        if now - self._checked < self.interval:
-            return self._register
-        with self._lock:
+        if self._checked is None:
+            self.refresh()
+        elif now - self._checked >= self.interval and not self._refreshing:
             self._checked = now
+            if self.background:
+                self._refreshing = True
+                threading.Thread(target=self._refresh_in_background, name="register-refresh", daemon=True).start()
+            else:
+                self.refresh()
+        return self._register
+
+    def _refresh_in_background(self) -> None:
+        try:
+            self.refresh()
+        except Exception:  # the database away for a moment: the last register stays, the next check retries
+            logging.getLogger("safesafar.register").exception("register refresh failed")
+        finally:
+            self._refreshing = False
+
+    def refresh(self) -> None:
+        with self._lock:
+            self._checked = time.monotonic()
             with self.engine.connect() as conn:
                 import_id = current_import(conn)
                 notices = conn.execute(select(func.count()).select_from(NOTICES).join(
                     IMPORTS, IMPORTS.c.id == NOTICES.c.import_id).where(IMPORTS.c.status == "applied")).scalar_one()
                 today = self.today()
                 stamp = (import_id, notices, today)
-                if stamp != (self._loaded_id, getattr(self, "_notices", None), self._loaded_day):
+                if stamp != self._stamp:
                     self._register = load_register(conn, today) if import_id is not None else None
-                    self._loaded_id, self._notices, self._loaded_day = import_id, notices, today
-        return self._register
+                    self._stamp = stamp
 
 
 def preview(conn: Connection, import_id: int, today: date | None = None) -> tuple[dict, Diff, list[dict]] | None:

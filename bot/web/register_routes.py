@@ -15,6 +15,7 @@ from .app import SUPERVISORS, Ctx, redirect, route
 from .i18n import L_, _
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_TOTAL_BYTES = 100 * 1024 * 1024
 MAX_FILES = 200
 NOTICES = {"applied": L_("The import was applied: the bot now checks agencies against it."),
            "discarded": L_("The import was discarded: nothing changed.")}
@@ -51,8 +52,9 @@ def register_upload(ctx: Ctx) -> Response:
     files = _uploads(ctx)
     if not files:
         return _page(ctx, 400, _("Choose at least one file."), register_date=day)
-    if any(len(data) > MAX_FILE_BYTES for _name, data in files):
-        return _page(ctx, 400, _("A file is larger than 20 MB."), register_date=day)
+    if any(len(data) > MAX_FILE_BYTES for _name, data in files) or sum(len(d) for _n, d in files) > MAX_TOTAL_BYTES:
+        return _page(ctx, 400, _("The files are too large: at most 20 MB each and 100 MB together."),
+                     register_date=day)
     parsed = parse_files(files)
     try:
         staged = rs.stage(ctx.console.engine, parsed, register_date, ctx.staff.username, now=ctx.now,
