@@ -149,6 +149,8 @@ def test_the_verify_agent_intent_and_the_menu(languages, agencies):
     dialogue, nlu = make(languages, agencies)
     turn = run(dialogue.handle_text("v", nlu.says("is OEPL No. 0066/RWP a licensed agent?", "verify_agent")))
     assert "Sample Karakoram Gateway Overseas Employment Promoters" in turn.replies[-1].text  # checked at once
+    turn = run(dialogue.handle_text("v", nlu.says("is sample crescent star overseas licensed?", "verify_agent")))
+    assert "Sample Crescent Star Overseas Employment Promoters" in turn.replies[-1].text  # one agency named
     turn = run(dialogue.handle_text("v", nlu.says("how do i check an agent", "verify_agent")))
     assert dialogue.states.get("v").flow["name"] == "agent_check" and "1234/RWP" in turn.replies[-1].text
     menu = run(dialogue.handle_button("m", "act:menu"))

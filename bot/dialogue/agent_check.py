@@ -75,6 +75,8 @@ class AgentCheck:
         state.flow = {"name": FLOW, "step": "ask"}
         if text and (lic.find(text) or lic.bare_number(text) is not None):
             return self.check(out, content, state, text)
+        if text and register.lookup(text).kind == "name":  # "is Crescent Star Overseas licensed?": one agency
+            return self.check(out, content, state, text)
         out.say(t(out, "Send me the licence number of the agency (for example 1234/RWP) or its name, and I will "
                        "look it up in the register of licensed Overseas Employment Promoters published by the "
                        "Bureau of Emigration & Overseas Employment (BE&OE).") + "\n" + self._dated(out, register),
