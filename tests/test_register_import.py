@@ -41,6 +41,14 @@ def test_text_without_a_licence_number(text):
     assert lic.normalise(text) is None
 
 
+def test_in_a_message_not_asked_for_a_licence_only_known_regions_count():
+    assert lic.find("I paid 5000/RS to the agent", known_regions=True) == []
+    assert lic.find("12/Dec meeting", known_regions=True) == []
+    assert lic.find("is 0848/LHR real?", known_regions=True) == ["0848/LHR"]
+    assert lic.find("OEPL No. 0411/Gujrat", known_regions=True) == ["0411/GUJRAT"]  # named as a licence
+    assert lic.find("I paid 5000/RS") == ["5000/RS"]  # asked for a licence: any region word
+
+
 def test_a_number_without_its_region():
     assert lic.bare_number("1234") == 1234
     assert lic.bare_number("OEPL No. 848") == 848

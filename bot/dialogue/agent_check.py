@@ -52,11 +52,11 @@ class AgentCheck:
     def names_a_firm(self, state: ConversationState, text: str) -> bool:
         """The text is a firm's name or licence number, not the user's language: "Sample Crescent Star"
         typed by someone who chose Urdu keeps the reply in Urdu."""
-        return bool((state.flow and state.flow.get("name") == FLOW) or lic.find(text))
+        return bool((state.flow and state.flow.get("name") == FLOW) or lic.find(text, known_regions=True))
 
     def is_licence_query(self, text: str) -> bool:
         """A message that is a licence number and little else, while the register can be checked."""
-        numbers = lic.find(text)
+        numbers = lic.find(text, known_regions=True)
         return bool(numbers) and len(text.split()) <= 6 and self.register() is not None
 
     # -- entry -----------------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ _SPACED = re.compile(r"(?<![\d/])(\d{1,5})\s+([A-Za-z]{3,15})\b")
 # `OEPL No. 1234` or `licence 1234` without a region
 _PREFIXED_BARE = re.compile(r"\b(?:OEPL?|licen[cs]e|lic)\b\.?\s*(?:No\.?|number|#)?\s*[:.]?\s*(\d{1,5})\b(?!\s*\.?\s*[/\\\-])",
                             re.IGNORECASE)
+_PREFIX = re.compile(r"\b(?:OEPL?|licen[cs]e|lic)\b\.?\s*(?:No\.?|number|#)?\s*[:.]?\s*$", re.IGNORECASE)
 _BARE = re.compile(r"^\s*(?:No\.?\s*)?(\d{1,5})\s*\.?\s*$", re.IGNORECASE)
 # words that are not regions even after a slash
 _NOT_REGIONS = {"NO", "OEP", "OEPL", "LICENCE", "LICENSE", "DATED", "DATE"}
@@ -43,14 +44,19 @@ def normalise(text: str) -> str | None:
     return found[0] if found else None
 
 
-def find(text: str) -> list[str]:
-    """Every licence number with a region in a text (a notice title, a message), normalised, in order."""
+def find(text: str, known_regions: bool = False) -> list[str]:
+    """Every licence number with a region in a text (a notice title, a message), normalised, in order.
+    known_regions: only regions of CITIES, or any after "OEP(L) No." / "licence" (a message that was not
+    asked for a licence: "paid 5000/RS" is money, not a licence)."""
     text = (text or "").translate(_DIGITS)
     out: list[str] = []
     for match in _SLASHED.finditer(text):
         region = match.group(2).upper()
-        if region not in _NOT_REGIONS:
-            out.append(key(match.group(1), region))
+        if region in _NOT_REGIONS:
+            continue
+        if known_regions and region not in CITIES and not _PREFIX.search(text[:match.start()][-20:]):
+            continue
+        out.append(key(match.group(1), region))
     if not out:
         for match in _REGION_FIRST.finditer(text):
             region = match.group(1).upper()
