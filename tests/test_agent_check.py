@@ -201,9 +201,9 @@ def offer_check_until_the_licence_question(dialogue, user):
     turn = run(dialogue.handle_button(user, "oc:kind:job"))
     for _ in range(20):
         asking = dialogue.states.get(user).flow.get("asking")
-        if asking == "unverified":
+        if asking == "verified":
             return turn
-        turn = run(dialogue.handle_button(user, f"oc:no:{asking}"))
+        turn = run(dialogue.handle_button(user, f"oc:{harmless(dialogue, asking)}:{asking}"))
     raise AssertionError("the licence question was not asked")
 
 
@@ -212,8 +212,14 @@ def finish(dialogue, user):
         flow = dialogue.states.get(user).flow
         if flow is None:
             return dialogue.states.get(user).data["last_offer_check"]
-        turn = run(dialogue.handle_button(user, f"oc:no:{flow['asking']}"))
+        turn = run(dialogue.handle_button(user, f"oc:{harmless(dialogue, flow['asking'])}:{flow['asking']}"))
     raise AssertionError("the check did not end")
+
+
+def harmless(dialogue, question_id: str) -> str:
+    """The answer to a question of the offer check that is not its red flag."""
+    flag = dialogue._check(dialogue.content_store.get()).by_id[question_id].flag
+    return "no" if flag == "yes" else "yes"
 
 
 def test_a_licence_typed_in_the_offer_check_feeds_its_score(languages, agencies):
@@ -222,7 +228,7 @@ def test_a_licence_typed_in_the_offer_check_feeds_its_score(languages, agencies)
     turn = run(dialogue.handle_text("o1", "OEPL No. 0023/LHR"))
     assert "Sample Crescent Star Overseas Employment Promoters" in turn.replies[0].text
     assert turn.case["agent_check"]["status"] == "valid"
-    assert dialogue.states.get("o1").flow["answers"]["unverified"] == "no"
+    assert dialogue.states.get("o1").flow["answers"]["verified"] == "yes"  # shown and checked
     assert turn.replies[-1].text.startswith("Question")  # the check goes on
     assert finish(dialogue, "o1")["level"] == "low"
 
@@ -230,7 +236,7 @@ def test_a_licence_typed_in_the_offer_check_feeds_its_score(languages, agencies)
     turn = run(dialogue.handle_text("o2", "his licence is 9999/RWP"))
     assert "The licence number 9999/RWP is not on the register" in turn.replies[0].text
     result = finish(dialogue, "o2")
-    assert result["level"] == "high" and "unverified: yes -> +3 (critical)" in result["breakdown"]
+    assert result["level"] == "high" and "verified: no -> +3 (critical)" in result["breakdown"]
 
     offer_check_until_the_licence_question(dialogue, "o3")
     run(dialogue.handle_text("o3", "0031/KHI"))  # on the register, but expired: critical too

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from .engine import Dialogue, _Out
 
 FLOW = "agent_check"
-LICENCE_QUESTION = "unverified"  # the offer check's question on the agent's licence (content/offer_check.yml)
+LICENCE_QUESTION = "verified"  # the offer check's question on the agent's licence (content/offer_check.yml)
 BAD = ("expired", "suspended", "cancelled", "surrendered", "invalid", "blacklisted")
 
 
@@ -149,8 +149,12 @@ class AgentCheck:
         from .offer_check import OfferCheck
 
         check = content.derived.get("offer_check") or OfferCheck(content.offer_check)
+        question = check.by_id.get(LICENCE_QUESTION)
+        if question is None:
+            return record
+        red_flag = getattr(question, "flag", "yes")  # the answer that is the red flag ("no": not checked)
         valid = record.get("status") == "valid"
-        check.answer(flow, LICENCE_QUESTION, "no" if valid else "yes")
+        check.answer(flow, LICENCE_QUESTION, ("no" if red_flag == "yes" else "yes") if valid else red_flag)
         if not valid:
             flow["critical"] = sorted(set(flow.get("critical", [])) | {LICENCE_QUESTION})
         return record
