@@ -104,6 +104,7 @@ def test_agents_cannot_upload_and_anonymous_files_are_not_read(console: Harness)
 
 def test_the_pages_in_urdu(console: Harness):
     client = console.as_staff("nadia", "supervisor", language="ur")
-    assert "لائسنس یافتہ OEPs کا رجسٹر" in client.get("/register").text
+    page = client.get("/register").text
+    assert "لائسنس یافتہ \u2066OEPs\u2069 کا رجسٹر" in page  # Latin words bidi-isolated in Urdu
     preview = client.get(upload(client, PAGES).headers["location"])
     assert preview.status_code == 200 and "پہلا امپورٹ: ہر ایجنسی نئی ہے۔" in preview.text
