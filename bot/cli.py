@@ -232,6 +232,31 @@ def _register_import(args, settings: Settings) -> int:
         engine.dispose()
 
 
+def _register_status(args, settings: Settings) -> int:
+    """`safesafar register status`: the register the bot checks and the latest imports."""
+    from .storage.db import make_engine
+    from .storage.register_store import current_import, history
+
+    engine = make_engine(settings.database_url)
+    try:
+        with engine.connect() as conn:
+            current, imports = current_import(conn), history(conn, limit=args.last)
+    finally:
+        engine.dispose()
+    applied = next((i for i in imports if i["id"] == current), None)
+    if applied is None:
+        print("The register is empty: the bot cannot check agencies and points to the BE&OE website.")
+    else:
+        print(f"The bot checks against import {applied['id']}: {applied['agencies']} agencies, register of "
+              f"{applied['register_date'] or 'unknown date'} ({', '.join(applied['files'] or [])}).")
+    for row in imports:
+        c = row["counts"] or {}
+        print(f"  #{row['id']} {row['status']:9} register of {row['register_date'] or '-':10} agencies {row['agencies']:5} "
+              f"new {c.get('new', 0)} gone {c.get('gone', 0)} status {c.get('status', 0)} expiry {c.get('expiry', 0)} "
+              f"notices {c.get('notices', 0)}  by {row['decided_by'] or row['created_by']}")
+    return 0
+
+
 def _safe_url(url: str) -> str:
     """A database URL without its password, for printing."""
     from sqlalchemy.engine import make_url
@@ -291,6 +316,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--date", help="the day the pages were saved, YYYY-MM-DD (default: today)")
     p.add_argument("--yes", action="store_true", help="apply without asking (name-matched notices stay unlinked)")
     p.set_defaults(func=_register_import)
+    p = register.add_parser("status", help="the register the bot checks and the latest imports")
+    p.add_argument("--last", type=int, default=10, help="how many imports to list (default 10)")
+    p.set_defaults(func=_register_status)
 
     from .web.cli import add_commands as add_console_commands
 

@@ -212,6 +212,8 @@ def test_apply_is_refused_twice_after_discard_and_on_a_stale_preview(db_url):
 
 def test_command_line_import(db_url, capsys, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", db_url)
+    assert main(["register", "status"]) == 0
+    assert "The register is empty" in capsys.readouterr().out
     assert main(["register", "import", str(DATA / "broken-page.html"), "--yes"]) == 1
     err = capsys.readouterr().err
     assert "broken-page.html, row 3: unknown status 'Pending'" in err and "nothing will be imported" in err
@@ -227,4 +229,7 @@ def test_command_line_import(db_url, capsys, monkeypatch):
         register = load_register(conn)
         statuses = [r.status for r in conn.execute(select(IMPORTS.c.status).order_by(IMPORTS.c.id))]
     assert register.register_date == date(2026, 11, 30) and statuses == ["applied", "discarded"]
+    assert main(["register", "status"]) == 0
+    out = capsys.readouterr().out
+    assert "The bot checks against import 1: 61 agencies, register of 2026-11-30" in out and "#2 discarded" in out
     engine.dispose()
