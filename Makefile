@@ -64,6 +64,7 @@ bench: setup
 	$(VENV)/bin/python bench/telegram_e2e.py --users 20 --mix conversation
 	$(VENV)/bin/python bench/http_clients.py
 	$(VENV)/bin/python bench/escalations.py
+	$(VENV)/bin/python bench/register_lookup.py
 
 clean:
 	rm -rf $(VENV) $(NLU_VENV) .cache nlu/models

@@ -165,6 +165,98 @@ def _health(args, settings: Settings) -> int:
     return 1 if problems else 0
 
 
+def _register_import(args, settings: Settings) -> int:
+    """`safesafar register import FILE...`: reads saved pages of BE&OE's list of OEPs (HTML), CSV files with
+    the same columns and notices (CSV: title, date, body); shows what changes since the last import and
+    applies it all, or nothing, once confirmed."""
+    from datetime import date
+    from pathlib import Path
+
+    from .register.diff import render
+    from .register.parse import parse_files
+    from .storage.db import make_engine
+    from .storage.migrate import ensure_sqlite_dir, upgrade_if_needed
+    from .storage.register_store import ImportRefused, apply, discard, stage
+
+    try:
+        register_date = date.fromisoformat(args.date) if args.date else date.today()
+    except ValueError:
+        print(f"error: --date {args.date!r} is not a date like 2026-12-05", file=sys.stderr)
+        return 2
+    files = []
+    for name in args.files:
+        try:
+            files.append((name, Path(name).read_bytes()))
+        except OSError as exc:
+            print(f"error: {name}: {exc.strerror}", file=sys.stderr)
+            return 2
+    parsed = parse_files(files)
+    if parsed.errors:
+        print(render(None, [], parsed.errors), file=sys.stderr)
+        return 1
+    ensure_sqlite_dir(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        upgrade_if_needed(settings.database_url, engine)
+        actor = "cli:" + (os.environ.get("USER") or "unknown")
+        try:
+            staged = stage(engine, parsed, register_date, actor)
+        except ImportRefused as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        print(f"Import {staged.import_id}: {len(parsed.agencies)} agencies, {len(parsed.notices)} notices, "
+              f"register of {register_date.isoformat()} (files: {', '.join(parsed.files)})")
+        print(render(staged.diff, staged.links, []))
+        accept: set[int] = set()
+        if not args.yes:
+            if input("Apply this import? [y/N] ").strip().lower() not in ("y", "yes"):
+                discard(engine, staged.import_id, actor)
+                print("Nothing imported.")
+                return 1
+            from .storage.register_store import pending_links
+
+            with engine.connect() as conn:
+                for row in pending_links(conn, staged.import_id):
+                    if row["candidate"] and input(f"Link the notice {row['title']!r} to {row['candidate']}? [y/N] "
+                                                  ).strip().lower() in ("y", "yes"):
+                        accept.add(row["id"])
+        try:
+            detail = apply(engine, staged.import_id, actor, accept_names=accept)
+        except ImportRefused as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        print(f"Imported: the register is now the snapshot of import {staged.import_id} "
+              f"({detail.get('notices_linked', 0)} notices linked).")
+        return 0
+    finally:
+        engine.dispose()
+
+
+def _register_status(args, settings: Settings) -> int:
+    """`safesafar register status`: the register the bot checks and the latest imports."""
+    from .storage.db import make_engine
+    from .storage.register_store import current_import, history
+
+    engine = make_engine(settings.database_url)
+    try:
+        with engine.connect() as conn:
+            current, imports = current_import(conn), history(conn, limit=args.last)
+    finally:
+        engine.dispose()
+    applied = next((i for i in imports if i["id"] == current), None)
+    if applied is None:
+        print("The register is empty: the bot cannot check agencies and points to the BE&OE website.")
+    else:
+        print(f"The bot checks against import {applied['id']}: {applied['agencies']} agencies, register of "
+              f"{applied['register_date'] or 'unknown date'} ({', '.join(applied['files'] or [])}).")
+    for row in imports:
+        c = row["counts"] or {}
+        print(f"  #{row['id']} {row['status']:9} register of {row['register_date'] or '-':10} agencies {row['agencies']:5} "
+              f"new {c.get('new', 0)} gone {c.get('gone', 0)} status {c.get('status', 0)} expiry {c.get('expiry', 0)} "
+              f"notices {c.get('notices', 0)}  by {row['decided_by'] or row['created_by']}")
+    return 0
+
+
 def _safe_url(url: str) -> str:
     """A database URL without its password, for printing."""
     from sqlalchemy.engine import make_url
@@ -216,6 +308,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--days", type=int, help="override RETENTION_DAYS")
     p.add_argument("--dry-run", action="store_true", help="count only")
     p.set_defaults(func=_db_purge)
+
+    register = sub.add_parser("register", help="the register of licensed OEPs (BE&OE)").add_subparsers(
+        dest="register_command", required=True)
+    p = register.add_parser("import", help="import saved pages of the list of OEPs (HTML), CSV files, notices (CSV)")
+    p.add_argument("files", nargs="+", help="the files (.html pages of the table, .csv with its columns, notices .csv)")
+    p.add_argument("--date", help="the day the pages were saved, YYYY-MM-DD (default: today)")
+    p.add_argument("--yes", action="store_true", help="apply without asking (name-matched notices stay unlinked)")
+    p.set_defaults(func=_register_import)
+    p = register.add_parser("status", help="the register the bot checks and the latest imports")
+    p.add_argument("--last", type=int, default=10, help="how many imports to list (default 10)")
+    p.set_defaults(func=_register_status)
 
     from .web.cli import add_commands as add_console_commands
 

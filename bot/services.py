@@ -29,13 +29,16 @@ def build_service(settings: Settings, nlu_url: str, durable_replies: bool = True
     from .storage.db import make_engine
     from .storage.hotline_store import HotlineStore
     from .storage.migrate import ensure_sqlite_dir, upgrade_if_needed
+    from .storage.register_store import RegisterSource
 
     ensure_sqlite_dir(settings.database_url)
     engine = make_engine(settings.database_url)
     upgrade_if_needed(settings.database_url, engine)
     understander, client = build_understander(settings, nlu_url, tolerate_nlu_outage=True)
     i18n = default_i18n()
-    dialogue = Dialogue(understander, ContentStore(settings.content_dir), i18n)
+    register = RegisterSource(engine)
+    register.refresh()  # loaded before the first message (later imports are picked up in the background)
+    dialogue = Dialogue(understander, ContentStore(settings.content_dir), i18n, register=register)
     store = HotlineStore(engine, staff_chat_id=settings.staff_chat_id, console_url=settings.console_url)
     service = ConversationService(dialogue, store, i18n, durable_replies=durable_replies)
 

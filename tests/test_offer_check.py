@@ -281,7 +281,7 @@ def test_a_check_open_across_a_content_edit_goes_on(languages):  # noqa: F811
     state = dialogue.states.get("edit")
     state.flow["asking"] = "unverified"
     state.flow["answers"]["no_written_contract"] = "yes"
-    dialogue.states.save(state)
+    dialogue.states["edit"] = state
     turn = run(dialogue.handle_button("edit", "oc:yes:unverified"))
     assert "oc:yes:under_18" in [b.payload for row in turn.replies[-1].buttons for b in row]
     turn = run(dialogue.handle_text("edit", nlu.says("yes", "affirm")))

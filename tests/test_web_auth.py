@@ -9,9 +9,10 @@ from sqlalchemy import func, select
 
 from bot.cli import main
 from bot.config import Settings
+from bot.storage import register_store
 from bot.web import store
 from bot.web.auth import MAX_FAILURES, MAX_FAILURES_ADDRESS, SESSION_COOKIE, Passwords, password_hasher
-from tests.web_support import PASSWORD, Harness, add_case, add_staff, csrf_from, get_case, rows
+from tests.web_support import PASSWORD, Harness, add_case, add_staff, csrf_from, get_case, rows, stage_register_import
 
 AGENT, SUPERVISOR, EDITOR, ADMIN = "agent", "supervisor", "editor", "admin"
 EVERYONE = {AGENT, SUPERVISOR, EDITOR, ADMIN}
@@ -46,6 +47,11 @@ EXPECTED = {
     ("GET", "/staff"): {ADMIN},
     ("POST", "/staff"): {ADMIN},
     ("POST", "/staff/{staff_id:int}/active"): {ADMIN},
+    ("GET", "/register"): SUPERVISORS,
+    ("POST", "/register/import"): SUPERVISORS,
+    ("GET", "/register/imports/{import_id:int}"): SUPERVISORS,
+    ("POST", "/register/imports/{import_id:int}/apply"): SUPERVISORS,
+    ("POST", "/register/imports/{import_id:int}/discard"): SUPERVISORS,
 }
 
 
@@ -68,7 +74,10 @@ def snapshot(engine) -> dict:
                                                      .order_by(store.staff_t.c.id))],
             "canned": [tuple(r) for r in conn.execute(select(store.canned).order_by(store.canned.c.id))],
             **{name: conn.execute(select(func.count()).select_from(table)).scalar_one()
-               for name, table in (("messages", store.messages), ("notes", store.notes), ("outbox", store.outbox))},
+               for name, table in (("messages", store.messages), ("notes", store.notes), ("outbox", store.outbox),
+                                   ("register_imports", register_store.IMPORTS))},
+            "register": [tuple(r) for r in conn.execute(select(register_store.IMPORTS.c.id,
+                                                               register_store.IMPORTS.c.status))],
         }
 
 
@@ -308,6 +317,7 @@ def test_every_route_refuses_no_session_wrong_role_and_bad_csrf(console: Harness
     tokens = {role: console.token(client, "/content") for role, client in clients.items()}
     canned_id = rows(engine, store.canned)[0].id
     target_id = add_staff(engine, "target", AGENT)
+    import_id = stage_register_import(engine)  # pending: applying or discarding it would show in the snapshot
     # plausible form data: a refusal must come from the session, the role or the token, not from the data
     form = {"text": "hello", "status": "resolved", "staff_id": str(owner), "expected": str(owner),
             "language": "ur", "title": "t", "username": "newperson", "role": "agent", "password": "x" * 12,
@@ -316,7 +326,7 @@ def test_every_route_refuses_no_session_wrong_role_and_bad_csrf(console: Harness
     def url(path: str, method: str) -> str:
         case = resolved_id if path.endswith("/reopen") else case_id
         return (path.replace("{case_id:int}", str(case)).replace("{canned_id:int}", str(canned_id))
-                .replace("{staff_id:int}", str(target_id)))
+                .replace("{staff_id:int}", str(target_id)).replace("{import_id:int}", str(import_id)))
 
     before = snapshot(engine)
     anonymous = console.client()

@@ -91,6 +91,18 @@ def add_message(engine, case_id: int, text: str, direction: str = "in", kind: st
             created_at=at)).inserted_primary_key[0]
 
 
+def stage_register_import(engine, *names: str) -> int:
+    """A pending import of the OEP register from tests/data/register/ (default: the three saved pages)."""
+    from pathlib import Path
+
+    from bot.register.parse import parse_files
+    from bot.storage.register_store import stage
+
+    folder = Path(__file__).parent / "data" / "register"
+    paths = [folder / n for n in names] or sorted(folder.glob("list-of-oeps-page*.html"))
+    return stage(engine, parse_files([(p.name, p.read_bytes()) for p in paths]), START.date(), "test").import_id
+
+
 def rows(engine, table, *where) -> list:
     with engine.connect() as conn:
         return list(conn.execute(select(table).where(*where).order_by(table.c.id)))

@@ -62,10 +62,14 @@ class _Out:
 
 
 class Dialogue:
-    def __init__(self, understander, content: ContentStore, i18n: I18n):
+    def __init__(self, understander, content: ContentStore, i18n: I18n, register=None):
+        """register: the OEP register port (`get() -> Register | None`) of the agent check; None: empty."""
+        from .agent_check import AgentCheck
+
         self.understander = understander
         self.content_store = content
         self.i18n = i18n
+        self.agent = AgentCheck(self, register)
 
     # -- entry points ----------------------------------------------------------------------------
 
@@ -109,6 +113,9 @@ class Dialogue:
             "language": self._t(out, "Language"),
             "offer_continue": self._t(out, "Continue the check"),
             "report_continue": self._t(out, "Continue the report"),
+            "agent": self._t(out, "Check an agent"),
+            "agent_again": self._t(out, "Check another agent"),
+            "agent_howto": self._t(out, "How to check an agent"),
         }
         return Button(labels[action], f"act:{action}")
 
@@ -143,12 +150,15 @@ class Dialogue:
         if footer:
             text = f"{text}\n\n{footer}"
         buttons = self._buttons(out, content, content.topics[topic_id].buttons)
+        if topic_id == "verify_agent" and self.agent.register() is not None:
+            buttons.insert(0, self._action_button(out, "agent"))
         out.say(text, buttons[:2], buttons[2:] + (extra or []))
         state.last_topic = topic_id
 
     def _menu(self, out: _Out, content: Content) -> None:
         topics = [self._topic_button(out, content, t) for t in MENU_TOPICS if t in content.topics]
-        out.say(self._t(out, "What would you like to do?"), [self._action_button(out, "offer_check")],
+        out.say(self._t(out, "What would you like to do?"),
+                [self._action_button(out, "offer_check"), self._action_button(out, "agent")],
                 topics[:2], topics[2:], [self._action_button(out, "language")])
 
     def _language_picker(self, out: _Out, content: Content) -> None:
@@ -160,6 +170,7 @@ class Dialogue:
         name = text.split()[0][1:].split("@")[0].lower()
         out = self._out(state, content)
         topic = None
+        case: dict = {}
         if name == "start":
             state.flow = None
             topic = "greet" if "greet" in content.topics else None
@@ -175,6 +186,8 @@ class Dialogue:
             self._start_check(out, content, state, None, "")
         elif name == "report":
             self._start_report(out, state)
+        elif name == "agent":
+            case = self._agent_case(self.agent.start(out, content, state, text.partition(" ")[2]))
         elif name == "menu":
             self._menu(out, content)
         elif name == "delete_me":
@@ -188,7 +201,7 @@ class Dialogue:
                 self._answer_topic(out, content, state, topic)
         else:
             out.say(self._t(out, "I don't know that command. Try /help."))
-        return Turn(out.replies, out.language, topic=topic)
+        return Turn(out.replies, out.language, topic=topic, case=case)
 
     def _button(self, state: ConversationState, content: Content, payload: str) -> Turn:
         kind, _, value = payload.partition(":")
@@ -226,12 +239,18 @@ class Dialogue:
                 self._start_report(out, state)
             elif value == "report_continue":
                 self._report_ask(out, state)
+            elif value in ("agent", "agent_again"):
+                case = self._agent_case(self.agent.start(out, content, state))
+            elif value == "agent_howto":
+                case = self._agent_case(self.agent.button(out, content, state, "howto"))
             elif value == "language":
                 self._language_picker(out, content)
             else:
                 self._menu(out, content)
         elif kind == "oc":
             self._check_button(out, content, state, value)
+        elif kind == "ag":
+            case = self._agent_case(self.agent.button(out, content, state, value))
         elif kind == "rf":
             sent = self._report_button(out, content, state, value)
             if sent is not None:
@@ -252,7 +271,7 @@ class Dialogue:
     async def _message(self, state: ConversationState, content: Content, text: str) -> Turn:
         result = await self.understander.understand(text, default_language=state.language or "en")
         if not state.language_chosen and not result.error and result.language != state.language:
-            if letters(clean(text).text) or state.language is None:
+            if state.language is None or (letters(clean(text).text) and not self.agent.names_a_firm(state, text)):
                 state.language = result.language
         out = self._out(state, content)
         if result.error:
@@ -275,9 +294,23 @@ class Dialogue:
                             case={"report": sent})
             return Turn(out.replies, out.language, result)
         if state.flow and state.flow.get("name") == "offer_check":
+            checked = self.agent.offer_licence(out, content, state, text)  # a licence number typed at its question
+            if checked is not None:
+                self._ask_next(out, content, state)
+                return Turn(out.replies, out.language, result, case=self._agent_case(checked))
             if self._check_text(out, content, state, text, result):
                 return Turn(out.replies, out.language, result)
+        if state.flow and state.flow.get("name") == "agent_check":
+            other = (result.intent not in (None, "verify_agent") and not result.fallback
+                     and result.confidence >= CONFIDENT and result.intent not in SOCIAL
+                     and result.intent in content.by_intent)
+            handled, record = self.agent.text(out, content, state, text, other_topic=other)
+            if handled:
+                return Turn(out.replies, out.language, result, topic="verify_agent", case=self._agent_case(record))
         intent = result.intent
+        if not state.flow and self.agent.is_licence_query(text):  # "0848/LHR" alone: checked on the register
+            record = self.agent.start(out, content, state, text)
+            return Turn(out.replies, out.language, result, topic="verify_agent", case=self._agent_case(record))
         if result.fallback or intent is None:
             return self._fallback(out, content, state, result)
         state.misses = 0
@@ -287,6 +320,9 @@ class Dialogue:
         if intent == "report_suspect":
             self._start_report(out, state)
             return Turn(out.replies, out.language, result, topic=intent)
+        if intent == "verify_agent" and not state.flow:
+            record = self.agent.start(out, content, state, text)
+            return Turn(out.replies, out.language, result, topic=intent, case=self._agent_case(record))
         topic = content.by_intent.get(intent)
         if topic is None:
             return self._fallback(out, content, state, result)
@@ -298,6 +334,11 @@ class Dialogue:
         escalation = result.priority if result.priority in ("urgent", "normal") else None
         return Turn(out.replies, out.language, result, escalation, topic.id,
                     reason="human" if escalation == "normal" else None)
+
+    @staticmethod
+    def _agent_case(record: dict | None) -> dict:
+        """An agent check's result for the user's open case (bot/dialogue/agent_check.py)."""
+        return {"agent_check": record} if record else {}
 
     def _fallback(self, out: _Out, content: Content, state: ConversationState, result: Understanding) -> Turn:
         state.misses += 1

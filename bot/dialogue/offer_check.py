@@ -206,8 +206,9 @@ class OfferCheck:
             if q.flagged(value):
                 total += q.weight
                 reasons.append(q)
-                critical = critical or q.critical
-                breakdown.append(f"{q.id}: {value} -> +{q.weight:g}" + (" (critical)" if q.critical else ""))
+                is_critical = q.critical or q.id in state.get("critical", ())  # e.g. a licence not on the register
+                critical = critical or is_critical
+                breakdown.append(f"{q.id}: {value} -> +{q.weight:g}" + (" (critical)" if is_critical else ""))
             elif value == "unsure":
                 points = q.weight * self.unsure_factor
                 doubt += points

@@ -107,6 +107,8 @@ class ConversationService:
                        "language": understanding.language, "entities": entities}
             if understanding.safety is not None and understanding.safety.urgent:
                 in_meta["safety"] = understanding.safety.source
+        if turn.case.get("agent_check"):  # an agent check's result: joins the open case with the message
+            in_meta["agent_check"] = turn.case["agent_check"]
         escalation = None
         if turn.escalation:
             escalation = Escalation(turn.escalation, turn.reason or "human", report=turn.case.get("report"),

@@ -8,9 +8,9 @@ import contextvars
 import logging
 import sqlite3
 import threading
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
-from sqlalchemy import (JSON, BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text,
+from sqlalchemy import (JSON, BigInteger, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text,
                         UniqueConstraint, create_engine, event, text)
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -213,6 +213,57 @@ BUSY_TIMEOUT_MS = 30_000
 # How long a SQLite statement waits for another connection's lock (the console, `db purge`, another
 # worker): storage/executor.py lowers it while work runs on the event loop, then retries in a thread.
 sqlite_busy_ms: contextvars.ContextVar[int] = contextvars.ContextVar("sqlite_busy_ms", default=BUSY_TIMEOUT_MS)
+class RegisterImportRow(Base):
+    """One import of the OEP register (bot/register/): a dated snapshot of the licensed agencies and/or
+    notices. Staged as pending with its preview, then applied (the newest applied snapshot is the
+    register) or discarded; applied ones stay as the history."""
+    __tablename__ = "register_imports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | applied | discarded
+    register_date: Mapped[date | None] = mapped_column(Date)  # the day the pages were saved
+    agencies: Mapped[int] = mapped_column(Integer, default=0)  # rows in this snapshot (0: notices only)
+    base_import_id: Mapped[int | None] = mapped_column(Integer)  # the snapshot the preview was compared with
+    files: Mapped[list] = mapped_column(JSON, default=list)
+    counts: Mapped[dict] = mapped_column(JSON, default=dict)  # new, gone, status, expiry, unchanged, notices
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None] = mapped_column(TZ)
+
+
+class RegisterAgencyRow(Base):
+    """An agency of one register snapshot, as BE&OE lists it."""
+    __tablename__ = "register_agencies"
+    __table_args__ = (UniqueConstraint("import_id", "licence", name="uq_register_agencies_import_licence"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    import_id: Mapped[int] = mapped_column(ForeignKey("register_imports.id", ondelete="CASCADE"), index=True)
+    licence: Mapped[str] = mapped_column(String(32))  # NNNN/REG
+    title: Mapped[str] = mapped_column(String(300))
+    proprietor: Mapped[str] = mapped_column(String(300), default="")
+    status: Mapped[str] = mapped_column(String(16))  # valid | expired | suspended | cancelled | surrendered | ...
+    raw_status: Mapped[str] = mapped_column(String(64), default="")
+    expiry: Mapped[date | None] = mapped_column(Date)
+    head_office: Mapped[str] = mapped_column(Text, default="")
+    branches: Mapped[str] = mapped_column(Text, default="")
+
+
+class RegisterNoticeRow(Base):
+    """A disciplinary notice (show cause, warning, suspension, blacklisting, restoration), linked to an
+    agency by the licence number it names, or by a name match a person confirmed."""
+    __tablename__ = "register_notices"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    import_id: Mapped[int] = mapped_column(ForeignKey("register_imports.id", ondelete="CASCADE"), index=True)
+    day: Mapped[date] = mapped_column(Date)
+    title: Mapped[str] = mapped_column(String(500))
+    body: Mapped[str] = mapped_column(Text, default="")
+    kind: Mapped[str] = mapped_column(String(16))
+    licence: Mapped[str | None] = mapped_column(String(32), index=True)  # the linked agency
+    linked_by: Mapped[str | None] = mapped_column(String(16))  # licence | name
+    candidate: Mapped[str | None] = mapped_column(String(32))  # a name match waiting for a person's yes
+    score: Mapped[float | None] = mapped_column(Float)
 
 
 def make_engine(url: str, **kwargs) -> Engine:

@@ -39,12 +39,13 @@ def N_(message: str) -> str:
     return message
 
 
-COMMANDS = ("start", "help", "language", "check", "report", "hotline", "privacy", "delete_me")
+COMMANDS = ("start", "help", "language", "check", "agent", "report", "hotline", "privacy", "delete_me")
 COMMAND_HELP = {
     "start": N_("Start, choose your language"),
     "help": N_("What this assistant can do"),
     "language": N_("Change the language"),
     "check": N_("Check a study or job offer"),
+    "agent": N_("Check an agent's licence"),
     "report": N_("Report an agent or a smuggler"),
     "hotline": N_("Hotline and emergency numbers"),
     "privacy": N_("What happens to your data"),
@@ -269,7 +270,8 @@ class TelegramFrontEnd:
             code = (context.args[0] if context.args else "").lower().replace("_", "-")
             known = {c.lower(): c for c in self.dialogue.content_store.get().languages}
             force = known.get(code)  # deep link t.me/<bot>?start=ur
-        await self._handle(update, "command", f"/{name}", force_language=force)
+        text = " ".join(message.text.split()[:8]) if name == "agent" else f"/{name}"  # /agent 0848/LHR
+        await self._handle(update, "command", text, force_language=force)
 
     async def on_unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self._handle(update, "command", update.effective_message.text)

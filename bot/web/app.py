@@ -250,11 +250,18 @@ def _endpoint(fn, policy: Policy):
         if isinstance(ctx, Response):  # refused before the body is read
             return ctx
         if request.method == "POST":
+            uploads = getattr(fn, "uploads", 0)  # files a route accepts (the register import), from staff only
+            if uploads and request.app.state.console.current_session(request)[0] is None:
+                uploads = 0
             try:
-                data: FormData = await request.form(max_files=0, max_fields=50, max_part_size=64 * 1024)
+                data: FormData = await request.form(max_files=uploads, max_fields=50 + uploads,
+                                                    max_part_size=64 * 1024)
             except HTTPException as exc:
                 return Response(str(exc.detail), status_code=400)
             ctx.form = {k: v for k, v in data.items() if isinstance(v, str)}
+            if uploads:
+                request.state.uploads = [(v.filename or "", await v.read()) for _k, v in data.multi_items()
+                                         if not isinstance(v, str)]
         return await run_in_threadpool(console.handle, fn, policy, ctx)
     endpoint.__name__ = fn.__name__
     endpoint.policy = policy  # type: ignore[attr-defined]
@@ -649,7 +656,8 @@ def _case_context(ctx: Ctx, case_id: int) -> dict:
     canned.sort(key=lambda c: (c["language"] != language, c["language"], c["title"]))
     return {"case": case, "items": _transcript(case, messages), "notes": notes, "canned": canned,
             "assignable": assignable, "timing": store.timing(case, now), "fingerprint": fingerprint,
-            "mine": case["assigned_to"] == ctx.staff.id, "supervisor": ctx.staff.role in SUPERVISORS}
+            "mine": case["assigned_to"] == ctx.staff.id, "supervisor": ctx.staff.role in SUPERVISORS,
+            "agent_checks": [m["meta"]["agent_check"] for m in messages if (m.get("meta") or {}).get("agent_check")]}
 
 
 def _case_page(ctx: Ctx, case_id: int, status: int = 200, error: str | None = None, **extra) -> Response:
@@ -857,3 +865,6 @@ def staff_active(ctx: Ctx) -> Response:
         store.audit(conn, ctx.now, ctx.staff, "staff_enable" if active else "staff_disable", target_id=staff_id,
                     target=target.username)
     return redirect("/staff?done=1")
+
+
+from . import register_routes  # noqa: E402,F401  (the OEP register's import pages)
