@@ -75,6 +75,10 @@ def _content_check(args, settings: Settings) -> int:
     from .contract import contract
     from .dialogue.content_check import check
 
+    if args.stats:
+        from .dialogue.content_check import word_stats
+
+        print(word_stats(settings.content_dir))
     report = check(settings.content_dir, contract(), settings.root / "locales")
     print(report.format())
     return 1 if report.errors else 0
@@ -284,6 +288,7 @@ def main(argv: list[str] | None = None) -> int:
 
     content = sub.add_parser("content", help="the answers editors keep").add_subparsers(dest="content_command", required=True)
     p = content.add_parser("check", help="validate content/: schema, every intent in every language, buttons, sources, review dates")
+    p.add_argument("--stats", action="store_true", help="first print the words of every first message per language")
     p.set_defaults(func=_content_check)
 
     nlu = sub.add_parser("nlu", help="the NLU model: train, evaluate, serve").add_subparsers(dest="nlu_command", required=True)

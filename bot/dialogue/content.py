@@ -12,7 +12,7 @@ import yaml
 
 FACT = re.compile(r"\{fact:([a-z0-9_]+)\}")
 QUESTIONS = re.compile(r"\{questions:(study|job)\}")  # how many questions the offer check asks of a kind
-ACTIONS = ("offer_check", "hotline", "human", "report", "menu", "language")
+ACTIONS = ("offer_check", "hotline", "human", "report", "menu", "language", "topics")
 
 
 class ContentError(ValueError):
@@ -56,6 +56,9 @@ class Topic:
     needs_review: bool
     placeholders: list[str] = field(default_factory=list)
     path: Path | None = None
+    more: dict[str, str] = field(default_factory=dict)  # the details behind the "More" button
+    keywords: dict[str, list[str]] = field(default_factory=dict)  # picks this topic among those sharing an intent
+    menu: int | None = None  # its place in the "All topics" list (None: not listed)
 
 
 def _as_date(value) -> date | None:
@@ -80,10 +83,18 @@ class Content:
             if topic.id in self.topics:
                 raise ContentError(f"{path.name}: topic id {topic.id!r} is used twice")
             self.topics[topic.id] = topic
+        # an intent's main topic is the first (by file name) that lists it without keywords; the topics
+        # with keywords answer instead when the message contains one of their keywords
         self.by_intent: dict[str, Topic] = {}
+        self.refined: dict[str, list[Topic]] = {}
         for topic in self.topics.values():
             for intent in topic.intents:
-                self.by_intent.setdefault(intent, topic)
+                if topic.keywords:
+                    self.refined.setdefault(intent, []).append(topic)
+                else:
+                    self.by_intent.setdefault(intent, topic)
+        for intent, topics in self.refined.items():
+            self.by_intent.setdefault(intent, topics[0])
         self.derived: dict = {}  # things computed from this snapshot once (the compiled offer check)
         offer = root / "offer_check.yml"
         self.offer_check = yaml.safe_load(offer.read_text(encoding="utf-8")) if offer.is_file() else None
@@ -116,7 +127,11 @@ class Content:
                      answer={k: str(v).strip() for k, v in (data.get("answer") or {}).items()},
                      buttons=list(data.get("buttons") or []), sources=list(data.get("sources") or []),
                      reviewed=_as_date(data.get("reviewed")), needs_review=bool(data.get("needs_review", False)),
-                     placeholders=list(data.get("placeholders") or []), path=path)
+                     placeholders=list(data.get("placeholders") or []), path=path,
+                     more={k: str(v).strip() for k, v in (data.get("more") or {}).items()},
+                     keywords={k: [str(w).casefold() for w in (v or [])]
+                               for k, v in (data.get("keywords") or {}).items()},
+                     menu=int(data["menu"]) if data.get("menu") is not None else None)
 
     # -- rendering -------------------------------------------------------------------------------
     def pick(self, texts: dict[str, str], language: str) -> str:
@@ -149,6 +164,24 @@ class Content:
     def answer(self, topic_id: str, language: str) -> str:
         topic = self.topics[topic_id]
         return self.render(self.pick(topic.answer, language), language)
+
+    def menu_topics(self) -> list[str]:
+        listed = [t for t in self.topics.values() if t.menu is not None]
+        return [t.id for t in sorted(listed, key=lambda t: (t.menu, t.id))]
+
+    def more(self, topic_id: str, language: str) -> str:
+        """The details behind the "More" button ("" when the topic has none)."""
+        topic = self.topics[topic_id]
+        return self.render(self.pick(topic.more, language), language) if topic.more else ""
+
+    def topic_for(self, intent: str, text: str = "") -> Topic | None:
+        """The topic answering `intent`: a topic sharing the intent whose keyword the text contains
+        (any language's keywords: people mix them), else the intent's main topic."""
+        folded = text.casefold()
+        for topic in self.refined.get(intent, ()):
+            if any(word in folded for words in topic.keywords.values() for word in words):
+                return topic
+        return self.by_intent.get(intent)
 
     def title(self, topic_id: str, language: str) -> str:
         topic = self.topics.get(topic_id)

@@ -1,21 +1,133 @@
 """`safesafar content check`: validates everything editors keep under content/ (and the catalogs).
 
-Errors (exit code 1): a broken schema, a contract intent without an answer in some language, a button to
+Errors (exit code 1): a first message (a topic's `answer`) over MAX_WORDS words in some language, or a
+language whose median first message is over MEDIAN_WORDS (the details go in `more`), a form that
+content/glossary.yml says to avoid (in topics, facts, the offer check and the catalogs), a broken schema, a contract intent without an answer in some language, a button to
 a topic that does not exist, a fact reference that does not exist, a substantive topic without sources or
 without a review date, an offer-check text missing in a language. Reported, not errors: placeholders
 waiting for an editor (needs_review), facts not yet confirmed, review dates older than a year.
 """
 from __future__ import annotations
 
+import re
+import statistics
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
+
+import yaml
+from babel.messages.pofile import read_po
 
 from ..contract import Contract
 from .content import ACTIONS, FACT, Content, ContentError
 
 NO_SOURCES_NEEDED = {"greet", "goodbye", "thank", "affirm", "deny", "out_of_scope", "bot_capabilities", "privacy",
                      "ask_human", "check_study_offer", "check_job_offer"}
+
+MAX_WORDS = 70  # the first message of an answer: one phone screen
+MEDIAN_WORDS = 60
+_WORD = re.compile(r"\w", re.UNICODE)
+
+
+def words(text: str) -> int:
+    """Words as a reader sees them: whitespace-separated pieces with a letter or digit (not bullets)."""
+    return sum(1 for piece in text.split() if _WORD.search(piece))
+
+
+def first_message_words(content: Content) -> dict[str, dict[str, int]]:
+    """{language: {topic: words of the rendered first message}}."""
+    return {lang: {t.id: words(content.answer(t.id, lang)) for t in content.topics.values()}
+            for lang in content.languages}
+
+
+def word_stats(root: Path) -> str:
+    content = Content(root)
+    counts = first_message_words(content)
+    langs = list(counts)
+    lines = ["words in the first message of each answer (facts rendered as the user sees them)",
+             "topic".ljust(24) + "".join(l.rjust(9) for l in langs) + "   more?"]
+    for tid, topic in content.topics.items():
+        lines.append(tid.ljust(24) + "".join(str(counts[l][tid]).rjust(9) for l in langs)
+                     + ("   yes" if topic.more else ""))
+    for name, fn in (("median", statistics.median), ("mean", statistics.mean), ("max", max)):
+        lines.append(name.ljust(24) + "".join(f"{fn(counts[l].values()):9.0f}" for l in langs))
+    over = {l: sum(1 for v in counts[l].values() if v > MAX_WORDS) for l in langs}
+    lines.append(f"over {MAX_WORDS}".ljust(24) + "".join(str(over[l]).rjust(9) for l in langs))
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Avoid:
+    term: str
+    language: str
+    pattern: re.Pattern
+    form: str
+    use: str
+
+
+def load_glossary(root: Path) -> list[Avoid]:
+    """content/glossary.yml: terms with their form per language and the forms to avoid (regular
+    expressions, case-insensitive)."""
+    path = root / "glossary.yml"
+    if not path.is_file():
+        return []
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    rules = []
+    for term, spec in (data.get("terms") or {}).items():
+        for lang, forms in (spec.get("avoid") or {}).items():
+            for form in forms or ():
+                rules.append(Avoid(term, lang, re.compile(form, re.IGNORECASE), form, str(spec.get(lang, ""))))
+    return rules
+
+
+def _glossary_texts(root: Path, content: Content, locales: Path | None):
+    """(where, language, text) of everything users read."""
+    for topic in content.topics.values():
+        for part in ("title", "answer", "more"):
+            for lang, text in (getattr(topic, part) or {}).items():
+                yield f"topics/{topic.id}.yml {part}.{lang}", lang, str(text)
+    for fact in content.facts.values():
+        for lang, text in fact.unconfirmed.items():
+            yield f"facts.yml {fact.id}.unconfirmed.{lang}", lang, str(text)
+
+    def walk(node, path):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in content.languages and isinstance(value, str):
+                    yield f"offer_check.yml {path}.{key}", key, value
+                else:
+                    yield from walk(value, f"{path}.{key}" if path else str(key))
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                yield from walk(value, f"{path}[{i}]")
+    yield from walk(content.offer_check or {}, "")
+    if locales is not None:
+        for lang in content.languages.values():
+            for po in sorted((locales / lang.catalog / "LC_MESSAGES").glob("*.po")):
+                with po.open("rb") as handle:
+                    catalog = read_po(handle)
+                for message in catalog:
+                    if not message.id:
+                        continue
+                    texts = message.string if isinstance(message.string, (list, tuple)) else [message.string]
+                    for text in texts:
+                        if text:
+                            yield f"locales/{lang.catalog}/{po.name} {str(message.id)[:40]!r}", lang.code, text
+
+
+def glossary_check(root: Path, content: Content, locales: Path | None, report: "Report") -> int:
+    rules = load_glossary(root)
+    if not (root / "glossary.yml").is_file():
+        report.warnings.append("glossary.yml is missing: avoided forms are not checked")
+        return 0
+    checked = 0
+    for where, lang, text in _glossary_texts(root, content, locales):
+        checked += 1
+        for rule in rules:
+            if rule.language == lang and rule.pattern.search(text):
+                found = rule.pattern.search(text).group(0)
+                report.errors.append(f"{where}: {found!r} is a form to avoid for {rule.term!r} (glossary: {rule.use!r})")
+    return checked
 
 
 @dataclass
@@ -112,6 +224,22 @@ def check(root: Path, contract: Contract, locales: Path | None = None, today: da
         if topic.needs_review:
             notes = "; ".join(str(p) for p in topic.placeholders) or "no note saying what to check"
             report.placeholders.append(f"{where}: needs review: {notes}")
+
+    counts = first_message_words(content)
+    for lang, by_topic in counts.items():
+        for tid, n in by_topic.items():
+            if n > MAX_WORDS:
+                report.errors.append(f"topics/{tid}.yml answer.{lang}: the first message has {n} words "
+                                     f"(at most {MAX_WORDS}; move details to `more`)")
+        if by_topic and statistics.median(by_topic.values()) > MEDIAN_WORDS:
+            report.errors.append(f"{lang}: the median first message has {statistics.median(by_topic.values()):.0f} "
+                                 f"words (at most {MEDIAN_WORDS})")
+    for topic in content.topics.values():
+        for lang, text in topic.more.items():
+            _facts_used(text, content, f"topics/{topic.id}.yml more.{lang}", report)
+        if topic.more:
+            _texts_missing(topic.more, languages, f"topics/{topic.id}.yml more", report)
+    glossary_check(root, content, locales, report)
 
     for intent in contract.intents:
         if intent not in content.by_intent:

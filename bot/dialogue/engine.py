@@ -116,6 +116,7 @@ class Dialogue:
             "agent": self._t(out, "Check an agent"),
             "agent_again": self._t(out, "Check another agent"),
             "agent_howto": self._t(out, "How to check an agent"),
+            "topics": self._t(out, "All topics"),
         }
         return Button(labels[action], f"act:{action}")
 
@@ -130,21 +131,28 @@ class Dialogue:
 
     def _footer(self, out: _Out, content: Content, topic_id: str) -> str:
         topic = content.topics[topic_id]
-        parts = []
-        publishers = []
-        for source in topic.sources:
-            name = str(source.get("publisher") or "").strip()
-            if name and name not in publishers and not name.startswith("shared/"):
-                publishers.append(name)
-        if publishers:
-            parts.append(self._t(out, "Sources: {sources}", sources=", ".join(publishers[:3])))
-        if topic.reviewed:
-            pattern = content.languages[out.language].date_format
-            parts.append(self._t(out, "Reviewed: {date}", date=self.i18n.date(topic.reviewed, out.language, pattern)))
-        return " · ".join(parts)
+        if not topic.reviewed:
+            return ""
+        pattern = content.languages[out.language].date_format
+        return self._t(out, "Reviewed: {date}", date=self.i18n.date(topic.reviewed, out.language, pattern))
+
+    def _sources(self, out: _Out, content: Content, topic_id: str) -> str:
+        lines = []
+        for source in content.topics[topic_id].sources:
+            publisher = str(source.get("publisher") or "").strip()
+            if not publisher or publisher.startswith("shared/"):
+                continue
+            line = f"• {publisher}: {source.get('title', '')}"
+            if source.get("published"):
+                line += f" ({source['published']})"
+            if source.get("url"):
+                line += f"\n  {source['url']}"
+            lines.append(line)
+        return (self._t(out, "Sources:") + "\n" + "\n".join(lines)) if lines else ""
 
     def _answer_topic(self, out: _Out, content: Content, state: ConversationState, topic_id: str,
                       extra: list[Button] | None = None) -> None:
+        """The short answer (the action first); details and sources sit behind the "More" button."""
         text = content.answer(topic_id, out.language)
         footer = self._footer(out, content, topic_id)
         if footer:
@@ -152,14 +160,25 @@ class Dialogue:
         buttons = self._buttons(out, content, content.topics[topic_id].buttons)
         if topic_id == "verify_agent" and self.agent.register() is not None:
             buttons.insert(0, self._action_button(out, "agent"))
+        if content.more(topic_id, out.language) or self._sources(out, content, topic_id):
+            buttons.insert(0, Button(self._t(out, "More"), f"more:{topic_id}"))
         out.say(text, buttons[:2], buttons[2:] + (extra or []))
         state.last_topic = topic_id
+
+    def _more(self, out: _Out, content: Content, topic_id: str) -> None:
+        parts = [content.more(topic_id, out.language), self._sources(out, content, topic_id)]
+        buttons = self._buttons(out, content, content.topics[topic_id].buttons)
+        out.say("\n\n".join(p for p in parts if p), buttons[:2], buttons[2:] + [self._action_button(out, "menu")])
 
     def _menu(self, out: _Out, content: Content) -> None:
         topics = [self._topic_button(out, content, t) for t in MENU_TOPICS if t in content.topics]
         out.say(self._t(out, "What would you like to do?"),
                 [self._action_button(out, "offer_check"), self._action_button(out, "agent")],
-                topics[:2], topics[2:], [self._action_button(out, "language")])
+                topics[:2], topics[2:], [self._action_button(out, "topics"), self._action_button(out, "language")])
+
+    def _all_topics(self, out: _Out, content: Content) -> None:
+        buttons = [self._topic_button(out, content, t) for t in content.menu_topics()]
+        out.say(self._t(out, "Choose a topic:"), *[[b] for b in buttons], [self._action_button(out, "menu")])
 
     def _language_picker(self, out: _Out, content: Content) -> None:
         out.say(self._t(out, "Choose your language"),
@@ -218,6 +237,9 @@ class Dialogue:
             topic = value
             self._answer_topic(out, content, state, value)
             state.misses = 0
+        elif kind == "more" and value in content.topics:
+            topic = value
+            self._more(out, content, value)
         elif kind == "act":
             if value == "offer_check":
                 self._start_check(out, content, state, None, "")
@@ -245,6 +267,8 @@ class Dialogue:
                 case = self._agent_case(self.agent.button(out, content, state, "howto"))
             elif value == "language":
                 self._language_picker(out, content)
+            elif value == "topics":
+                self._all_topics(out, content)
             else:
                 self._menu(out, content)
         elif kind == "oc":
@@ -323,7 +347,7 @@ class Dialogue:
         if intent == "verify_agent" and not state.flow:
             record = self.agent.start(out, content, state, text)
             return Turn(out.replies, out.language, result, topic=intent, case=self._agent_case(record))
-        topic = content.by_intent.get(intent)
+        topic = content.topic_for(intent, clean(text).text)
         if topic is None:
             return self._fallback(out, content, state, result)
         extra = None
