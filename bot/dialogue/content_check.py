@@ -116,7 +116,11 @@ def _glossary_texts(root: Path, content: Content, locales: Path | None):
 
 
 def glossary_check(root: Path, content: Content, locales: Path | None, report: "Report") -> int:
-    rules = load_glossary(root)
+    try:
+        rules = load_glossary(root)
+    except (yaml.YAMLError, re.error, AttributeError, TypeError) as exc:
+        report.errors.append(f"glossary.yml does not load: {exc}")
+        return 0
     if not (root / "glossary.yml").is_file():
         report.warnings.append("glossary.yml is missing: avoided forms are not checked")
         return 0
