@@ -110,6 +110,8 @@ def _glossary_texts(root: Path, content: Content, locales: Path | None):
                     if not message.id:
                         continue
                     texts = message.string if isinstance(message.string, (list, tuple)) else [message.string]
+                    if lang.code == "en" and not any(texts):  # English catalogs keep the text in the msgid
+                        texts = message.id if isinstance(message.id, (list, tuple)) else [message.id]
                     for text in texts:
                         if text:
                             yield f"locales/{lang.catalog}/{po.name} {str(message.id)[:40]!r}", lang.code, text

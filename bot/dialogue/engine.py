@@ -106,8 +106,8 @@ class Dialogue:
     def _action_button(self, out: _Out, action: str) -> Button:
         labels = {
             "offer_check": self._t(out, "Check my offer"),
-            "hotline": self._t(out, "Hotline numbers"),
-            "human": self._t(out, "Talk to the hotline"),
+            "hotline": self._t(out, "Numbers to call"),
+            "human": self._t(out, "Talk to the SafeSafar team"),
             "report": self._t(out, "Report an agent"),
             "menu": self._t(out, "Main menu"),
             "language": self._t(out, "Language"),
@@ -210,9 +210,11 @@ class Dialogue:
         elif name == "menu":
             self._menu(out, content)
         elif name == "delete_me":
-            out.say(self._t(out, "This erases your conversation with the assistant: your messages, your language, "
-                                 "your open check and its results. What you already sent to the hotline in a case "
-                                 "stays with the hotline until the case is closed. Erase it?"),
+            out.say(self._t(out, "This erases your conversation with the assistant on our side: your messages, your "
+                                 "language, your open check and its results. What you already sent to the SafeSafar "
+                                 "team in a case stays with the team until the case is closed. It does not delete "
+                                 "this chat on your phone: if someone else checks your phone, delete the chat in "
+                                 "Telegram too (press and hold it, then Delete). Erase it?"),
                     [Button(self._t(out, "Yes, erase"), "del:yes"), Button(self._t(out, "No"), "del:no")])
         elif name in ("hotline", "privacy"):
             topic = {"hotline": "hotline_info", "privacy": "privacy"}[name]
@@ -368,9 +370,9 @@ class Dialogue:
         state.misses += 1
         if state.misses >= 2:
             state.misses = 0
-            out.say(self._t(out, "Sorry, I still did not understand. A person from the hotline can help you, "
+            out.say(self._t(out, "Sorry, I still did not understand. Someone from the SafeSafar team can help you, "
                                  "or choose a topic from the menu."),
-                    [Button(self._t(out, "Talk to the hotline"), "act:human:fallback")], [self._action_button(out, "menu")])
+                    [Button(self._t(out, "Talk to the SafeSafar team"), "act:human:fallback")], [self._action_button(out, "menu")])
             return Turn(out.replies, out.language, result)
         options = []
         for intent, _conf in result.ranking:
@@ -512,7 +514,7 @@ class Dialogue:
         lines.append(content.render(content.pick(spec["next_steps"]["report"], out.language), out.language).strip())
         rows = []
         if scored.level == "high":
-            rows.append([Button(self._t(out, "Pass it to the hotline"), "act:pass_check")])
+            rows.append([Button(self._t(out, "Pass it to the SafeSafar team"), "act:pass_check")])
         how_to_check = "verify_agent" if kind == "job" else "study_abroad"
         row = [self._topic_button(out, content, how_to_check)] if how_to_check in content.topics else []
         rows.append(row + [self._action_button(out, "menu")])
@@ -524,14 +526,16 @@ class Dialogue:
     # -- the report form -------------------------------------------------------------------------
     def _start_report(self, out: _Out, state: ConversationState) -> None:
         state.flow = report_form.start()
-        out.say(self._t(out, "Let us write your report for the hotline: five short questions. You can skip a "
-                             "question or cancel at any time. Nothing is sent until you press Send."))
+        out.say(self._t(out, "Let us write your report for the SafeSafar team: five short questions. You can skip a "
+                             "question or cancel at any time. Nothing is sent until you press Send. (To file a "
+                             "complaint with the FIA, call the FIA anti-trafficking hotline; we can help you prepare "
+                             "it.)"))
         self._report_ask(out, state)
 
     def _report_field_label(self, out: _Out, name: str) -> str:
         return {"what": self._t(out, "What happened"), "who": self._t(out, "Agent or company"),
                 "where": self._t(out, "Where"), "money": self._t(out, "Money paid"),
-                "contact": self._t(out, "The hotline may contact you")}[name]
+                "contact": self._t(out, "The SafeSafar team may contact you")}[name]
 
     def _report_ask(self, out: _Out, state: ConversationState) -> None:
         flow = state.flow
@@ -550,8 +554,8 @@ class Dialogue:
                 else:
                     shown = value if value else self._t(out, "(skipped)")
                 lines.append(f"• {self._report_field_label(out, name)}: {shown}")
-            lines += ["", self._t(out, "Send it to the hotline?")]
-            out.say("\n".join(lines), [Button(self._t(out, "Send to the hotline"), "rf:send")],
+            lines += ["", self._t(out, "Send it to the SafeSafar team?")]
+            out.say("\n".join(lines), [Button(self._t(out, "Send to the SafeSafar team"), "rf:send")],
                     [Button(self._t(out, "Change an answer"), "rf:change")], cancel)
             return
         if step == "choose":
@@ -568,7 +572,7 @@ class Dialogue:
             "where": self._t(out, "Where did it happen, or where are they based? A city, an office, a country."),
             "money": self._t(out, "Did you pay any money? How much, and how (cash, bank, mobile wallet)? Skip if "
                                   "you paid nothing."),
-            "contact": self._t(out, "May the hotline contact you about this report in this chat?"),
+            "contact": self._t(out, "May the SafeSafar team contact you about this report in this chat?"),
         }
         if step == "contact":
             rows = [[Button(self._t(out, "Yes"), "rf:yes"), Button(self._t(out, "No"), "rf:no")]]

@@ -149,27 +149,28 @@ class ConversationService:
         rtl = content.languages[lang].rtl if lang in content.languages else False
         t = self.i18n.tr
         if erased_with_case and outcome is not None:
-            return [Reply(t(lang, "What you sent to the hotline in case number {case} stays with the hotline until "
-                                  "the case is closed.", case=outcome.case_id), (), lang, rtl)]
+            return [Reply(t(lang, "What you sent to the SafeSafar team in case number {case} stays with the team "
+                                  "until the case is closed.", case=outcome.case_id), (), lang, rtl)]
         if outcome is None:
             return []
         case = str(outcome.case_id)
         if escalation is not None and (outcome.opened or outcome.raised):
             if outcome.priority == "urgent":
-                text = t(lang, "Your message has been passed to the hotline as an urgent case (number {case}). A "
-                               "person will read it and answer you here as soon as possible. If you are in danger "
-                               "now, call the numbers above.", case=case)
+                text = t(lang, "Your message has been passed to the SafeSafar team as an urgent case (number "
+                               "{case}). A person will read it and answer you here as soon as possible. If you are "
+                               "in danger now, call the numbers above.", case=case)
             elif escalation.reason == "report":
-                text = t(lang, "Your report has reached the hotline as case number {case}. A person will read it. "
-                               "Thank you for reporting.", case=case)
+                text = t(lang, "Your report has reached the SafeSafar team as case number {case}. A person will read "
+                               "it. Thank you for reporting. This is not yet a complaint to the FIA: we can help you "
+                               "file one.", case=case)
                 if escalation.report and escalation.report.get("contact") is False:
-                    text += "\n" + t(lang, "As you asked, the hotline will not contact you about it.")
+                    text += "\n" + t(lang, "As you asked, the SafeSafar team will not contact you about it.")
             elif escalation.reason == "offer_check":
-                text = t(lang, "Your offer check has been passed to the hotline as case number {case}. A person "
-                               "will look at it and answer you here.", case=case)
+                text = t(lang, "Your offer check has been passed to the SafeSafar team as case number {case}. A "
+                               "person will look at it and answer you here.", case=case)
             else:
-                text = t(lang, "Your request has reached the hotline as case number {case}. A person will answer "
-                               "you here when one is free. Meanwhile I can still answer your questions.", case=case)
+                text = t(lang, "Your request has reached the SafeSafar team as case number {case}. A person will "
+                               "answer you here when one is free. Meanwhile I can still answer your questions.", case=case)
             buttons: tuple = ()
             if escalation.reason == "report" and "report_suspect" in content.topics:
                 buttons = ((Button(content.title("report_suspect", lang), "topic:report_suspect"),),)
@@ -178,9 +179,9 @@ class ConversationService:
             return [Reply(t(lang, "Your report was added to your open case number {case}.", case=case), (), lang, rtl)]
         if inbound.kind == "media":
             kind = t(lang, MEDIA_KINDS.get(inbound.meta.get("media", "message"), MEDIA_KINDS["message"]))
-            return [Reply(t(lang, "Thank you: your {kind} was added to your case number {case}. A person from the "
-                                  "hotline will see it.", kind=kind, case=case), (), lang, rtl)]
+            return [Reply(t(lang, "Thank you: your {kind} was added to your case number {case}. Someone from the "
+                                  "SafeSafar team will see it.", kind=kind, case=case), (), lang, rtl)]
         if inbound.kind == "text" or escalation is not None:
-            return [Reply(t(lang, "Your case number {case} is open: a person from the hotline will reply in this "
-                                  "chat.", case=case), (), lang, rtl)]
+            return [Reply(t(lang, "Your case number {case} is open: someone from the SafeSafar team will reply in "
+                                  "this chat.", case=case), (), lang, rtl)]
         return []

@@ -47,7 +47,7 @@ COMMAND_HELP = {
     "check": N_("Check a study or job offer"),
     "agent": N_("Check an agent's licence"),
     "report": N_("Report an agent or a smuggler"),
-    "hotline": N_("Hotline and emergency numbers"),
+    "hotline": N_("Help and emergency numbers"),
     "privacy": N_("What happens to your data"),
     "delete_me": N_("Erase what the bot keeps about you"),
 }

@@ -373,7 +373,7 @@ FIELD_LABELS = {"what": L_("What happened"), "who": L_("Agent or company"), "whe
                 "contact_ok": L_("May we contact them"), "country": L_("Country"), "amount": L_("Amount"),
                 "kind": L_("Kind"), "level": L_("Level"), "total": L_("Score"), "answers": L_("Answers"),
                 "breakdown": L_("Breakdown")}
-DIRECTION_LABELS = {"in": L_("User"), "out": L_("Bot"), "staff": L_("Hotline")}
+DIRECTION_LABELS = {"in": L_("User"), "out": L_("Bot"), "staff": L_("SafeSafar team")}
 
 
 def _label(table: dict[str, str], value) -> str:

@@ -41,8 +41,8 @@ MAX_REPLY = 3500  # Telegram takes 4096 characters; the header and escaping need
 MAX_NOTE = 5000
 CANNED_LANGUAGES = ("en", "ur", "ur-Latn")
 
-# the header of a hotline reply, in the user's language (cases.language)
-HOTLINE_HEADER = {"en": "SafeSafar hotline", "ur": "سیف سفر ہیلپ لائن", "ur-Latn": "SafeSafar helpline"}
+# the header of a staff reply, in the user's language (cases.language): the SafeSafar team (content/glossary.yml)
+HOTLINE_HEADER = {"en": "SafeSafar team", "ur": "سیف سفر ٹیم", "ur-Latn": "SafeSafar team"}
 
 
 class CaseError(Exception):
