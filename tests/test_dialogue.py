@@ -348,3 +348,73 @@ def test_content_check_finds_broken_content(tmp_path):
     errors = "\n".join(check(root, CONTRACT, ROOT / "locales").errors)
     assert "'privacy' has no topic" in errors and "unknown topic 'nowhere'" in errors
     assert "orphan.yml: unreachable" in errors and "orphan.yml: no sources" in errors and "no review date" in errors
+
+
+@pytest.mark.parametrize("lang", ["en", "ur", "ur-Latn"])
+def test_short_answer_first_then_details_and_sources_behind_more(languages, lang):
+    """The first message is the short answer (at most MAX_WORDS words in every language); "More" shows the
+    details and the sources with their links, in the same language."""
+    from bot.dialogue.content_check import MAX_WORDS, words
+
+    dialogue, nlu, store = make(languages)
+    content = store.get()
+    for topic in content.topics.values():
+        assert words(content.answer(topic.id, lang)) <= MAX_WORDS, (topic.id, lang)
+    user = f"more-{lang}"
+    dialogue.states.save(dialogue.states.get(user))
+    run(dialogue.handle_button(user, f"lang:{lang}"))
+    first = run(dialogue.handle_button(user, "topic:emergency"))
+    assert first.replies[0].text.startswith(content.answer("emergency", lang))
+    assert "dawn.com" not in first.replies[0].text  # sources are one tap away, not in the first message
+    more = press(dialogue, user, first, "more:emergency")
+    text = more.replies[0].text
+    assert content.more("emergency", lang) in text
+    assert "https://www.dawn.com/news/1797803" in text and "2023-12-14" in text
+    assert more.replies[0].rtl == (lang == "ur")
+
+
+def test_keywords_pick_a_topic_among_those_sharing_an_intent(languages):
+    dialogue, nlu, store = make(languages)
+    content = store.get()
+    assert content.topic_for("victim_support", "my employer in Dubai has not paid my salary").id == "abroad_in_trouble"
+    assert content.topic_for("victim_support", "mera beta deport ho kar wapas aa gaya").id == "inside_pakistan_returnees"
+    assert content.topic_for("victim_support", "what help is there for victims").id == "victim_support"
+    assert content.topic_for("safe_migration", "study in Russia then Europe").id == "student_routes"
+    text = nlu.says("agent mere paise le gaya, ab kya karun", "agent_fees")
+    turn = run(dialogue.handle_text("kw", text))
+    assert turn.topic == "agent_took_money"
+    assert content.answer("agent_took_money", "ur-Latn") in turn.replies[0].text
+
+
+def test_every_listed_topic_is_reachable_from_the_menu(languages):
+    dialogue, nlu, store = make(languages)
+    content = store.get()
+    menu = run(dialogue.handle_text("m", "/menu"))
+    topics = press(dialogue, "m", menu, "act:topics")
+    listed = {b.payload for row in topics.replies[0].buttons for b in row}
+    new = {"abroad_in_trouble", "family_silent_ransom", "online_job_scams", "agent_took_money", "protector_offloading",
+           "student_routes", "anonymous_reporting", "debt_bondage", "women_children", "inside_pakistan_returnees"}
+    assert {f"topic:{t}" for t in new} <= listed
+    from bot.dialogue.content_check import NO_SOURCES_NEEDED
+
+    for topic in content.topics.values():  # every listed topic: a review date, a way in by typing, sources
+        if topic.menu is not None:
+            assert topic.reviewed and topic.intents, topic.id
+            assert topic.sources or topic.id in NO_SOURCES_NEEDED, topic.id
+
+
+def test_content_check_enforces_length_and_glossary(tmp_path):
+    from bot.dialogue.content_check import check
+
+    root = tmp_path / "content"
+    shutil.copytree(ROOT / "content", root)
+    path = root / "topics" / "verify_agent.yml"
+    text = path.read_text(encoding="utf-8")
+    long = " ".join(["word"] * 71)
+    text = text.replace("answer:\n  en: |\n", f"answer:\n  en: |\n    {long}\n", 1)
+    text = text.replace("more:\n  en: |\n", "more:\n  en: |\n    Send your papers to the hotline.\n", 1)
+    path.write_text(text, encoding="utf-8")
+    report = check(root, CONTRACT, ROOT / "locales")
+    assert any("verify_agent.yml answer.en" in e and "at most 70" in e for e in report.errors)
+    assert any("verify_agent.yml more.en" in e and "safesafar_team" in e for e in report.errors)
+    assert not any("answer.ur" in e and "verify_agent" in e for e in report.errors)  # per language

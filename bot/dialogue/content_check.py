@@ -63,6 +63,7 @@ class Avoid:
     pattern: re.Pattern
     form: str
     use: str
+    severity: str = "error"
 
 
 def load_glossary(root: Path) -> list[Avoid]:
@@ -76,7 +77,8 @@ def load_glossary(root: Path) -> list[Avoid]:
     for term, spec in (data.get("terms") or {}).items():
         for lang, forms in (spec.get("avoid") or {}).items():
             for form in forms or ():
-                rules.append(Avoid(term, lang, re.compile(form, re.IGNORECASE), form, str(spec.get(lang, ""))))
+                rules.append(Avoid(term, lang, re.compile(form, re.IGNORECASE), form, str(spec.get(lang, "")),
+                                   str(spec.get("severity", "error"))))
     return rules
 
 
@@ -132,7 +134,8 @@ def glossary_check(root: Path, content: Content, locales: Path | None, report: "
         for rule in rules:
             if rule.language == lang and rule.pattern.search(text):
                 found = rule.pattern.search(text).group(0)
-                report.errors.append(f"{where}: {found!r} is a form to avoid for {rule.term!r} (glossary: {rule.use!r})")
+                target = report.errors if rule.severity == "error" else report.warnings
+                target.append(f"{where}: {found!r} is a form to avoid for {rule.term!r} (glossary: {rule.use!r})")
     return checked
 
 
@@ -248,8 +251,9 @@ def check(root: Path, contract: Contract, locales: Path | None = None, today: da
     glossary_check(root, content, locales, report)
 
     for intent in contract.intents:
-        if intent not in content.by_intent:
-            report.errors.append(f"contract intent {intent!r} has no topic answering it")
+        if intent not in content.by_intent or content.by_intent[intent].keywords:
+            report.errors.append(f"contract intent {intent!r} has no topic answering it "
+                                 "(topics with keywords answer it only when a keyword matches)")
     linked = {b["topic"] for t in content.topics.values() for b in t.buttons if "topic" in b}
     for topic in content.topics.values():
         if not topic.intents and topic.id not in linked:
