@@ -138,7 +138,7 @@ def test_report_form_review_change_and_send_makes_a_high_case(hotline):
     handled = send(service, 14, "300000 rupees cash")
     handled = press(service, 14, handled, "rf:yes")  # may contact
     review = handled.replies[-1].text
-    assert "Khan Overseas" in review and "(skipped)" in review and "Send it to the hotline?" in review
+    assert "Khan Overseas" in review and "(skipped)" in review and "Send it to the SafeSafar team?" in review
     assert rows(engine, CaseRow) == [], "nothing is sent before Send"
     handled = press(service, 14, handled, "rf:change")
     handled = press(service, 14, handled, "rf:edit:where")
@@ -268,7 +268,7 @@ def test_delete_me_erases_the_conversation_but_the_open_case_stays_with_the_hotl
     for user in (20, 21):
         handled = send(service, user, "/delete_me")
         handled = press(service, user, handled, "del:yes")
-    assert "stays with the hotline" in handled.replies[-1].text
+    assert "stays with the team" in handled.replies[-1].text
     users = rows(engine, UserRow)
     assert [u.external_id for u in users] == ["21"], "a user without a case is gone entirely"
     kept = rows(engine, MessageRow)

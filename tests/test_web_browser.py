@@ -43,7 +43,7 @@ STAFF_CHAT = -100_7301  # the staff group the bot alerts
 URGENT = "they locked my brother in a room in Tripoli, please help"
 REPLY = "We are here. Are you safe right now?"
 ANSWER = "Yes, I am at a friend's place in Tripoli"
-HOTLINE_REPLY = f"<b>SafeSafar hotline</b>\n{REPLY}"
+HOTLINE_REPLY = f"<b>SafeSafar team</b>\n{REPLY}"
 
 
 # -- the console, served for real --------------------------------------------------------------------------
