@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import statistics
+from urllib.parse import urlparse
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -226,6 +227,10 @@ def check(root: Path, contract: Contract, locales: Path | None = None, today: da
             for source in topic.sources:
                 if not source.get("title") or not source.get("publisher"):
                     report.errors.append(f"{where}: a source needs a title and a publisher")
+                url = str(source.get("url") or "")
+                if url and urlparse(url).path in ("", "/"):
+                    report.warnings.append(f"{where}: source {source.get('title')!r} points to a home page ({url}), "
+                                           "not the page that says it")
         if topic.reviewed is None:
             report.errors.append(f"{where}: no review date (reviewed: YYYY-MM-DD)")
         elif topic.reviewed < year_ago:
