@@ -380,6 +380,8 @@ def test_keywords_pick_a_topic_among_those_sharing_an_intent(languages):
     assert content.topic_for("victim_support", "mera beta deport ho kar wapas aa gaya").id == "inside_pakistan_returnees"
     assert content.topic_for("victim_support", "what help is there for victims").id == "victim_support"
     assert content.topic_for("safe_migration", "study in Russia then Europe").id == "student_routes"
+    # the longest keyword wins where two topics' keywords match
+    assert content.topic_for("victim_support", "بیٹا ڈی پورٹ ہو کر واپس آیا، تنخواہ بھی نہیں ملی").id == "inside_pakistan_returnees"
     text = nlu.says("agent mere paise le gaya, ab kya karun", "agent_fees")
     turn = run(dialogue.handle_text("kw", text))
     assert turn.topic == "agent_took_money"

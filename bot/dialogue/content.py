@@ -175,13 +175,16 @@ class Content:
         return self.render(self.pick(topic.more, language), language) if topic.more else ""
 
     def topic_for(self, intent: str, text: str = "") -> Topic | None:
-        """The topic answering `intent`: a topic sharing the intent whose keyword the text contains
-        (any language's keywords: people mix them), else the intent's main topic."""
+        """The topic answering `intent`: among the topics sharing the intent, the one with the longest
+        keyword that the text contains (any language's keywords: people mix them), else the intent's
+        main topic."""
         folded = text.casefold()
+        best, length = None, 0
         for topic in self.refined.get(intent, ()):
-            if any(word in folded for words in topic.keywords.values() for word in words):
-                return topic
-        return self.by_intent.get(intent)
+            found = max((len(w) for words in topic.keywords.values() for w in words if w in folded), default=0)
+            if found > length:
+                best, length = topic, found
+        return best or self.by_intent.get(intent)
 
     def title(self, topic_id: str, language: str) -> str:
         topic = self.topics.get(topic_id)
