@@ -129,14 +129,24 @@ def glossary_check(root: Path, content: Content, locales: Path | None, report: "
     if not (root / "glossary.yml").is_file():
         report.warnings.append("glossary.yml is missing: avoided forms are not checked")
         return 0
+    data = yaml.safe_load((root / "glossary.yml").read_text(encoding="utf-8")) or {}
+    known = [(str(k.get("where", "")), str(k.get("term", "")), str(k.get("note", "")))
+             for k in data.get("known_exceptions") or ()]
     checked = 0
     for where, lang, text in _glossary_texts(root, content, locales):
         checked += 1
         for rule in rules:
             if rule.language == lang and rule.pattern.search(text):
                 found = rule.pattern.search(text).group(0)
-                target = report.errors if rule.severity == "error" else report.warnings
-                target.append(f"{where}: {found!r} is a form to avoid for {rule.term!r} (glossary: {rule.use!r})")
+                message = f"{where}: {found!r} is a form to avoid for {rule.term!r} (glossary: {rule.use!r})"
+                excused = next((note for w, term, note in known if w and where.startswith(w) and term == rule.term),
+                               None)
+                if excused is not None:
+                    report.warnings.append(f"{message}; known exception: {excused}")
+                elif rule.severity == "error":
+                    report.errors.append(message)
+                else:
+                    report.warnings.append(message)
     return checked
 
 
