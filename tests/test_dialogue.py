@@ -361,7 +361,6 @@ def test_short_answer_first_then_details_and_sources_behind_more(languages, lang
     for topic in content.topics.values():
         assert words(content.answer(topic.id, lang)) <= MAX_WORDS, (topic.id, lang)
     user = f"more-{lang}"
-    dialogue.states.save(dialogue.states.get(user))
     run(dialogue.handle_button(user, f"lang:{lang}"))
     first = run(dialogue.handle_button(user, "topic:emergency"))
     assert first.replies[0].text.startswith(content.answer("emergency", lang))
