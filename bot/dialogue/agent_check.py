@@ -271,7 +271,7 @@ class AgentCheck:
                    "Check the exact name and licence number on the agency's papers and try again, or confirm on "
                    "{website}.", website=self._website(out)),
             t(out, "If an unlicensed recruiter is offering jobs abroad or has taken money from you, report it: the "
-                   "hotline can help you and pass it on."),
+                   "SafeSafar team can help you and pass it on."),
             self._dated(out, register),
         ])
         rows = [[self.d._action_button(out, "report"), self.d._action_button(out, "hotline")],
