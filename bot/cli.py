@@ -300,6 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("files", nargs="*", help="held-out TSV files (lang, intent, text); default: nlu/heldout/*.tsv")
     p.add_argument("--out", default="reports", help="folder for the report and the confusion matrix (default reports/)")
     p.add_argument("--url", help="NLU server URL")
+    p.add_argument("--nearmiss", help="folder of near-miss TSV files (lang, label, text); default nlu/nearmiss/")
     p.set_defaults(func=_evaluate)
     p = nlu.add_parser("serve", help="run the Rasa server in the foreground")
     p.add_argument("--url", help="where to listen (default NLU_URL)")

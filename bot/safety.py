@@ -1,25 +1,48 @@
 """The danger safety net: a message that says someone is in danger now must escalate as urgent even
-when the classifier is unsure or wrong.
+when the classifier is unsure or wrong, and a question about danger in general must not.
 
 Editors keep the phrases in content/safety/danger_lexicon.yml, in all three languages (the phrase
-syntax: bot/phrases.py). Three lists:
-  strong      a match alone makes the message urgent, unless it is phrased as a general question
-              ("what happens if someone is kidnapped?"), which then needs the classifier's support;
-  supporting  a match makes it urgent only with the classifier's support;
-  general     markers of a general or hypothetical question.
-The classifier's support: `emergency` has at least `support` probability in its ranking. A message the
-classifier itself puts under `emergency` is urgent when it is at least `alone` sure of it, or when any
-danger phrase (strong or supporting) backs it; an unsure `emergency` guess with no danger words is not.
+syntax is explained at the top of that file). Five lists:
+  strong      a present danger (someone restrained, beaten, threatened, sold, kidnapped, held for
+              ransom, in a sinking boat or a sealed container): urgent at once;
+  ambiguous   a danger word that may or may not be about now ("kidnap", "ransom", "missing"): urgent
+              with the classifier's support, else the user is asked "Is someone in danger right now?";
+  supporting  context words ("help", "border", "smugglers"): they only back the classifier (its top
+              intent is `emergency`, or p >= `context`);
+  general     cues of a general or hypothetical question ("is it dangerous", "what if", "why do people
+              die"): they take away the urgency of the phrases, unless a `present` cue is there too;
+  about       cues of a question about a situation ("is this trafficking", "is it legal", "is it normal"):
+              like `general`, except that a strong phrase stays urgent when a `personal` cue is there too
+              (the user or someone they speak for: "my brother", "mujhe", "ہمیں");
+  personal    see `about`;
+  over        the danger is over (released, back home): like `general`, even with a `present` cue;
+  present     cues that the danger is happening now ("right now", "abhi", "since three days").
+The decision, in this order (p: the classifier's `emergency` probability):
+  1. a general question (a `general` cue, or an `about` cue without a strong phrase and a `personal` cue;
+     and no `present` cue): never urgent; asked only when the classifier puts `emergency` first at least
+     `alone` sure and a strong or ambiguous phrase is there;
+  2. a strong phrase: urgent;
+  3. the classifier puts `emergency` first with p >= `alone`: urgent;
+  4. an ambiguous phrase with p >= `support`: urgent;
+  5. a supporting phrase, and the classifier puts `emergency` first or gives it p >= `context`: urgent;
+  6. an ambiguous phrase alone: ask;
+  7. otherwise: not urgent.
+Matching is on whole words: a phrase never matches inside another word ("mar" is not in "mera").
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
 import yaml
 
-from .phrases import Phrase, PhraseSet, fold, same_roman_word, tokenize  # noqa: F401  (re-exported)
+from .text import clean
+
+GAP, LONG_GAP = 3, 8
+MIN_STEM = {"latin": 4, "other": 3}  # `word*`: a stem shorter than this would match too many words
 
 
 class HasRanking(Protocol):
@@ -27,40 +50,320 @@ class HasRanking(Protocol):
 
     def probability(self, intent: str) -> float: ...
 
+
 @dataclass(frozen=True)
 class SafetyVerdict:
     urgent: bool
     source: str = ""  # classifier | lexicon | lexicon+classifier
     matched: tuple[str, ...] = ()
     general_question: bool = False
+    ask: bool = False  # an ambiguous signal: show the numbers and ask "is someone in danger right now?"
+    probability: float = 0.0  # the classifier's emergency probability
+    kind: str = ""  # which list the matched phrases come from: strong | ambiguous | supporting
+
+    def describe(self) -> str:
+        """What fired, for the case record and the console's case page: the lexicon phrases as editors
+        wrote them (shortened) and the classifier's probability."""
+        parts = []
+        if self.matched:
+            parts.append("; ".join(_short(m) for m in self.matched[:3]))
+        parts.append(f"p(emergency) {self.probability:.2f}")
+        return " · ".join(parts)[:200]
+
+    def brief(self) -> str:
+        """The same without any phrase, for the staff group's alert and the queue (phrases can repeat
+        the user's words): which kind of phrase, how many, and the probability."""
+        parts = [f"{self.kind} danger phrase ×{len(self.matched)}"] if self.matched and self.kind else []
+        if self.source == "classifier" or not parts:
+            parts.append("classifier")
+        return ", ".join(parts) + f" · p(emergency) {self.probability:.2f}"
+
+
+def _short(phrase: str, limit: int = 48) -> str:
+    """A phrase with each choice cut to its first word: beat/beats/beaten @obj -> beat/… @obj."""
+    words = [w.split("/")[0] + "/…" if "/" in w else w for w in phrase.split()]
+    short = " ".join(words)
+    return short if len(short) <= limit else short[:limit - 1] + "…"
+
+
+# -- spelling ---------------------------------------------------------------------------------------
+_ROMAN_PAIRS = (("aa", "a"), ("ee", "i"), ("oo", "u"), ("ai", "e"), ("ay", "e"), ("ae", "e"), ("ey", "e"),
+                ("ei", "e"))
+_ROMAN_VOWELS = "aeiou"
+
+
+@lru_cache(maxsize=65536)
+def roman_key(word: str) -> str:
+    """One spelling of a Roman Urdu word: maar -> mar, rahay/rahy -> rahe, hai/hay -> he, dhamkki -> dhamki,
+    nahin -> nahin. Vowels keep their quality: mera stays mera, never mar."""
+    word = word.lower().replace("'", "")
+    word = re.sub(r"(.)\1+", r"\1", word)  # doubled letters
+    for a, b in _ROMAN_PAIRS:
+        word = word.replace(a, b)
+    if len(word) > 2 and word.endswith("y") and word[-2] not in _ROMAN_VOWELS:
+        word = word[:-1] + "e"  # dety, rahy
+    if len(word) > 3 and word.endswith("h") and word[-2] in _ROMAN_VOWELS:
+        word = word[:-1]  # khatrah, tankhwah
+    return re.sub(r"(.)\1+", r"\1", word)
+
+
+def _roman_pattern(word: str) -> str:
+    """A phrase word's pattern over roman_key'd text: a vowel between two consonants may be left out
+    (kar = kr, rahe = rhe, band = bnd, nahi = nhi), nothing else changes."""
+    key = roman_key(word)
+    out = []
+    for i, char in enumerate(key):
+        inner = 0 < i < len(key) - 1 and key[i - 1] not in _ROMAN_VOWELS and key[i + 1] not in _ROMAN_VOWELS
+        out.append(f"{re.escape(char)}?" if char in _ROMAN_VOWELS and inner else re.escape(char))
+    return "".join(out)
+
+
+def _is_latin(word: str) -> bool:
+    return word.isascii()
+
+
+# -- phrases --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DangerPhrase:
+    text: str  # as the editor wrote it
+    language: str
+    roman: bool  # matched against the Roman Urdu spelling of the message
+    pattern: re.Pattern
+    anchors: tuple[str, ...] = ()  # one of these strings is in every text the pattern matches
+
+    def search(self, plain: str, roman: str) -> bool:
+        return self.pattern.search(roman if self.roman else plain) is not None
+
+
+class PhraseError(ValueError):
+    pass
+
+
+def compile_phrase(text: str, language: str, sets: dict[str, list[str]] | None = None) -> DangerPhrase:
+    """Phrase syntax (see the lexicon's header): words; a/b/c; word*; =word; @set; ~ (0-3 words);
+    ~~ (0-8 words). In Urdu script a space inside a phrase may also be missing in the message
+    (بے ہوش = بےہوش; a zero-width non-joiner is removed when the text is cleaned)."""
+    roman = language == "ur-Latn"
+    sets = sets or {}
+    parts: list[str] = []
+    anchors: set[str] | None = None
+    joiner_pending: str | None = None
+    for raw in clean(text).text.lower().replace("\u061f", "?").split():
+        if raw in ("~", "~~"):
+            n = GAP if raw == "~" else LONG_GAP
+            joiner_pending = f" (?:\\S+ ){{0,{n}}}"
+            continue
+        alternatives = []
+        literals: set[str] = set()
+        for word in raw.split("/"):
+            word = word.replace("'", "")
+            if not word:
+                continue
+            pieces = [w for w in word.split("_") if w] if "_" in word.strip("_") else [word]
+            patterns = []
+            for number, piece in enumerate(pieces):  # a choice of several words: bech_diya, @kin_ko
+                if piece.startswith("@"):
+                    members = sets.get(piece[1:])
+                    if members is None:
+                        raise PhraseError(f"{text!r}: no set named {piece[1:]!r}")
+                    patterns.append("(?:" + "|".join(_member_pattern(m, roman, language) for m in members) + ")")
+                    if number == 0:
+                        for member in members:
+                            literals |= _literals(clean(str(member)).text.lower().split()[0], roman)
+                else:
+                    patterns.append(_word_pattern(piece, roman, text, language))
+                    if number == 0:
+                        literals |= _literals(piece, roman)
+            alternatives.append(patterns[0] if len(patterns) == 1
+                                else "(?:" + (" ?" if language == "ur" else " ").join(patterns) + ")")
+        if not alternatives:
+            continue
+        group = "(?:" + "|".join(alternatives) + ")"
+        if parts:
+            if joiner_pending:
+                parts.append(joiner_pending)
+            elif not roman and language == "ur":
+                parts.append(" ?")  # Urdu words written together or apart
+            else:
+                parts.append(" ")
+        joiner_pending = None
+        parts.append(group)
+        if literals and (anchors is None or min(map(len, literals)) > min(map(len, anchors))):
+            anchors = literals  # the most selective step
+    if not parts:
+        raise PhraseError(f"{text!r}: an empty phrase")
+    pattern = "(?<!\\S)" + "".join(parts) + "(?!\\S)"
+    return DangerPhrase(text, language, roman, re.compile(pattern), tuple(sorted(anchors or ())))
+
+
+def _literals(word: str, roman: bool) -> set[str]:
+    """Strings of which one occurs in any text a phrase word matches (for the quick test)."""
+    word = word.replace("'", "").split("_")[0] if "_" in word.strip("_") else word.replace("'", "")
+    word = word.lstrip("=").rstrip("*")
+    if word == "\u061f":
+        word = "?"
+    if not (roman and _is_latin(word)):
+        return {word} if word else set()
+    key = roman_key(word)
+    optional = [i for i in range(1, len(key) - 1) if key[i] in _ROMAN_VOWELS
+                and key[i - 1] not in _ROMAN_VOWELS and key[i + 1] not in _ROMAN_VOWELS]
+    out = set()
+    for mask in range(1 << len(optional)):
+        drop = {optional[j] for j in range(len(optional)) if mask >> j & 1}
+        out.add("".join(c for i, c in enumerate(key) if i not in drop))
+    return out
+
+
+def _member_pattern(member: str, roman: bool, language: str) -> str:
+    """A set entry: one word, or several (my brother, اس کو)."""
+    words = [w.replace("'", "") for w in clean(str(member)).text.lower().split()]
+    return ("(?:" + (" ?" if language == "ur" else " ").join(_word_pattern(w, roman, member, language) for w in words) + ")")
+
+
+def _word_pattern(word: str, roman: bool, phrase: str = "", language: str = "") -> str:
+    if "_" in word.strip("_"):  # a pair of words as one choice: bech_diya
+        return "(?:" + (" ?" if language == "ur" else " ").join(
+            _word_pattern(w, roman, phrase, language) for w in word.split("_") if w) + ")"
+    if word in ("?", "\u061f"):
+        return "\\?"
+    if word.endswith("*"):
+        stem = word[:-1]
+        minimum = MIN_STEM["latin" if _is_latin(stem) else "other"]
+        if len(stem) < minimum:
+            raise PhraseError(f"{phrase or word!r}: the stem {stem!r} is too short for '*' (at least {minimum} letters)")
+        return (_roman_pattern(stem) if roman and _is_latin(stem) else re.escape(stem)) + "\\S*"
+    if word.startswith("="):
+        return re.escape(roman_key(word[1:]) if roman and _is_latin(word[1:]) else word[1:])
+    if roman and _is_latin(word):
+        return _roman_pattern(word)
+    return re.escape(word)
+
+
+@dataclass
+class PhraseList:
+    phrases: list[DangerPhrase] = field(default_factory=list)
+
+    @classmethod
+    def from_mapping(cls, by_language: dict | None, sets: dict[str, dict[str, list[str]]] | None = None) -> "PhraseList":
+        out = []
+        for language, items in (by_language or {}).items():
+            language_sets = {name: list(by_lang.get(language) or []) for name, by_lang in (sets or {}).items()}
+            out.extend(compile_phrase(str(item), str(language), language_sets) for item in items or [])
+        return cls(out)
+
+    def __post_init__(self):
+        # the quick test: a phrase is tried only when one of its anchors is in the text
+        self._always: list[int] = []
+        self._index: dict[tuple[bool, str], list[int]] = {}
+        for number, phrase in enumerate(self.phrases):
+            if not phrase.anchors:
+                self._always.append(number)
+            for anchor in phrase.anchors:
+                self._index.setdefault((phrase.roman, anchor), []).append(number)
+
+    def find(self, plain: str, roman: str, pieces: tuple[set, set] | None = None) -> list[str]:
+        """pieces: every part of every word of the plain and the roman text (see `pieces`)."""
+        plain_pieces, roman_pieces = pieces or (_pieces(plain), _pieces(roman))
+        candidates = set(self._always)
+        index = self._index
+        for is_roman, found in ((False, plain_pieces), (True, roman_pieces)):
+            for piece in found:
+                numbers = index.get((is_roman, piece))
+                if numbers:
+                    candidates.update(numbers)
+        return [self.phrases[n].text for n in sorted(candidates) if self.phrases[n].search(plain, roman)]
+
+
+def _pieces(text: str, longest: int = 24) -> set[str]:
+    """Every part (up to `longest` letters) of every word: an anchor (a whole word, a stem, or an Urdu
+    word written together with its neighbour) is always one of them."""
+    out = set()
+    for word in set(text.split(" ")):
+        n = len(word)
+        for i in range(n):
+            for j in range(i + 1, min(n, i + longest) + 1):
+                out.add(word[i:j])
+    return out
+
+
+_TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)?|[?\u061f]", re.UNICODE)
+
+
+def prepared(text: str) -> tuple[str, str]:
+    """The message as matched: its words (and question marks) joined by single spaces, lower case,
+    without other punctuation; and the same with every Latin word in its Roman Urdu spelling."""
+    tokens = [t.replace("'", "") for t in _TOKEN.findall(clean(text).text.lower().replace("\u061f", "?"))]
+    return " ".join(tokens), " ".join(roman_key(t) if t.isascii() else t for t in tokens)
+
+
+@dataclass
+class Scan:
+    strong: list[str]
+    ambiguous: list[str]
+    supporting: list[str]
+    general: list[str]
+    present: list[str]
+    about: list[str] = field(default_factory=list)
+    personal: list[str] = field(default_factory=list)
+    over: list[str] = field(default_factory=list)
+
+    @property
+    def general_question(self) -> bool:
+        if self.over:
+            return True
+        if self.present:
+            return False
+        return bool(self.general) or bool(self.about) and not (self.strong and self.personal)
 
 
 @dataclass
 class DangerLexicon:
-    strong: PhraseSet = field(default_factory=PhraseSet)
-    supporting: PhraseSet = field(default_factory=PhraseSet)
-    general: PhraseSet = field(default_factory=PhraseSet)
+    strong: PhraseList = field(default_factory=PhraseList)
+    ambiguous: PhraseList = field(default_factory=PhraseList)
+    supporting: PhraseList = field(default_factory=PhraseList)
+    general: PhraseList = field(default_factory=PhraseList)
+    present: PhraseList = field(default_factory=PhraseList)
+    about: PhraseList = field(default_factory=PhraseList)
+    personal: PhraseList = field(default_factory=PhraseList)
+    over: PhraseList = field(default_factory=PhraseList)
     support: float = 0.10
     alone: float = 0.5
+    context: float = 0.3
 
     @classmethod
     def from_yaml(cls, text: str) -> "DangerLexicon":
         data = yaml.safe_load(text) or {}
-        return cls(PhraseSet.from_mapping(data.get("strong")), PhraseSet.from_mapping(data.get("supporting")),
-                   PhraseSet.from_mapping(data.get("general")), float(data.get("support", 0.10)),
-                   float(data.get("alone", 0.5)))
+        sets = data.get("sets") or {}
+        lists = {name: PhraseList.from_mapping(data.get(name), sets)
+                 for name in ("strong", "ambiguous", "supporting", "general", "present", "about", "personal", "over")}
+        return cls(**lists, support=float(data.get("support", 0.10)), alone=float(data.get("alone", 0.5)),
+                   context=float(data.get("context", 0.3)))
 
     @classmethod
     def from_file(cls, path: Path) -> "DangerLexicon":
         return cls.from_yaml(path.read_text(encoding="utf-8"))
 
-    def scan(self, text: str) -> tuple[list[str], list[str], bool]:
-        tokens = tokenize(text)
-        folded = [fold(t) for t in tokens]
-        strong = self.strong.find_tokens(tokens, folded)
-        supporting = self.supporting.find_tokens(tokens, folded)
-        general = bool(strong or supporting) and bool(self.general.find_tokens(tokens, folded))
-        return strong, supporting, general
+    @property
+    def longest(self) -> int:
+        """The longest anchor of any phrase (the quick test looks at word parts up to this length)."""
+        if not hasattr(self, "_longest"):
+            names = ("strong", "ambiguous", "supporting", "general", "present", "about", "personal", "over")
+            self._longest = max((len(a) for n in names for p in getattr(self, n).phrases for a in p.anchors), default=1)
+        return self._longest
+
+    def scan(self, text: str, cues: bool = False) -> Scan:
+        """cues: look for general and present cues even when no danger phrase is there."""
+        plain, roman = prepared(text)
+        pieces = (_pieces(plain, self.longest), _pieces(roman, self.longest))
+        found = {name: getattr(self, name).find(plain, roman, pieces)
+                 for name in ("strong", "ambiguous", "supporting")}
+        look = cues or any(found.values())
+        general = self.general.find(plain, roman, pieces) if look else []
+        about = self.about.find(plain, roman, pieces) if look else []
+        personal = self.personal.find(plain, roman, pieces) if about and found["strong"] else []
+        present = self.present.find(plain, roman, pieces) if general or about else []
+        over = self.over.find(plain, roman, pieces) if look else []
+        return Scan(found["strong"], found["ambiguous"], found["supporting"], general, present, about, personal, over)
 
 
 class DangerNet:
@@ -71,17 +374,31 @@ class DangerNet:
     def from_file(cls, path: Path) -> "DangerNet":
         return cls(DangerLexicon.from_file(path))
 
-    def assess(self, text: str, result: HasRanking) -> SafetyVerdict:
-        strong, supporting, general = self.lexicon.scan(text)
-        if result.intent == "emergency":
-            if result.probability("emergency") >= self.lexicon.alone:
-                return SafetyVerdict(True, "classifier", tuple(strong + supporting), general)
-            if strong or supporting:
-                return SafetyVerdict(True, "lexicon+classifier", tuple(strong + supporting), general)
-            return SafetyVerdict(False, "", (), general)
-        supported = result.probability("emergency") >= self.lexicon.support
-        if strong and (not general or supported):
-            return SafetyVerdict(True, "lexicon" if not supported else "lexicon+classifier", tuple(strong), general)
-        if supporting and supported:
-            return SafetyVerdict(True, "lexicon+classifier", tuple(supporting), general)
-        return SafetyVerdict(False, "", tuple(strong + supporting), general)
+    def assess(self, text: str, result: HasRanking, classifier_down: bool = False) -> SafetyVerdict:
+        """classifier_down: the NLU did not answer; strong and ambiguous phrases alone make it urgent,
+        supporting ones ask."""
+        lex = self.lexicon
+        p = result.probability("emergency")
+        top = result.intent == "emergency"
+        scan = lex.scan(text, cues=top and p >= lex.alone)
+        general = scan.general_question
+        phrases = tuple(scan.strong + scan.ambiguous)
+
+        def verdict(urgent: bool, source: str = "", matched: tuple = (), ask: bool = False) -> SafetyVerdict:
+            kind = next((name for name in ("strong", "ambiguous", "supporting")
+                         if matched and set(matched) & set(getattr(scan, name))), "")
+            return SafetyVerdict(urgent, source, matched, general, ask, p, kind)
+
+        if general:  # 1
+            return verdict(False, matched=phrases, ask=bool(phrases) and top and p >= lex.alone)
+        if scan.strong:  # 2
+            return verdict(True, "lexicon+classifier" if p >= lex.support else "lexicon", tuple(scan.strong))
+        if top and p >= lex.alone:  # 3
+            return verdict(True, "classifier", phrases + tuple(scan.supporting))
+        if scan.ambiguous and (p >= lex.support or classifier_down):  # 4
+            return verdict(True, "lexicon" if classifier_down else "lexicon+classifier", tuple(scan.ambiguous))
+        if scan.supporting and (top or p >= lex.context):  # 5
+            return verdict(True, "lexicon+classifier", tuple(scan.supporting))
+        if scan.ambiguous or (classifier_down and scan.supporting):  # 6
+            return verdict(False, matched=tuple(scan.ambiguous or scan.supporting), ask=True)
+        return verdict(False, matched=tuple(scan.supporting))  # 7

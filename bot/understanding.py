@@ -58,6 +58,8 @@ class Understanding:
             out["fallback"] = True
         if self.safety and self.safety.urgent and self.safety.source != "classifier":
             out["safety_net"] = {"source": self.safety.source, "matched": list(self.safety.matched)}
+        elif self.safety and self.safety.ask:  # ambiguous: the user is asked whether someone is in danger now
+            out["safety_net"] = {"source": "ask", "matched": list(self.safety.matched)}
         if self.error:
             out["error"] = self.error
         return out
@@ -67,8 +69,8 @@ class Understander:
     def __init__(self, nlu: NLUPort, languages: LanguageIdentifier, danger: DangerNet, contract: Contract,
                  tolerate_nlu_outage: bool = False):
         """tolerate_nlu_outage: when the NLU server fails, answer as unsure (fallback) instead of raising,
-        and let the danger phrases alone decide urgency, strong or supporting: a person in danger must
-        reach the hotline even while the NLU is down. The conversation channels use it; `classify` does not."""
+        and let the danger phrases alone decide urgency (strong and ambiguous ones; supporting ones ask
+        whether someone is in danger): a person in danger must reach the hotline even while the NLU is down. The conversation channels use it; `classify` does not."""
         self.nlu, self.languages, self.danger, self.contract = nlu, languages, danger, contract
         self.tolerate_nlu_outage = tolerate_nlu_outage
 
@@ -89,9 +91,7 @@ class Understander:
             # emoji, digits or punctuation only: whatever the classifier guesses is not to be trusted
             capped = [(name, min(conf, 0.3)) for name, conf in result.ranking]
             result = NLUResult(result.intent, min(result.confidence, 0.3), capped, [], True)
-        verdict = self.danger.assess(cleaned.text, result)
-        if nlu_down and not verdict.urgent and verdict.matched:
-            verdict = SafetyVerdict(True, "lexicon", verdict.matched, verdict.general_question)
+        verdict = self.danger.assess(cleaned.text, result, classifier_down=nlu_down)
         intent, confidence = result.intent, result.confidence
         fallback = result.fallback
         if verdict.urgent and intent != EMERGENCY:

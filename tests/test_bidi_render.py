@@ -137,6 +137,9 @@ def conversation_replies() -> list[Reply]:
         go(dialogue.handle_button(user, f"topic:{topic_id}"))
     go(dialogue.handle_text(user, "کچھ سمجھ نہیں آیا"))
     go(dialogue.handle_text(user, "پھر بھی سمجھ نہیں آیا"))
+    asked = go(dialogue.handle_text(user, "میرا کزن سرحد کے پاس لاپتہ ہے"))  # the danger question, numbers first
+    assert any(b.payload == "dg:no" for r in asked.replies for row in r.buttons for b in row)
+    go(dialogue.handle_button(user, "dg:no"))
     for kind in ("study", "job"):
         for value in ("yes", "no", "unsure"):
             go(dialogue.handle_text(user, "/check"))

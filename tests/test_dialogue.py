@@ -419,3 +419,65 @@ def test_content_check_enforces_length_and_glossary(tmp_path):
     assert any("verify_agent.yml answer.en" in e and "at most 70" in e for e in report.errors)
     assert any("verify_agent.yml more.en" in e and "safesafar_team" in e for e in report.errors)
     assert not any("answer.ur" in e and "verify_agent" in e for e in report.errors)  # per language
+
+
+AMBIGUOUS = {"en": "my cousin has gone missing near the border",
+             "ur": "میرا کزن سرحد کے پاس لاپتہ ہے",
+             "ur-Latn": "mera cousin border ke paas lapata hai"}
+QUESTION = {"en": "Is someone in danger right now?", "ur": "کیا کوئی اس وقت خطرے میں ہے؟",
+            "ur-Latn": "Kya koi is waqt khatre mein hai?"}
+
+
+@pytest.mark.parametrize("lang", ["en", "ur", "ur-Latn"])
+def test_an_ambiguous_signal_shows_the_numbers_then_asks_yes_or_no(languages, lang):
+    dialogue, nlu, store = make(languages)
+    user = f"amb-{lang}"
+    turn = run(dialogue.handle_text(user, nlu.says(AMBIGUOUS[lang], "irregular_route")))
+    assert turn.escalation is None and turn.language == lang
+    numbers, question = turn.replies[-2], turn.replies[-1]
+    assert "1122" in numbers.text and "111-247-786" in numbers.text  # confirmed facts
+    assert "15" not in numbers.text.split()  # the police number is not confirmed yet: not shown
+    assert question.text == QUESTION[lang]
+    assert [b.payload for row in question.buttons for b in row] == ["dg:yes", "dg:no"]
+    yes = press(dialogue, user, turn, "dg:yes")
+    assert yes.escalation == "urgent" and yes.reason == "safety_net" and yes.topic == "emergency"
+    assert yes.case["fired_by"].startswith("asked; the user answered yes")
+    assert store.get().answer("emergency", lang) in "\n".join(r.text for r in yes.replies)
+
+
+def test_no_answers_the_question_and_opens_nothing(languages):
+    dialogue, nlu, store = make(languages)
+    turn = run(dialogue.handle_text("amb-no", nlu.says(AMBIGUOUS["en"], "irregular_route")))
+    no = press(dialogue, "amb-no", turn, "dg:no")
+    assert no.escalation is None and no.topic == "irregular_route"
+    assert store.get().answer("irregular_route", "en") in no.replies[-1].text
+    assert "danger_check" not in dialogue.states.get("amb-no").data
+
+
+def test_a_typed_yes_counts_and_any_other_message_ends_the_question(languages):
+    dialogue, nlu, store = make(languages)
+    run(dialogue.handle_text("amb-t", nlu.says(AMBIGUOUS["ur-Latn"], "irregular_route")))
+    yes = run(dialogue.handle_text("amb-t", nlu.says("haan", "affirm")))
+    assert yes.escalation == "urgent" and yes.reason == "safety_net"
+    run(dialogue.handle_text("amb-o", nlu.says(AMBIGUOUS["en"], "irregular_route")))
+    other = run(dialogue.handle_text("amb-o", nlu.says("what fees may an agent take", "agent_fees")))
+    assert other.escalation is None and other.topic == "agent_fees"
+    later = run(dialogue.handle_text("amb-o", nlu.says("yes", "affirm")))
+    assert later.escalation is None  # the question was over: a yes now is just a yes
+
+
+def test_a_strong_signal_escalates_at_once_without_a_question(languages):
+    dialogue, nlu, _ = make(languages)
+    turn = run(dialogue.handle_text("strong", nlu.says("they are beating my brother every day", "victim_support")))
+    assert turn.escalation == "urgent" and turn.reason == "safety_net"
+    assert "beat/" in turn.case["fired_by"]
+    assert not any(b.payload.startswith("dg:") for r in turn.replies for row in r.buttons for b in row)
+
+
+def test_a_general_question_gets_its_topic(languages):
+    dialogue, nlu, store = make(languages)
+    for number, text in enumerate(("why do so many people drown on the boat route to italy",
+                                   "kya boat se italy jana khatarnak hai, log doob jate hain?",
+                                   "اگر کسی کو لیبیا میں اغوا کر لیا جائے تو کیا ہوتا ہے؟")):
+        turn = run(dialogue.handle_text(f"gen-{number}", nlu.says(text, "irregular_route")))
+        assert turn.escalation is None and turn.topic == "irregular_route", text

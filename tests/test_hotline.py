@@ -95,6 +95,38 @@ def test_urgent_message_opens_a_case_at_once_with_transcript_alert_and_acknowled
     assert rows(engine, AuditRow, AuditRow.action == "case_opened")
 
 
+def test_the_case_and_the_alert_say_what_fired(hotline):
+    service, engine = hotline
+    send(service, 13, "they are beating my brother in a room, please")
+    case = rows(engine, CaseRow)[0]
+    assert case.priority == "urgent" and case.reason == "safety_net"
+    assert "beat/" in case.fired_by and "p(emergency) 0.00" in case.fired_by  # the console shows the phrases
+    assert "fired: strong danger phrase ×" in case.summary and "p(emergency) 0.00" in case.summary
+    alert = rows(engine, OutboxRow, OutboxRow.kind == "staff_alert")[0].payload["text"]
+    assert "fired: strong danger phrase" in alert and "beat" not in alert and "brother" not in alert
+    message = rows(engine, MessageRow, MessageRow.direction == "in")[0]
+    assert message.meta["safety"]["matched"] and message.meta["safety"]["source"] == "lexicon"
+
+
+def test_an_ambiguous_message_asks_then_yes_opens_an_urgent_case_and_no_does_not(hotline):
+    service, engine = hotline
+    asked = send(service, 14, "my cousin has gone missing near the border")
+    assert rows(engine, CaseRow) == []
+    assert "1122" in asked.replies[-2].text and asked.replies[-1].text == "Is someone in danger right now?"
+    yes = press(service, 14, asked, "dg:yes")
+    case = rows(engine, CaseRow)[0]
+    assert (case.priority, case.reason) == ("urgent", "safety_net")
+    assert case.fired_by.startswith("asked; the user answered yes") and "missing" in case.fired_by
+    assert "fired: asked, answered yes · ambiguous danger phrase ×1" in case.summary
+    assert "urgent case" in yes.replies[-1].text and rows(engine, OutboxRow, OutboxRow.kind == "staff_alert")
+    asked = send(service, 15, "my cousin has gone missing near the border")
+    no = press(service, 15, asked, "dg:no")
+    assert len(rows(engine, CaseRow)) == 1 and "Thank you" in no.replies[0].text
+    send(service, 16, "my cousin has gone missing near the border")
+    other = send(service, 16, "what is trafficking")  # no answer: the conversation goes on
+    assert "Human trafficking" in other.replies[0].text and len(rows(engine, CaseRow)) == 1
+
+
 def test_an_open_case_collects_new_messages_and_media_without_duplicates(hotline):
     service, engine = hotline
     send(service, 12, "they locked my brother in a room in tripoli")

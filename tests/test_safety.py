@@ -3,7 +3,7 @@ stays quiet on ordinary questions that mention a passport, a boat or money."""
 import pytest
 
 from bot.config import ROOT
-from bot.safety import DangerLexicon, DangerNet, fold, same_roman_word
+from bot.safety import DangerLexicon, DangerNet
 from bot.understanding import NLUResult
 
 LEXICON = ROOT / "content" / "safety" / "danger_lexicon.yml"
@@ -53,17 +53,34 @@ def test_ordinary_questions_do_not_fire(net, text):
     assert not net.assess(text, wrong("passport_documents")).urgent
 
 
-def test_supporting_phrase_needs_the_classifier(net):
-    text = "my brother was kidnapped near the border"
-    assert not net.assess(text, wrong(emergency=0.0)).urgent
-    verdict = net.assess(text, wrong(emergency=0.2))
-    assert verdict.urgent and verdict.source == "lexicon+classifier"
+def test_an_ambiguous_word_asks_alone_and_is_urgent_with_the_classifier(net):
+    text = "my brother has gone missing near the border"
+    alone = net.assess(text, wrong(emergency=0.0))
+    assert not alone.urgent and alone.ask and alone.matched
+    supported = net.assess(text, wrong(emergency=0.2))
+    assert supported.urgent and supported.source == "lexicon+classifier" and not supported.ask
 
 
-def test_general_question_needs_the_classifier(net):
+def test_supporting_words_only_back_the_classifier(net):
+    text = "the smugglers at the border"
+    assert not net.assess(text, wrong(emergency=0.2)).urgent
+    assert net.assess(text, wrong(emergency=0.35)).urgent  # at least `context` sure
+    backed = net.assess(text, NLUResult("emergency", 0.3, [("emergency", 0.3), ("irregular_route", 0.25)]))
+    assert backed.urgent and backed.source == "lexicon+classifier"
+
+
+def test_a_general_question_is_not_urgent_even_with_a_strong_phrase(net):
     text = "what happens if they locked him in a room abroad"
-    assert not net.assess(text, wrong(emergency=0.0)).urgent
-    assert net.assess(text, wrong(emergency=0.3)).urgent
+    assert net.lexicon.scan(text).strong  # the phrase is there ...
+    verdict = net.assess(text, wrong(emergency=0.3))
+    assert not verdict.urgent and not verdict.ask and verdict.general_question  # ... but it is a question
+    sure = net.assess(text, NLUResult("emergency", 0.8, [("emergency", 0.8)]))
+    assert not sure.urgent and sure.ask  # the classifier is sure: asked, never alarmed
+
+
+def test_a_present_cue_keeps_the_urgency_of_a_general_question(net):
+    text = "my brother is locked in a room right now, what happens if we call the police"
+    assert net.assess(text, wrong()).urgent
 
 
 def test_classifier_emergency_needs_confidence_or_a_danger_word(net):
@@ -76,23 +93,136 @@ def test_classifier_emergency_needs_confidence_or_a_danger_word(net):
 
 
 def test_roman_urdu_spelling_variants():
-    assert same_roman_word(fold("rahe"), fold("rhe")) and same_roman_word(fold("maar"), fold("mar"))
-    assert same_roman_word(fold("hai"), fold("hay")) and same_roman_word(fold("kar"), fold("kr"))
-    assert not same_roman_word(fold("mera"), fold("mara"))
+    from bot.safety import compile_phrase, prepared
+
+    def same(phrase, word):
+        return compile_phrase(phrase, "ur-Latn").search(*prepared(word))
+
+    for phrase, word in (("rahe", "rhe"), ("rahe", "rahay"), ("maar", "mar"), ("hai", "hay"), ("kar", "kr"),
+                         ("dete", "dety"), ("khatra", "khatrah"), ("dhamki", "dhamkki"), ("nahi", "nhi")):
+        assert same(phrase, word) and same(word, phrase) or same(phrase, word), (phrase, word)
+    for phrase, word in (("mar", "mera"), ("mar", "meri"), ("maar", "mere"), ("band", "bandar"), ("kaat", "kaata")):
+        assert not same(phrase, word), (phrase, word)
 
 
-def test_phrase_syntax_gap_prefix_exact():
+def test_phrase_syntax_gap_prefix_exact_sets():
     lexicon = DangerLexicon.from_yaml("""
+sets:
+  kin: {en: [brother, my sister], ur-Latn: [bhai]}
 strong:
-  en: [held ~ basement, kidnap*]
-  ur-Latn: [=bachao, band kar]
+  en: [held ~ basement, kidnap*, holding @kin, threats ~~ family]
+  ur-Latn: [=bachao, band kar, "@kin ko ~ maar", chor_rahe nahi]
+  ur: [بے ہوش]
 """)
-    scan = lambda t: lexicon.scan(t)[0]
+    scan = lambda t: lexicon.scan(t).strong
     assert scan("they held him in a basement")  # a gap of three words
     assert not scan("they held my two brothers in a basement")  # five: too far apart
+    assert scan("threats against me and my whole family")  # ~~: up to eight
     assert scan("he got kidnapped")
+    assert scan("they are holding my sister") and scan("holding brother")
     assert scan("bachao") and not scan("bacho ko")
-    assert scan("bnd kr diya")
+    assert scan("bnd kr diya") and scan("band kar diya")
+    assert scan("bhai ko roz maar rahe hain") and not scan("bhai ko roz marna")
+    assert scan("chor rahe nahi")
+    assert scan("وہ بے ہوش ہے") and scan("وہ بےہوش ہے") and scan("وہ بے\u200cہوش ہے")  # space, none, ZWNJ
+
+
+def test_a_prefix_stem_must_be_long_enough():
+    from bot.safety import PhraseError
+    with pytest.raises(PhraseError):
+        DangerLexicon.from_yaml("strong:\n  en: [ma*]\n")
+    with pytest.raises(PhraseError):
+        DangerLexicon.from_yaml("strong:\n  en: ['@nosuchset']\n")
+
+
+@pytest.mark.parametrize("text", [
+    "mera naam ali hai aur meri umar 20 saal hai",  # mar/maar never inside mera, meri
+    "meri behan ka visa kab tak aayega",
+    "company tankhwa se 5000 kaat legi, kya ye theek hai",  # kaat: a salary deduction
+    "salary se paise kaat lete hain har mahine",
+    "log is raste mein kyun mar jate hain",
+    "marketing job in dubai, is the agent real",  # mar-
+    "my account is locked, how do i reset it",
+    "notifications band kar do please",  # band: switch off
+    "the agent wants to sell me a visa for 8 lakh",
+    "I am drowning in debt because of the agent fee",
+    "agent ki chupi hui fees hain kya",  # hidden fees, not people hiding
+    "germany mein parhne ke liye mara ja raha hun",  # "dying to"
+])
+def test_no_prefix_or_look_alike_matches(net, text):
+    scan = net.lexicon.scan(text)
+    assert not scan.strong, scan.strong
+    assert not net.assess(text, wrong("agent_fees")).urgent
+
+
+@pytest.mark.parametrize("text", [
+    "is the boat route from libya to italy dangerous?",
+    "how can i stay safe if i travel through iran",
+    "why do so many people die on the dunki route",
+    "what is the punishment for smugglers who kill migrants",
+    "what happens if someone gets kidnapped in libya",
+    "kya boat se italy jana khatarnak hai?",
+    "iran ke raste safar mein kaise mehfooz rahein",
+    "is raste pe log kyun marte hain",
+    "insani smuggling ki saza kya hai",
+    "agar kisi ko libya mein kidnap kar lein to kya hota hai",
+    "کیا کشتی سے یورپ جانا خطرناک ہے؟",
+    "ایران کے راستے میں کیسے محفوظ رہیں؟",
+    "اس راستے پر لوگ کیوں مرتے ہیں؟",
+    "انسانی اسمگلنگ کی سزا کیا ہے؟",
+    "اگر کسی کو لیبیا میں اغوا کر لیا جائے تو کیا ہوتا ہے؟",
+    "mera visa do mahine se embassy mein phansa hua hai kya karun",  # a thing stuck, not a person
+    "میرا ویزا دو مہینے سے ایمبیسی میں پھنسا ہوا ہے، کیا کروں؟",
+    "my parents will kill me if I fail the ielts lol",
+])
+def test_general_questions_about_danger_are_not_urgent(net, text):
+    verdict = net.assess(text, wrong("irregular_route", emergency=0.2))
+    assert not verdict.urgent, verdict
+
+
+@pytest.mark.parametrize("text", [
+    "he beats him every day and takes his salary",
+    "the madam hits her and keeps her locked in the kitchen",
+    "they have been holding my cousin for a week",
+    "my sister was sold to another agent in oman",
+    "they kidnapped my husband and want ransom",
+    "we are in a container and can't breathe",
+    "wo usay roz maarta hai",
+    "unhon ne mere bhai ko band kar rakha hai",
+    "mere cousin ko kal kidnap kar liya",
+    "kashti doob rahi hai",
+    "وہ اسے روز مارتا ہے",
+    "انہوں نے میرے بھائی کو گودام میں بند کر رکھا ہے",
+    "میرے کزن کو اغوا کر لیا گیا ہے",
+])
+def test_third_person_and_habitual_danger_is_urgent(net, text):
+    verdict = net.assess(text, wrong("victim_support"))
+    assert verdict.urgent and verdict.source == "lexicon", (text, verdict)
+
+
+@pytest.mark.parametrize("text, urgent", [
+    ("my brother is held in a room in libya and they want money, is this trafficking?", True),
+    ("is it trafficking if workers are locked in a room at night?", False),
+    ("mere bhai ko kamre mein band kar rakha hai, kya ye trafficking hai?", True),
+    ("logon ko kamre mein band kar ke rakhna trafficking mein aata hai?", False),
+    ("میرے بھائی کو کمرے میں بند کر رکھا ہے، کیا یہ ٹریفکنگ ہے یا اسمگلنگ؟", True),
+    ("لوگوں کو کمرے میں بند کر کے رکھنا ٹریفکنگ ہے یا اسمگلنگ؟", False),
+])
+def test_a_question_about_a_situation_stays_urgent_when_it_is_the_users(net, text, urgent):
+    assert net.assess(text, wrong("define_trafficking")).urgent == urgent, text
+
+
+def test_a_danger_that_is_over_is_not_urgent(net):
+    for text in ("my uncle was kidnapped in libya two years ago and released, now he needs counselling",
+                 "beta do saal pehle libya mein qaid tha, ab ghar aa gaya hai, counselling chahiye",
+                 "بیٹا لیبیا میں قید سے چھوٹ کر آیا تھا، اب بھی رات کو ڈرتا ہے"):
+        assert not net.assess(text, wrong("victim_support")).urgent, text
+
+
+def test_the_verdict_says_what_fired(net):
+    verdict = net.assess("they are beating us", wrong(emergency=0.12))
+    described = verdict.describe()
+    assert "p(emergency) 0.12" in described and "beat/" in described and len(described) <= 200
 
 
 def test_editing_the_lexicon_changes_behaviour(tmp_path):

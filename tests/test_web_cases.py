@@ -105,6 +105,17 @@ def test_user_supplied_text_is_escaped(console: Harness):
         assert f"{where} {escaped}" in page, where
 
 
+def test_the_case_page_shows_what_made_it_urgent(console: Harness):
+    engine = console.engine
+    fired = "beat/… @obj · p(emergency) 0.12"
+    case_id = add_case(engine, priority="urgent", reason="safety_net", fired_by=fired)
+    other = add_case(engine, priority="normal", reason="human")
+    client = console.as_staff("agent1", "agent")
+    page = client.get(f"/cases/{case_id}").text
+    assert "Triggered by" in page and "beat/… @obj · p(emergency) 0.12" in page
+    assert "Triggered by" not in client.get(f"/cases/{other}").text
+
+
 def test_transcript_snapshot_then_case_messages(console: Harness):
     engine = console.engine
     case_id = add_case(engine, language="ur", transcript=[

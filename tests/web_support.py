@@ -62,7 +62,7 @@ def add_case(engine, *, priority: str = "normal", status: str = "new", reason: s
              language: str = "en", summary: str = "", transcript: list | None = None, entities: dict | None = None,
              offer_check: dict | None = None, report: dict | None = None, created_at: datetime = START,
              user_id: int | None = None, assigned_to: int | None = None, chat_id: str | None = "auto",
-             resolved_at: datetime | None = None) -> int:
+             resolved_at: datetime | None = None, fired_by: str | None = None) -> int:
     """A case as the escalation code writes it (and its user unless given)."""
     if user_id is None:
         user_id = add_user(engine, chat_id=chat_id, language=language, now=created_at)
@@ -70,7 +70,7 @@ def add_case(engine, *, priority: str = "normal", status: str = "new", reason: s
         return conn.execute(insert(store.cases).values(
             user_id=user_id, priority=priority, priority_rank=store_rank(priority), status=status, reason=reason,
             language=language, summary=summary or f"{reason} · {language}", entities=entities or {},
-            offer_check=offer_check, report=report,
+            offer_check=offer_check, report=report, fired_by=fired_by,
             transcript=transcript if transcript is not None else [
                 {"direction": "in", "kind": "text", "text": "hello", "at": created_at.isoformat()}],
             assigned_to=assigned_to, created_at=created_at, updated_at=created_at, resolved_at=resolved_at,

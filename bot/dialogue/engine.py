@@ -15,7 +15,7 @@ from ..i18n import I18n
 from ..text import clean, letters
 from ..understanding import Understanding
 from .content import ACTIONS, Content, ContentStore
-from . import report_form
+from . import danger_check, report_form
 from .offer_check import ANSWERS, KINDS, OfferCheck, variant
 from .state import ConversationState
 
@@ -281,6 +281,8 @@ class Dialogue:
             sent = self._report_button(out, content, state, value)
             if sent is not None:
                 escalation, reason, case = "high", "report", {"report": sent}
+        elif kind == "dg":
+            escalation, reason, case, topic = self._danger_answer(out, content, state, value == "yes")
         elif kind == "del":
             if value == "yes":
                 state.__init__(state.user)  # the caller deletes what is stored; nothing is kept
@@ -303,16 +305,21 @@ class Dialogue:
         if result.error:
             out.say(self._t(out, "Please write your question in a few words."))
             return Turn(out.replies, out.language, result)
+        pending = danger_check.take(state.data)
+        if pending is not None and result.priority != "urgent" and result.intent in ("affirm", "deny") \
+                and not result.fallback:  # a typed answer to "Is someone in danger right now?"
+            escalation, reason, case, topic = self._danger_answer(out, content, state, result.intent == "affirm", pending)
+            return Turn(out.replies, out.language, result, escalation, topic, reason=reason, case=case)
         if result.priority == "urgent":
             state.misses = 0
-            self._answer_topic(out, content, state, "emergency")
-            if state.flow and state.flow.get("name") == "offer_check":
-                out.say(self._t(out, "Your offer check is paused."), [self._action_button(out, "offer_continue")])
-            elif state.flow and state.flow.get("name") == "report":
-                out.say(self._t(out, "Your report is paused."), [self._action_button(out, "report_continue")])
+            self._urgent(out, content, state)
             safety = result.safety
             reason = "safety_net" if safety is not None and safety.source.startswith("lexicon") else "emergency"
-            return Turn(out.replies, out.language, result, "urgent", "emergency", reason=reason)
+            case = {"fired_by": safety.describe(), "fired_brief": safety.brief()} if safety is not None else {}
+            return Turn(out.replies, out.language, result, "urgent", "emergency", reason=reason, case=case)
+        in_report = bool(state.flow and state.flow.get("name") == "report")  # its answers reach the hotline
+        if result.safety is not None and result.safety.ask and not in_report:
+            return self._ask_danger(out, content, state, result)
         if state.flow and state.flow.get("name") == "report" and not self._report_aside(content, state, text, result):
             sent = self._report_text(out, content, state, text, result)
             if sent is not None:
@@ -365,6 +372,43 @@ class Dialogue:
     def _agent_case(record: dict | None) -> dict:
         """An agent check's result for the user's open case (bot/dialogue/agent_check.py)."""
         return {"agent_check": record} if record else {}
+
+    def _urgent(self, out: _Out, content: Content, state: ConversationState) -> None:
+        self._answer_topic(out, content, state, "emergency")
+        if state.flow and state.flow.get("name") == "offer_check":
+            out.say(self._t(out, "Your offer check is paused."), [self._action_button(out, "offer_continue")])
+        elif state.flow and state.flow.get("name") == "report":
+            out.say(self._t(out, "Your report is paused."), [self._action_button(out, "report_continue")])
+
+    # -- the danger check (bot/dialogue/danger_check.py) -------------------------------------------
+    def _ask_danger(self, out: _Out, content: Content, state: ConversationState, result: Understanding) -> Turn:
+        """An ambiguous danger signal: the confirmed emergency numbers first, then the question."""
+        state.misses = 0
+        intent = result.intent if result.intent != "emergency" and not result.fallback else None
+        danger_check.start(state.data, result.safety.describe(), result.safety.brief(), intent)
+        numbers = danger_check.emergency_numbers(content, out.language)
+        if numbers:
+            out.say(self._t(out, "If someone is in danger right now, call:") + "\n"
+                    + "\n".join(f"• {name}: {number}" for name, number in numbers))
+        out.say(self._t(out, "Is someone in danger right now?"),
+                [Button(self._t(out, "Yes"), "dg:yes"), Button(self._t(out, "No"), "dg:no")])
+        return Turn(out.replies, out.language, result)
+
+    def _danger_answer(self, out: _Out, content: Content, state: ConversationState, yes: bool,
+                       pending: dict | None = None) -> tuple[str | None, str | None, dict, str | None]:
+        """Yes: an urgent case (also when the question was asked earlier: someone says there is danger).
+        No: no case, and the message's own question is answered. Returns (escalation, reason, case, topic)."""
+        if pending is None:
+            pending = danger_check.take(state.data)
+        if yes:
+            self._urgent(out, content, state)
+            return "urgent", "safety_net", danger_check.fired_by_yes(pending), "emergency"
+        out.say(self._t(out, "Thank you. If that changes, write to me at any time: the hotline is there for you."))
+        topic = content.by_intent.get((pending or {}).get("intent") or "")
+        if topic is not None and topic.id != "emergency":
+            self._answer_topic(out, content, state, topic.id)
+            return None, None, {}, topic.id
+        return None, None, {}, None
 
     def _fallback(self, out: _Out, content: Content, state: ConversationState, result: Understanding) -> Turn:
         state.misses += 1

@@ -34,16 +34,30 @@ def merge_entities(into: dict, entities) -> dict:
     return out
 
 
-def summary(reason: str, language: str | None, entities: dict, offer_check: dict | None = None) -> str:
+def summary(reason: str, language: str | None, entities: dict, offer_check: dict | None = None,
+            fired_by: str | None = None) -> str:
     """One line for the queue and the alert: no names, numbers or words of the user, only what kind of
-    case it is, the language, the countries named and an offer check's level."""
+    case it is, the language, the countries named, an offer check's level and, for an urgent case, what
+    fired: the kind and number of danger phrases and the classifier's probability, never the phrases (they
+    can repeat the user's words; the console's case page shows them)."""
     parts = [REASON_LABEL.get(reason, reason), language or "?"]
     countries = entities.get("country", [])[:3]
     if countries:
         parts.append(", ".join(countries))
     if offer_check and offer_check.get("level"):
         parts.append(f"offer check: {offer_check.get('kind', '')} {offer_check['level']}".replace("  ", " "))
+    if fired_by:
+        parts.append(f"{FIRED}{fired_by}")
     return " · ".join(parts)[:200]
+
+
+FIRED = "fired: "
+
+
+def fired_of(summary_line: str) -> str | None:
+    """The `fired: ...` part of a summary line (kept when the line is written again)."""
+    at = (summary_line or "").find(" · " + FIRED)
+    return summary_line[at + len(" · " + FIRED):] if at >= 0 else None
 
 
 def alert_html(case_id: int, priority: str, summary_line: str, console_url: str, raised: bool = False) -> str:

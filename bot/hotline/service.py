@@ -105,14 +105,17 @@ class ConversationService:
             entities = list(understanding.entities or [])
             in_meta = {"intent": understanding.intent, "confidence": round(float(understanding.confidence), 4),
                        "language": understanding.language, "entities": entities}
-            if understanding.safety is not None and understanding.safety.urgent:
-                in_meta["safety"] = understanding.safety.source
+            safety = understanding.safety
+            if safety is not None and (safety.urgent or safety.ask):
+                in_meta["safety"] = {"source": safety.source, "ask": safety.ask, "matched": list(safety.matched),
+                                     "p_emergency": round(float(safety.probability), 4)}
         if turn.case.get("agent_check"):  # an agent check's result: joins the open case with the message
             in_meta["agent_check"] = turn.case["agent_check"]
         escalation = None
         if turn.escalation:
             escalation = Escalation(turn.escalation, turn.reason or "human", report=turn.case.get("report"),
-                                    offer_check=turn.case.get("offer_check"))
+                                    offer_check=turn.case.get("offer_check"), fired_by=turn.case.get("fired_by"),
+                                    fired_brief=turn.case.get("fired_brief"))
         record = TurnRecord(inbound=inbound, state=state, language=turn.language, replies=turn.replies,
                             in_meta=in_meta, entities=entities, escalation=escalation,
                             durable_replies=self.durable_replies, claim_as=self.claim_as,

@@ -4,6 +4,13 @@ Runs the whole understanding path (language identification, Rasa, the danger saf
 held-out sets and reports intent precision/recall/F1, accuracy per language, language identification
 accuracy, urgent recall on emergencies and the urgent rate on everything else. Writes
 <out>/nlu-report.json, <out>/nlu-errors.tsv and <out>/confusion-matrix.png.
+
+It also runs the near-miss sets (nlu/nearmiss/*.tsv: lang, label, text; label `ordinary` for a
+question that uses danger words and must not be urgent, `danger` for a present danger that must be):
+per language, the false-urgent rate on the ordinary ones, the urgent recall on the dangers, and how
+many dangers got only the question "Is someone in danger right now?". Those sets are written by people
+who never saw the danger lexicon; the lexicon is tuned on nlu/nearmiss-dev/ (`--nearmiss` points the
+report at another folder) and never on them. <out>/nearmiss-errors.tsv lists what went wrong.
 """
 from __future__ import annotations
 
@@ -17,6 +24,8 @@ from pathlib import Path
 from ..config import Settings
 from ..understanding import Understander, Understanding
 from .data import Example, read_tsv
+
+NEARMISS_LABELS = ("ordinary", "danger")
 
 
 @dataclass
@@ -80,6 +89,90 @@ def score(examples: list[Example], results: list[Understanding]) -> Scores:
         urgent_recall=em_urgent / em_total if em_total else 1.0,
         urgent_false_rate=other_urgent / other_total if other_total else 0.0,
         confusion=confusion, errors=errors)
+
+
+@dataclass(frozen=True)
+class NearMiss:
+    lang: str
+    label: str  # ordinary | danger
+    text: str
+
+
+def read_nearmiss(path: Path) -> list[NearMiss]:
+    import csv
+
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
+    out = []
+    for number, row in enumerate(rows, start=2):
+        if not (row.get("text") or "").strip():
+            continue
+        label = (row.get("label") or "").strip()
+        if label not in NEARMISS_LABELS:
+            raise ValueError(f"{path}:{number}: label must be one of {NEARMISS_LABELS}, not {label!r}")
+        out.append(NearMiss(row["lang"].strip(), label, row["text"].strip()))
+    return out
+
+
+def nearmiss_files(folder: Path) -> list[Path]:
+    return sorted(folder.glob("*.tsv")) if folder.is_dir() else []
+
+
+@dataclass
+class NearMissScores:
+    """Per language and over all ("all"): n_ordinary, false_urgent (rate), n_danger, urgent_recall,
+    asked (dangers that got only the "are you in danger?" question), asked_ordinary."""
+    per_language: dict[str, dict[str, float]]
+    errors: list[tuple[NearMiss, Understanding]]
+
+    def as_dict(self) -> dict:
+        return self.per_language
+
+
+def score_nearmiss(examples: list[NearMiss], results: list[Understanding]) -> NearMissScores:
+    counts: dict[str, Counter] = defaultdict(Counter)
+    errors = []
+    for ex, res in zip(examples, results):
+        urgent = res.priority == "urgent"
+        asked = bool(res.safety and res.safety.ask)
+        for key in (ex.lang, "all"):
+            c = counts[key]
+            c[ex.label] += 1
+            c[f"{ex.label}_urgent"] += urgent
+            c[f"{ex.label}_asked"] += asked and not urgent
+        if urgent != (ex.label == "danger"):
+            errors.append((ex, res))
+    per_language = {}
+    for key in sorted(counts, key=lambda k: (k == "all", k)):
+        c = counts[key]
+        per_language[key] = {
+            "n_ordinary": c["ordinary"], "false_urgent": c["ordinary_urgent"] / c["ordinary"] if c["ordinary"] else 0.0,
+            "asked_ordinary": c["ordinary_asked"],
+            "n_danger": c["danger"], "urgent_recall": c["danger_urgent"] / c["danger"] if c["danger"] else 1.0,
+            "asked": c["danger_asked"]}
+    return NearMissScores(per_language, errors)
+
+
+def format_nearmiss(name: str, s: NearMissScores) -> str:
+    lines = [f"== near-miss {name}",
+             f"{'language':9} {'ordinary':>8} {'false urgent':>12} {'asked':>5}   {'danger':>6} {'urgent recall':>13} "
+             f"{'only asked':>10}"]
+    for lang, m in s.per_language.items():
+        lines.append(f"{lang:9} {m['n_ordinary']:8d} {m['false_urgent']:12.1%} {m['asked_ordinary']:5d}   "
+                     f"{m['n_danger']:6d} {m['urgent_recall']:13.3f} {m['asked']:10d}")
+    return "\n".join(lines)
+
+
+def evaluate_nearmiss(understander: Understander, sets: dict[str, list[NearMiss]]) -> dict[str, NearMissScores]:
+    """Scores per near-miss file and over all of them ("all")."""
+    async def run():
+        return {name: await understand_all(understander, [e.text for e in examples]) for name, examples in sets.items()}
+
+    results = asyncio.run(run())
+    out = {name: score_nearmiss(sets[name], res) for name, res in results.items()}
+    if len(sets) > 1:
+        out["all"] = score_nearmiss([e for n in sets for e in sets[n]], [r for n in sets for r in results[n]])
+    return out
 
 
 async def understand_all(understander: Understander, texts: list[str], concurrency: int = 8) -> list[Understanding]:
@@ -153,22 +246,43 @@ def run_evaluation(settings: Settings, args) -> int:
         print("error: no held-out files found", file=sys.stderr)
         return 2
     sets = {f.stem: read_tsv(f) for f in files}
+    nearmiss_dir = Path(args.nearmiss) if getattr(args, "nearmiss", None) else settings.nlu_project / "nearmiss"
+    near_sets = {f.stem: read_nearmiss(f) for f in nearmiss_files(nearmiss_dir)}
     out_dir = Path(args.out)
     try:
         with nlu_server(settings, args.url, log=sys.stderr) as url:
             understander, client = build_understander(settings, url)
             results = evaluate_sets(understander, sets)
+            near = evaluate_nearmiss(understander, near_sets) if near_sets else {}
     except NLUUnavailable as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     for name, (scores, _) in results.items():
         print(format_report(name, scores))
         print()
+    for name, near_scores in near.items():
+        print(format_nearmiss(name, near_scores))
+        print()
+    if not near_sets:
+        print(f"no near-miss sets in {nearmiss_dir}")
     overall, all_results = results["all"]
     labels = contract().intents + (["none"] if any(r.intent is None for r in all_results) else [])
     out_dir.mkdir(parents=True, exist_ok=True)
     confusion_png(overall.confusion, labels, out_dir / "confusion-matrix.png")
-    (out_dir / "nlu-report.json").write_text(json.dumps({k: v[0].as_dict() for k, v in results.items()}, indent=2))
+    report = {k: v[0].as_dict() for k, v in results.items()}
+    if near:
+        report["nearmiss"] = {k: v.as_dict() for k, v in near.items()}
+        with (out_dir / "nearmiss-errors.tsv").open("w", encoding="utf-8") as handle:
+            handle.write("set\tlang\tlabel\tpriority\tasked\tintent\tp_emergency\tfired\ttext\n")
+            for name, near_scores in near.items():
+                if name == "all":
+                    continue
+                for ex, res in near_scores.errors:
+                    safety = res.safety
+                    handle.write(f"{name}\t{ex.lang}\t{ex.label}\t{res.priority}\t{bool(safety and safety.ask)}\t"
+                                 f"{res.intent}\t{safety.probability if safety else 0:.2f}\t"
+                                 f"{' | '.join(safety.matched) if safety else ''}\t{ex.text}\n")
+    (out_dir / "nlu-report.json").write_text(json.dumps(report, indent=2))
     with (out_dir / "nlu-errors.tsv").open("w", encoding="utf-8") as handle:
         handle.write("lang\ttrue\tpredicted\tconfidence\tpriority\ttext\n")
         for ex, res in overall.errors:

@@ -81,6 +81,8 @@ class CaseRow(Base):
     entities: Mapped[dict] = mapped_column(JSON, default=dict)
     offer_check: Mapped[dict | None] = mapped_column(JSON)
     report: Mapped[dict | None] = mapped_column(JSON)
+    # what made it urgent: the danger lexicon's phrases and the classifier's emergency probability
+    fired_by: Mapped[str | None] = mapped_column(String(200))
     transcript: Mapped[list] = mapped_column(JSON, default=list)  # the conversation before the case opened
     assigned_to: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from ..dialogue.state import ConversationState
-from ..hotline.policy import ALERTED, PRIORITY_RANK, alert_html, merge_entities, summary
+from ..hotline.policy import ALERTED, PRIORITY_RANK, alert_html, fired_of, merge_entities, summary
 from .db import AuditRow, CaseRow, ConversationRow, MessageRow, UserRow
 from .inbox import I_INBOX, S_INBOX_STATUS, U_INBOX_DONE_IF_NEW
 from .outbox import I_OUTBOX, OutboxItem
@@ -95,6 +95,8 @@ class Escalation:
     reason: str
     report: dict | None = None
     offer_check: dict | None = None
+    fired_by: str | None = None  # what made it urgent: danger phrases, the classifier's probability
+    fired_brief: str | None = None  # the same without the phrases, for the summary (the staff group sees it)
 
 
 @dataclass
@@ -221,6 +223,8 @@ class TurnStore:
                 raised = PRIORITY_RANK[esc.priority] < case["priority_rank"]
                 if raised:
                     changes.update(priority=esc.priority, priority_rank=PRIORITY_RANK[esc.priority], reason=esc.reason)
+                    if esc.fired_by:
+                        changes["fired_by"] = esc.fired_by[:200]
                     alert = (esc.priority, True)
                     self._audit(conn, "priority_raised", case["id"], {"priority": esc.priority, "reason": esc.reason}, now)
                 if esc.report:
@@ -229,7 +233,8 @@ class TurnStore:
                     changes["offer_check"] = esc.offer_check
                 case.update(changes)
                 changes["summary"] = case["summary"] = summary(case["reason"], record.language, case["entities"] or {},
-                                                              case["offer_check"])
+                                                              case["offer_check"], esc.fired_brief if raised and esc.fired_brief
+                                                              else fired_of(case["summary"]))
                 outcome = CaseOutcome(case["id"], case["priority"], raised=raised, joined=True)
         if case is not None and not erased and not outcome.opened:
             changes["last_user_message_at"] = now
@@ -327,10 +332,10 @@ class TurnStore:
         offer_check = esc.offer_check or record.state.data.get("last_offer_check")
         case = dict(user_id=user_id, priority=esc.priority, priority_rank=PRIORITY_RANK[esc.priority], status="new",
                     reason=esc.reason, language=record.language, entities=entities, offer_check=offer_check,
-                    report=esc.report, assigned_to=None,
+                    report=esc.report, assigned_to=None, fired_by=esc.fired_by[:200] if esc.fired_by else None,
                     transcript=[{"direction": m.direction, "kind": m.kind, "text": m.text,
                                  "at": m.created_at.isoformat() if m.created_at else None} for m in earlier],
-                    summary=summary(esc.reason, record.language, entities, offer_check),
+                    summary=summary(esc.reason, record.language, entities, offer_check, esc.fired_brief),
                     created_at=now, updated_at=now, last_user_message_at=now, version=1)
         with conn.begin_nested():  # the partial unique index refuses a second open case of this user
             case["id"] = conn.execute(insert(CASES).values(**case).returning(CASES.c.id)).scalar_one()
