@@ -403,7 +403,7 @@ class Dialogue:
         if yes:
             self._urgent(out, content, state)
             return "urgent", "safety_net", danger_check.fired_by_yes(pending), "emergency"
-        out.say(self._t(out, "Thank you. If that changes, write to me at any time: the hotline is there for you."))
+        out.say(self._t(out, "Thank you. If that changes, write to me at any time: the SafeSafar team is there for you."))
         topic = content.by_intent.get((pending or {}).get("intent") or "")
         if topic is not None and topic.id != "emergency":
             self._answer_topic(out, content, state, topic.id)
