@@ -60,9 +60,9 @@ bench: setup
 	$(VENV)/bin/python bench/nlu_inprocess.py
 	$(VENV)/bin/python bench/nlu_throughput.py
 	$(VENV)/bin/python bench/telegram_e2e.py
-	$(VENV)/bin/python bench/telegram_e2e.py --users 40 --messages 25 --offered 105
+	$(VENV)/bin/python bench/telegram_e2e.py --users 40 --messages 25 --offered 60
+	$(VENV)/bin/python bench/telegram_e2e.py --users 40 --messages 25 --offered 100
 	$(VENV)/bin/python bench/telegram_e2e.py --users 20 --mix conversation
-	$(VENV)/bin/python bench/http_clients.py
 	$(VENV)/bin/python bench/escalations.py
 	$(VENV)/bin/python bench/register_lookup.py
 

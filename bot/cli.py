@@ -106,18 +106,37 @@ def _run(args, settings: Settings) -> int:
 
 
 def _start_staff_console(settings: Settings):
+    """The staff console in a process of its own that ends with this one (even killed). When something
+    already listens on its port: a console started by a `safesafar run` with the same database is reused
+    (said so); anything else is reported, and no second console starts."""
     import socket
     import subprocess
+
+    from .processes import console_claim, console_config, die_with_parent
 
     if os.environ.get("CONSOLE_AUTOSTART", "true").lower() in ("0", "false", "no"):
         return None
     with socket.socket() as probe:
-        if probe.connect_ex((settings.console_host, settings.console_port)) == 0:
-            return None  # a console already runs there
+        taken = probe.connect_ex((settings.console_host, settings.console_port)) == 0
+    if taken:
+        claim = console_claim(settings).read()
+        where = f"{settings.console_host}:{settings.console_port}"
+        if claim is None:
+            print(f"warning: something already listens on {where} (not a staff console this command "
+                  "started): the staff console is not started", file=sys.stderr)
+        elif claim.get("config") == console_config(settings):
+            print(f"staff console: reusing the one already running at {settings.console_url} "
+                  f"(pid {claim['pid']}, same database)", file=sys.stderr)
+        else:
+            print(f"warning: the staff console already running on {where} (pid {claim['pid']}) serves "
+                  f"another database (DATABASE_URL differs): it is not this run's console; stop it "
+                  f"(kill {claim['pid']}) and run again", file=sys.stderr)
+        return None
     log_path = settings.root / "var" / "console.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     process = subprocess.Popen([sys.executable, "-m", "bot.cli", "console"], cwd=settings.root,
-                               stdout=open(log_path, "ab"), stderr=subprocess.STDOUT, start_new_session=True)
+                               stdout=open(log_path, "ab"), stderr=subprocess.STDOUT, start_new_session=True,
+                               preexec_fn=die_with_parent())
     print(f"staff console: {settings.console_url} (log: {log_path})", file=sys.stderr)
     return process
 

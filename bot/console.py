@@ -15,7 +15,7 @@ from .config import Settings
 from .dialogue.engine import Button, Reply
 from .hotline.service import ConversationService
 from .storage.hotline_store import Inbound
-from .text import isolate_ltr
+from .text import isolate_ltr, valid_utf8
 
 RLM = "\u200f"
 
@@ -59,7 +59,7 @@ async def chat(service: ConversationService, user: str, stdin: TextIO, stdout: T
         line = await loop.run_in_executor(None, stdin.readline)
         if not line:
             break
-        message = line.strip()
+        message = valid_utf8(line).strip()  # invalid UTF-8 piped in arrives as lone surrogates
         if not message:
             continue
         if message in ("/quit", "/exit"):
@@ -79,6 +79,9 @@ def run_console(settings: Settings, stdin: TextIO | None = None, stdout: TextIO 
 
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
+    for stream in (stdin, stdout):  # undecodable input and unencodable output are replaced, never raised
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="surrogateescape" if stream is stdin else "replace")
     try:
         with nlu_server(settings, log=sys.stderr) as url:
             service, close = build_service(settings, url, durable_replies=False)

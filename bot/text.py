@@ -151,3 +151,25 @@ def isolate_html(markup: str, rtl: bool | None = None) -> str:
 def strip_bidi(text: str) -> str:
     """The text without direction marks and isolates (what was stored)."""
     return "".join(c for c in text if c not in BIDI_CONTROLS)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def valid_utf8(text: str) -> str:
+    """The text with every lone surrogate (what Python makes of undecodable input: invalid UTF-8 read
+    with errors="surrogateescape", as stdin is) replaced by U+FFFD, so that it encodes as UTF-8. Every
+    channel passes what users send through it."""
+    return text if text.isascii() else _SURROGATE.sub("\ufffd", text)
+
+
+def valid_utf8_tree(value):
+    """valid_utf8 over every string in decoded JSON (dicts, lists), keys included; the same object back
+    when nothing needed cleaning."""
+    if isinstance(value, str):
+        return valid_utf8(value)
+    if isinstance(value, dict):
+        return {valid_utf8_tree(k): valid_utf8_tree(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [valid_utf8_tree(v) for v in value]
+    return value

@@ -7,10 +7,18 @@ import socket
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings as hypothesis_settings
 
 from bot.config import ROOT, Settings
 
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+
+# Hypothesis: "ci" runs 10,000 examples per property (CI=true, as .ci/run sets, or HYPOTHESIS_PROFILE=ci);
+# "dev", the default, a few hundred
+hypothesis_settings.register_profile("ci", max_examples=10_000, deadline=None, derandomize=True, database=None,
+                          print_blob=True, suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.register_profile("dev", max_examples=300, deadline=None)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
 
 
 def free_port() -> int:

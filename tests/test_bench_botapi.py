@@ -6,7 +6,7 @@ import asyncio
 import json
 import time
 
-import aiohttp
+import httpx
 
 from bench.botapi_async import AsyncBotAPI
 from tests.botapi_server import text_update
@@ -19,10 +19,10 @@ def test_long_polling_send_message_and_errors():
         heard = []
         server.listeners.append(heard.append)
         try:
-            async with aiohttp.ClientSession() as session:
+            async with httpx.AsyncClient(timeout=10) as session:
                 async def call(method, **params):
-                    async with session.post(f"{server.base_url}123:T/{method}", json=params) as response:
-                        return response.status, await response.json()
+                    response = await session.post(f"{server.base_url}123:T/{method}", json=params)
+                    return response.status_code, response.json()
 
                 assert (await call("getUpdates", offset=0, timeout=0))[1] == {"ok": True, "result": []}
                 started = time.monotonic()
@@ -45,9 +45,9 @@ def test_long_polling_send_message_and_errors():
                 status, missing = await call("noSuchMethod")
                 assert status == 404 and missing["ok"] is False
                 # a form-encoded call works too
-                async with session.post(f"{server.base_url}123:T/sendMessage",
-                                        data={"chat_id": "12", "text": "form"}) as response:
-                    assert response.status == 200
+                response = await session.post(f"{server.base_url}123:T/sendMessage",
+                                              data={"chat_id": "12", "text": "form"})
+                assert response.status_code == 200
         finally:
             await server.stop()
         return server, heard, woken_after

@@ -266,7 +266,7 @@ def test_the_updates_of_one_getupdates_answer_are_stored_in_one_transaction(hotl
     from telegram import Update
 
     from bot.storage.db import InboxRow
-    from bot.telegram.aiohttp_request import PollingRequest
+    from bot.telegram.polling import PollingRequest
     from bot.telegram.app import DurableQueue
     from tests.botapi_server import text_update
 

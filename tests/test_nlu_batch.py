@@ -6,15 +6,17 @@ import asyncio
 import json
 import subprocess
 
-import aiohttp
+import httpx
 import pytest
-from aiohttp import web
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
 from bot.config import ROOT
-from bot.nlu.client import BATCH_PATH, PLAIN_PATH, NLUHTTPError, RasaNLU
+from bot.nlu.client import BATCH_PATH, PLAIN_PATH, NLUError, RasaNLU
 from bot.nlu.data import read_tsv
 from bot.nlu.train import current_model
-from tests.raw_http import raw_server
+from tests.http_stub import serve
 
 HELDOUT = [e.text for p in sorted((ROOT / "nlu" / "heldout").glob("*.tsv")) for e in read_tsv(p)]
 
@@ -77,23 +79,20 @@ def test_batch_endpoint_answers_like_model_parse_under_concurrency(rasa_url):
     texts = HELDOUT[:96] + ["/emergency", "", "ok"]
 
     async def run():
-        async with aiohttp.ClientSession() as session:
+        async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=200)) as session:
             async def post(path, text):
-                async with session.post(rasa_url + path, json={"text": text}) as response:
-                    assert response.status == 200, (path, text, response.status)
-                    return await response.json()
+                response = await session.post(rasa_url + path, json={"text": text})
+                assert response.status_code == 200, (path, text, response.status_code)
+                return response.json()
 
             plain = [await post(PLAIN_PATH, t) for t in texts]
             batched = await asyncio.gather(*(post(BATCH_PATH, t) for t in texts))  # all at once
-            async with session.post(rasa_url + BATCH_PATH, json={"texts": texts[:20]}) as many:
-                assert many.status == 200
-                together = (await many.json())["results"]
-            async with session.post(rasa_url + BATCH_PATH, json={"no": "text"}) as bad:
-                assert bad.status == 400
-            async with session.post(rasa_url + BATCH_PATH, json={"texts": ["ok", 3]}) as bad:
-                assert bad.status == 400
-            async with session.get(rasa_url + "/webhooks/safesafar/") as stats:
-                counts = await stats.json()
+            many = await session.post(rasa_url + BATCH_PATH, json={"texts": texts[:20]})
+            assert many.status_code == 200
+            together = many.json()["results"]
+            assert (await session.post(rasa_url + BATCH_PATH, json={"no": "text"})).status_code == 400
+            assert (await session.post(rasa_url + BATCH_PATH, json={"texts": ["ok", 3]})).status_code == 400
+            counts = (await session.get(rasa_url + "/webhooks/safesafar/")).json()
             return plain, batched, together, counts
 
     plain, batched, together, counts = asyncio.run(run())
@@ -106,59 +105,49 @@ def test_batch_endpoint_answers_like_model_parse_under_concurrency(rasa_url):
     assert counts["messages"] > counts["batches"] > 0  # concurrent requests were parsed together
 
 
+def _answer(text: str) -> dict:
+    intent = "greet" if text in ("hello", "salam") else f"t_{text}"
+    return {"text": text, "intent": {"name": intent, "confidence": 0.9},
+            "intent_ranking": [{"name": intent, "confidence": 0.9}, {"name": "nlu_fallback", "confidence": 0.05}],
+            "entities": []}
+
+
 def _fake_rasa(with_batch: bool, fail: int = 0, delay: float = 0.0, bodies: list | None = None):
-    """A stand-in Rasa server on 127.0.0.1: /model/parse (and the batch path, with {"texts": [...]}, if
-    `with_batch`); the first `fail` requests get HTTP 500; each answer takes `delay` seconds."""
+    """A stand-in Rasa server (serve it with tests/http_stub.serve): /model/parse (and the batch path,
+    with {"texts": [...]}, if `with_batch`); the first `fail` requests get HTTP 500; each answer takes
+    `delay` seconds."""
     seen: list[str] = []
     bodies = bodies if bodies is not None else []
 
-    def answer(text):
-        intent = "greet" if text in ("hello", "salam") else f"t_{text}"
-        return {"text": text, "intent": {"name": intent, "confidence": 0.9},
-                "intent_ranking": [{"name": intent, "confidence": 0.9}, {"name": "nlu_fallback", "confidence": 0.05}],
-                "entities": []}
-
     async def parse(request):
-        seen.append(request.path)
+        seen.append(request.url.path)
         if len(seen) <= fail:
-            return web.json_response({"error": "boom"}, status=500)
+            return JSONResponse({"error": "boom"}, status_code=500)
         body = await request.json()
         bodies.append(body)
         await asyncio.sleep(delay)
-        if "texts" in body and request.path == BATCH_PATH:
-            return web.json_response({"results": [answer(t) for t in body["texts"]]})
-        return web.json_response(answer(body["text"]))
+        if "texts" in body and request.url.path == BATCH_PATH:
+            return JSONResponse({"results": [_answer(t) for t in body["texts"]]})
+        return JSONResponse(_answer(body["text"]))
 
-    app = web.Application()
-    app.router.add_post(PLAIN_PATH, parse)
+    routes = [Route(PLAIN_PATH, parse, methods=["POST"])]
     if with_batch:
-        app.router.add_post(BATCH_PATH, parse)
-    return app, seen
-
-
-async def _serve(app):
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]
-    return runner, f"http://127.0.0.1:{port}"
+        routes.append(Route(BATCH_PATH, parse, methods=["POST"]))
+    return Starlette(routes=routes), seen
 
 
 @pytest.mark.parametrize("with_batch", [True, False])
 def test_client_uses_the_batch_endpoint_or_falls_back(with_batch):
-    async def run():
-        app, seen = _fake_rasa(with_batch)
-        runner, url = await _serve(app)
+    async def run(url):
         client = RasaNLU(url)
         try:
-            results = [await client.parse("hello"), await client.parse("salam")]
+            return [await client.parse("hello"), await client.parse("salam")]
         finally:
             await client.aclose()
-            await runner.cleanup()
-        return results, seen
 
-    results, seen = asyncio.run(run())
+    app, seen = _fake_rasa(with_batch)
+    with serve(app) as url:
+        results = asyncio.run(run(url))
     assert [r.intent for r in results] == ["greet", "greet"]
     assert all(r.ranking == [("greet", 0.9)] for r in results)  # nlu_fallback never leaves the client
     if with_batch:
@@ -174,22 +163,20 @@ def test_client_sends_texts_that_arrive_meanwhile_together(with_batch):
     each text is its own /model/parse request."""
     texts = [f"m{i}" for i in range(30)]
 
-    async def run():
-        bodies: list = []
-        app, seen = _fake_rasa(with_batch, delay=0.05, bodies=bodies)
-        runner, url = await _serve(app)
+    async def run(url):
         client = RasaNLU(url, in_flight=1)
         try:
             first = asyncio.ensure_future(client.parse(texts[0]))
-            await asyncio.sleep(0.02)  # its request is out (the server takes 50 ms)
+            await asyncio.sleep(0.05)  # its request is out (the server takes 150 ms)
             rest = asyncio.gather(*(client.parse(t) for t in texts[1:]))  # they come while it is out
-            results = [await first, *await rest]
+            return [await first, *await rest]
         finally:
             await client.aclose()
-            await runner.cleanup()
-        return results, seen, bodies
 
-    results, seen, bodies = asyncio.run(run())
+    bodies: list = []
+    app, seen = _fake_rasa(with_batch, delay=0.15, bodies=bodies)
+    with serve(app) as url:
+        results = asyncio.run(run(url))
     assert [r.intent for r in results] == [f"t_{t}" for t in texts]
     if with_batch:
         assert bodies == [{"text": "m0"}, {"texts": texts[1:]}]
@@ -200,21 +187,20 @@ def test_client_sends_texts_that_arrive_meanwhile_together(with_batch):
 def test_client_sends_the_texts_of_one_turn_of_the_loop_together():
     """Texts that come in the same turn of the event loop (the turns started by one getUpdates answer)
     go in one request, even to an idle client; a text that comes alone later goes alone, at once."""
-    async def run():
-        bodies: list = []
-        app, seen = _fake_rasa(True, bodies=bodies)
-        runner, url = await _serve(app)
+    async def run(url):
         client = RasaNLU(url, in_flight=1)
         try:
             await client.parse("first")  # connected, and idle again
             together = await asyncio.gather(*(client.parse(f"m{i}") for i in range(3)))
             alone = await client.parse("later")
+            return together, alone
         finally:
             await client.aclose()
-            await runner.cleanup()
-        return together, alone, bodies
 
-    together, alone, bodies = asyncio.run(run())
+    bodies: list = []
+    app, _ = _fake_rasa(True, bodies=bodies)
+    with serve(app) as url:
+        together, alone = asyncio.run(run(url))
     assert [r.intent for r in together] == ["t_m0", "t_m1", "t_m2"] and alone.intent == "t_later"
     assert bodies == [{"text": "first"}, {"texts": ["m0", "m1", "m2"]}, {"text": "later"}]
 
@@ -232,98 +218,78 @@ def test_client_sends_at_most_max_batch_texts_per_request(monkeypatch):
     assert configured.max_batch == 3
     texts = [f"m{i}" for i in range(8)]
 
-    async def run():
-        bodies: list = []
-        app, _ = _fake_rasa(True, delay=0.03, bodies=bodies)
-        runner, url = await _serve(app)
+    async def run(url):
         client = RasaNLU(url, in_flight=1, max_batch=settings.nlu_max_batch)
         try:
             first = asyncio.ensure_future(client.parse(texts[0]))
-            await asyncio.sleep(0.015)  # its request is out
+            await asyncio.sleep(0.05)  # its request is out
             rest = await asyncio.gather(*(client.parse(t) for t in texts[1:]))
-            return [await first, *rest], bodies
+            return [await first, *rest]
         finally:
             await client.aclose()
-            await runner.cleanup()
 
-    results, bodies = asyncio.run(run())
+    bodies: list = []
+    app, _ = _fake_rasa(True, delay=0.1, bodies=bodies)
+    with serve(app) as url:
+        results = asyncio.run(run(url))
     assert [r.intent for r in results] == [f"t_{t}" for t in texts]
     assert bodies == [{"text": "m0"}, {"texts": texts[1:4]}, {"texts": texts[4:7]}, {"text": "m7"}]
 
 
 def test_client_gives_every_waiting_caller_the_error():
-    async def run():
-        app, seen = _fake_rasa(True, fail=100, delay=0.02)
-        runner, url = await _serve(app)
+    async def run(url):
         client = RasaNLU(url, retries=0, in_flight=1)
         try:
-            return await asyncio.gather(*(client.parse(f"m{i}") for i in range(5)), return_exceptions=True), seen
+            return await asyncio.gather(*(client.parse(f"m{i}") for i in range(5)), return_exceptions=True)
         finally:
             await client.aclose()
-            await runner.cleanup()
 
-    outcomes, seen = asyncio.run(run())
-    assert len(outcomes) == 5 and all(isinstance(o, NLUHTTPError) for o in outcomes)
+    app, seen = _fake_rasa(True, fail=100, delay=0.02)
+    with serve(app) as url:
+        outcomes = asyncio.run(run(url))
+    assert len(outcomes) == 5 and all(isinstance(o, NLUError) for o in outcomes)
     assert len(seen) == 1  # asked at the same moment: one request for the five
 
 
 def test_client_retries_errors_then_raises():
-    async def run(fail, retries):
-        app, seen = _fake_rasa(True, fail=fail)
-        runner, url = await _serve(app)
-        client = RasaNLU(url, retries=retries)
-        try:
-            return await client.parse("hello"), seen
-        finally:
-            await client.aclose()
-            await runner.cleanup()
+    def run(fail, retries):
+        async def main(url):
+            client = RasaNLU(url, retries=retries)
+            try:
+                return await client.parse("hello")
+            finally:
+                await client.aclose()
 
-    result, seen = asyncio.run(run(fail=2, retries=2))
+        app, seen = _fake_rasa(True, fail=fail)
+        with serve(app) as url:
+            return asyncio.run(main(url)), seen
+
+    result, seen = run(fail=2, retries=2)
     assert result.intent == "greet" and len(seen) == 3
-    with pytest.raises(NLUHTTPError):
-        asyncio.run(run(fail=5, retries=1))
+    with pytest.raises(NLUError):
+        run(fail=5, retries=1)
 
 
 def test_client_sends_the_next_batch_before_waking_the_callers_of_the_last():
     """A caller woken with its answer goes on with synchronous work (the database, the replies). The
     texts that came meanwhile must already be on their way to the NLU by then, not wait behind it; and
     the caller is woken as soon as that request is written, not when it is answered."""
-    import threading
     import time
 
     arrivals: list[tuple[str, float]] = []
     answered: list[tuple[str, float]] = []
-    ready = threading.Event()
-    box: dict = {}
 
-    def serve() -> None:
-        async def main() -> None:
-            async def parse(request):
-                body = await request.json()
-                arrivals.append((json.dumps(body), time.monotonic()))
-                await asyncio.sleep(0.05)
-                answered.append((json.dumps(body), time.monotonic()))
-                texts = body.get("texts") or [body["text"]]
-                results = [{"text": t, "intent": {"name": f"t_{t}", "confidence": 0.9},
-                            "intent_ranking": [{"name": f"t_{t}", "confidence": 0.9}], "entities": []} for t in texts]
-                return web.json_response({"results": results} if "texts" in body else results[0])
+    async def parse(request):
+        body = await request.json()
+        arrivals.append((json.dumps(body), time.monotonic()))
+        await asyncio.sleep(0.05)
+        answered.append((json.dumps(body), time.monotonic()))
+        texts = body.get("texts") or [body["text"]]
+        results = [_answer(t) for t in texts]
+        return JSONResponse({"results": results} if "texts" in body else results[0])
 
-            app = web.Application()
-            app.router.add_post(BATCH_PATH, parse)
-            box["runner"], box["url"] = await _serve(app)
-            box["loop"], box["stop"] = asyncio.get_running_loop(), asyncio.Event()
-            ready.set()
-            await box["stop"].wait()
-            await box["runner"].cleanup()
-
-        asyncio.run(main())
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    assert ready.wait(10)
-
-    async def run() -> float:
-        client = RasaNLU(box["url"], in_flight=1)
+    async def run(url) -> dict:
+        client = RasaNLU(url, in_flight=1)
         done_at: dict = {}
 
         async def first() -> None:
@@ -341,103 +307,76 @@ def test_client_sends_the_next_batch_before_waking_the_callers_of_the_last():
             await client.aclose()
         return done_at
 
-    try:
-        done_at = asyncio.run(run())
-    finally:
-        box["loop"].call_soon_threadsafe(box["stop"].set)
-        thread.join(10)
+    with serve(Starlette(routes=[Route(BATCH_PATH, parse, methods=["POST"])])) as url:
+        done_at = asyncio.run(run(url))
     second = [at for body, at in arrivals if "m1" in body]
     second_answered = [at for body, at in answered if "m1" in body]
     assert len(second) == 1 and second[0] < done_at["m0"]  # m1 reached the server during m0's work
     assert done_at["resumed"] < second_answered[0]  # m0's caller did not wait for m1's answer
 
 
-# -- the batch path's own connections (bot/nlu/link.py) --------------------------------------------------
-def _answer(text: str) -> dict:
-    return {"text": text, "intent": {"name": f"t_{text}", "confidence": 0.9},
-            "intent_ranking": [{"name": f"t_{text}", "confidence": 0.9}], "entities": []}
+def test_client_retries_a_lost_connection_then_gives_every_caller_the_error():
+    """A connection lost without an answer: the same texts go again; a server that never answers: each
+    caller gets an NLUError within the timeout; an error status or a body that is not the answer (fewer
+    results than texts) is retried, then raised to every caller."""
+    def run(handler, retries, timeout=5.0):
+        async def main(url):
+            client = RasaNLU(url, in_flight=1, retries=retries, timeout=timeout)
+            try:
+                return await asyncio.gather(*(client.parse(f"m{i}") for i in range(3)), return_exceptions=True)
+            finally:
+                await client.aclose()
 
+        requests: list = []
 
-async def _raw_server(script):
-    """tests/raw_http.py's server: `script(n, texts)` answers the n-th request. Returns (server, url,
-    [(connection number, body) of each request])."""
-    def texts_of(body: bytes) -> list[str]:
-        parsed = json.loads(body)
-        return parsed.get("texts") or [parsed["text"]]
+        async def parse(request):
+            requests.append(await request.json())
+            return await handler(len(requests), requests[-1])
 
-    server, port, raw = await raw_server(lambda n, body: script(n, texts_of(body)))
-    return server, f"http://127.0.0.1:{port}", raw
+        with serve(Starlette(routes=[Route(BATCH_PATH, parse, methods=["POST"])])) as url:
+            return asyncio.run(main(url)), requests
 
+    async def dies_first(n, body):
+        if n == 1:
+            raise ConnectionResetError  # uvicorn drops the connection without an answer
+        return JSONResponse({"results": [_answer(t) for t in body["texts"]]})
 
-def _http(body: dict, status: int = 200, chunked: bool = False, close: bool = False) -> bytes:
-    data = json.dumps(body).encode()
-    head = f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n"
-    if close:
-        head += "Connection: close\r\n"
-    if chunked:
-        parts = [data[:7], data[7:]]
-        return (head + "Transfer-Encoding: chunked\r\n\r\n").encode() + b"".join(
-            b"%x\r\n%s\r\n" % (len(p), p) for p in parts) + b"0\r\n\r\n"
-    return (head + f"Content-Length: {len(data)}\r\n\r\n").encode() + data
-
-
-def _results(texts: list[str]) -> dict:
-    return {"results": [_answer(t) for t in texts]} if len(texts) > 1 else _answer(texts[0])
-
-
-def test_link_keeps_its_connection_and_reads_chunked_and_closing_answers():
-    async def run():
-        script = lambda n, texts: _http(_results(texts), chunked=n == 2, close=n == 3)  # noqa: E731
-        server, url, requests = await _raw_server(script)
-        client = RasaNLU(url, in_flight=1)
-        try:
-            out = [(await client.parse(f"m{i}")).intent for i in range(5)]
-        finally:
-            await client.aclose()
-            server.close()
-        return out, requests
-
-    out, requests = asyncio.run(run())
-    assert out == [f"t_m{i}" for i in range(5)]
-    # one connection for the first three (the third answer said Connection: close), a new one after
-    assert [number for number, _ in requests] == [1, 1, 1, 2, 2]
-
-
-def test_link_retries_a_lost_or_silent_connection_then_gives_the_error():
-    async def run(script, retries, timeout=5.0):
-        server, url, requests = await _raw_server(script)
-        client = RasaNLU(url, in_flight=1, retries=retries, timeout=timeout)
-        try:
-            return await asyncio.gather(*(client.parse(f"m{i}") for i in range(3)), return_exceptions=True), requests
-        finally:
-            await client.aclose()
-            server.close()
-
-    # the first connection dies without an answer: the same texts go again on a new connection
-    out, requests = asyncio.run(run(lambda n, texts: None if n == 1 else _http(_results(texts)), retries=1))
+    out, requests = run(dies_first, retries=1)
     assert [r.intent for r in out] == ["t_m0", "t_m1", "t_m2"]
-    assert [number for number, _ in requests] == [1, 2] and requests[0][1] == requests[1][1]
-    assert json.loads(requests[0][1]) == {"texts": ["m0", "m1", "m2"]}
-    # a server that never answers: each attempt times out, then every caller gets the error
-    out, requests = asyncio.run(run(lambda n, texts: "hang", retries=1, timeout=0.3))
-    assert all(isinstance(o, asyncio.TimeoutError) for o in out) and len(requests) == 2
-    # an error status, retried, then raised to every caller
-    out, requests = asyncio.run(run(lambda n, texts: _http({"error": "x"}, status=500), retries=2))
-    assert all(isinstance(o, NLUHTTPError) for o in out) and len(requests) == 3
-    # a body that is not the answer (fewer results than texts) is an error too
-    out, _ = asyncio.run(run(lambda n, texts: _http({"results": []}), retries=0))
-    assert all(isinstance(o, NLUHTTPError) for o in out)
+    assert requests == [{"texts": ["m0", "m1", "m2"]}] * 2
+
+    async def hangs(n, body):
+        await asyncio.sleep(30)
+
+    out, requests = run(hangs, retries=5, timeout=0.5)
+    assert all(isinstance(o, NLUError) for o in out) and len(requests) == 1
+
+    async def fails(n, body):
+        return JSONResponse({"error": "x"}, status_code=500)
+
+    out, requests = run(fails, retries=2)
+    assert all(isinstance(o, NLUError) for o in out) and len(requests) == 3
+
+    async def short(n, body):
+        return JSONResponse({"results": []})
+
+    out, _ = run(short, retries=0)
+    assert all(isinstance(o, NLUError) for o in out)
 
 
-def test_link_nothing_listening_is_an_error_for_every_caller():
+def test_client_nothing_listening_is_an_error_for_every_caller():
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+
     async def run():
-        server, url, _ = await _raw_server(lambda n, texts: None)
-        server.close()
-        await server.wait_closed()
-        client = RasaNLU(url, in_flight=1, retries=1)
+        client = RasaNLU(f"http://127.0.0.1:{port}", in_flight=1, retries=1)
         try:
             return await asyncio.gather(*(client.parse(f"m{i}") for i in range(3)), return_exceptions=True)
         finally:
             await client.aclose()
 
-    assert all(isinstance(o, OSError) for o in asyncio.run(run()))
+    out = asyncio.run(run())
+    assert all(isinstance(o, NLUError) and isinstance(o.__cause__, httpx.ConnectError) for o in out)

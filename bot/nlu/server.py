@@ -17,6 +17,7 @@ from urllib.parse import urlparse
 import httpx
 
 from ..config import Settings
+from ..processes import die_with_parent
 from .train import current_model
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
@@ -66,7 +67,7 @@ class RasaProcess:
              "--credentials", str(self.settings.nlu_project / "credentials.yml"),
              "--log-file", str(self.log_path.with_suffix(".rasa.log"))],
             cwd=str(self.settings.models_dir), env=env, stdout=log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True)
+            stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=die_with_parent())
         log.close()
 
     def wait_ready(self, timeout: float = 240.0) -> None:
@@ -94,6 +95,20 @@ class RasaProcess:
             self.proc.wait(timeout=5)
 
 
+def reuse_note(settings: Settings, url: str, status: dict) -> str:
+    """What `safesafar` says when it uses an NLU server it did not start: which model that serves, and
+    whether it is the current one."""
+    serving = Path(str(status.get("model_file") or "")).name or "no model"
+    try:
+        wanted = current_model(settings).name
+    except Exception:  # noqa: BLE001 - no trained model here: nothing to compare with
+        return f"Reusing the NLU server already running at {url} (model {serving})"
+    if serving == wanted:
+        return f"Reusing the NLU server already running at {url} (the current model, {serving})"
+    return (f"warning: reusing the NLU server already running at {url}, which serves {serving}, not the "
+            f"current model {wanted}: stop it to use the current one")
+
+
 @contextlib.contextmanager
 def nlu_server(settings: Settings, url: str | None = None, log=None) -> Iterator[str]:
     """Yields the URL of a ready Rasa server: the configured one if it answers, else (for a local URL,
@@ -101,6 +116,8 @@ def nlu_server(settings: Settings, url: str | None = None, log=None) -> Iterator
     url = (url or settings.nlu_url).rstrip("/")
     status = server_status(url)
     if status is not None:
+        if log is not None:
+            print(reuse_note(settings, url, status), file=log, flush=True)
         yield url
         return
     host = urlparse(url).hostname

@@ -4,6 +4,7 @@ from __future__ import annotations
 import sys
 
 from ..config import Settings
+from ..processes import console_claim, console_config
 
 
 def serve(settings: Settings, log_level: str = "info") -> None:
@@ -18,7 +19,14 @@ def serve(settings: Settings, log_level: str = "info") -> None:
         print("warning: the console listens beyond this machine but CONSOLE_URL is not https: put it behind a TLS "
               "reverse proxy and set CONSOLE_URL=https://...", file=sys.stderr)
     app = create_app(settings)
-    # proxy headers are read by the app itself, from CONSOLE_TRUSTED_PROXIES only (uvicorn's own
-    # middleware would trust 127.0.0.1, i.e. anyone who can connect locally)
-    uvicorn.run(app, host=settings.console_host, port=settings.console_port, log_level=log_level,
-                proxy_headers=False, server_header=False)
+    # which database this console serves (hashed), for a `safesafar run` that finds the port taken
+    claim = console_claim(settings)
+    if claim.read() is None:
+        claim.write(console_config(settings))
+    try:
+        # proxy headers are read by the app itself, from CONSOLE_TRUSTED_PROXIES only (uvicorn's own
+        # middleware would trust 127.0.0.1, i.e. anyone who can connect locally)
+        uvicorn.run(app, host=settings.console_host, port=settings.console_port, log_level=log_level,
+                    proxy_headers=False, server_header=False)
+    finally:
+        claim.remove()
