@@ -16,11 +16,12 @@ from bot.config import ROOT
 from bot.contract import load_contract
 from bot.dialogue.content import ContentStore
 from bot.dialogue.engine import Button, Dialogue, Reply
-from bot.dialogue.state import ConversationState, InMemoryStateRepository
+from bot.dialogue.state import ConversationState
 from bot.i18n import I18n
 from bot.language import LanguageIdentifier
 from bot.safety import DangerNet
 from bot.telegram.render import LIMIT, messages, split_text, to_html
+from bot.text import strip_bidi
 from bot.understanding import NLUResult, Understander
 from tests.fakes import KeywordNLU
 
@@ -84,7 +85,7 @@ def test_understand_any_text(text):
 
 
 DIALOGUE = Dialogue(Understander(KeywordNLU(RULES), LANGUAGES, DANGER, CONTRACT), ContentStore(ROOT / "content"),
-                    InMemoryStateRepository(), I18n(ROOT / "locales"))
+                    I18n(ROOT / "locales"))
 
 
 def _check_telegram(reply: Reply) -> None:
@@ -144,4 +145,6 @@ def test_render_any_reply(text, rows, rtl):
     markup = parts[-1][1]
     kept = [b for row in (markup.inline_keyboard if markup else ()) for b in row]
     wanted = [b for row in reply.buttons for b in row if len(b.payload.encode()) <= 64]
-    assert [(b.text, b.callback_data) for b in kept] == [(b.label[:64], b.payload) for b in wanted]
+    # every button that fits Telegram's callback limit, in order, its label (isolated for display) intact
+    assert [(strip_bidi(b.text), b.callback_data) for b in kept] == [(strip_bidi(b.label[:64]), b.payload)
+                                                                     for b in wanted]
