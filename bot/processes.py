@@ -41,14 +41,14 @@ def fingerprint(*parts: str) -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
 
 
-def alive(pid: int) -> bool:
+def is_console(pid: int) -> bool:
+    """Whether `pid` runs a staff console (`safesafar console`, `python -m bot.cli console`), from its
+    command line: a pid that an unrelated process got after a console crashed is not taken for one."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        arguments = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
         return False
-    except PermissionError:
-        return True
-    return True
+    return b"console" in arguments
 
 
 class Claim:
@@ -63,13 +63,13 @@ class Claim:
         self.path.write_text(json.dumps({"pid": os.getpid(), "config": config}))
 
     def read(self) -> dict | None:
-        """{"pid", "config"} of a live process, else None."""
+        """{"pid", "config"} of a running console, else None."""
         try:
             claim = json.loads(self.path.read_text())
             pid = int(claim["pid"])
         except (OSError, ValueError, KeyError, TypeError):
             return None
-        return claim if alive(pid) else None
+        return claim if is_console(pid) else None
 
     def remove(self) -> None:
         try:

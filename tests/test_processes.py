@@ -3,6 +3,7 @@ with it, even when it is killed with SIGKILL; a console found already running is
 serves the same database, and the run says so."""
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -15,7 +16,7 @@ import httpx
 import pytest
 
 from bot.config import ROOT, Settings
-from bot.processes import console_claim, console_config
+from bot.processes import console_claim, console_config, is_console
 from tests.conftest import free_port
 
 
@@ -85,17 +86,27 @@ def test_a_console_already_running_is_reused_only_when_it_serves_the_same_databa
         assert _start_staff_console(settings) is None  # a stranger on the port: said, nothing started
         assert "not a staff console" in capsys.readouterr().err
         claim = console_claim(settings)
-        claim.write(console_config(settings))  # a console of this run's database (this process)
+        console = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "console"])
+        deadline = time.monotonic() + 10
+        while not is_console(console.pid) and time.monotonic() < deadline:  # until its exec shows
+            time.sleep(0.01)
+        try:  # a console of this run's database (its claim as `safesafar console` writes it)
+            claim.path.parent.mkdir(parents=True, exist_ok=True)
+            claim.path.write_text(json.dumps({"pid": console.pid, "config": console_config(settings)}))
+            assert _start_staff_console(settings) is None
+            said = capsys.readouterr().err
+            assert "reusing the one already running" in said and "same database" in said
+            other = Settings(root=tmp_path, console_port=port, database_url=f"sqlite:///{tmp_path}/b.db")
+            assert _start_staff_console(other) is None
+            said = capsys.readouterr().err
+            assert "serves another database" in said and f"kill {console.pid}" in said
+            assert "b.db" not in said and "a.db" not in said  # the URL itself (a password) is not shown
+        finally:
+            console.kill()
+            console.wait(10)
+        assert claim.read() is None  # its process is gone: the claim counts no more
         assert _start_staff_console(settings) is None
-        said = capsys.readouterr().err
-        assert "reusing the one already running" in said and "same database" in said
-        other = Settings(root=tmp_path, console_port=port, database_url=f"sqlite:///{tmp_path}/b.db")
-        assert _start_staff_console(other) is None
-        said = capsys.readouterr().err
-        assert "serves another database" in said and f"kill {os.getpid()}" in said
-        assert "b.db" not in said and "a.db" not in said  # the URL itself (a password) is not shown
-    claim.remove()
-    assert claim.read() is None
+        assert "not a staff console" in capsys.readouterr().err
 
 
 @pytest.mark.rasa
