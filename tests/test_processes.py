@@ -148,3 +148,15 @@ def test_safesafar_run_killed_takes_its_console_and_rasa_with_it(tmp_path, setti
         for pid in children | descendants(run.pid):
             if running(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+def test_a_running_nlu_server_is_reused_saying_which_model_it_serves(settings):
+    from bot.nlu.server import reuse_note
+    from bot.nlu.train import current_model
+
+    url = "http://127.0.0.1:5005"
+    current = current_model(settings).name
+    same = reuse_note(settings, url, {"model_file": f"/somewhere/{current}"})
+    assert "Reusing the NLU server already running at" in same and "the current model" in same
+    other = reuse_note(settings, url, {"model_file": "/somewhere/nlu-0000000000000000.tar.gz"})
+    assert other.startswith("warning:") and "nlu-0000000000000000.tar.gz" in other and current in other
