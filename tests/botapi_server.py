@@ -2,13 +2,16 @@
 
 It speaks the Bot API over HTTP like the real one (POST /bot<token>/<method>, form or JSON parameters,
 {"ok": true, "result": ...} answers), delivers updates that a test injects through getUpdates (long
-polling), records every method the bot calls, and can inject faults: 429 with retry_after, 500, slow
-answers, dropped connections.
+polling), or, once the bot called setWebhook, by POSTing them to its webhook URL as Telegram does
+(WebhookSender), records every method the bot calls, and can inject faults: 429 with retry_after, 500,
+slow answers, dropped connections.
 """
 from __future__ import annotations
 
+import collections
 import itertools
 import json
+import ssl
 import threading
 import time
 from dataclasses import dataclass
@@ -56,14 +59,26 @@ class BotAPIState:
         self.update_ids = itertools.count(1)
         self.message_ids = itertools.count(1)
         self.confirmed_offset = 0
+        self.webhook: dict | None = None  # setWebhook's url and secret_token; None: getUpdates
+        self.webhook_queues: dict[int, collections.deque] = {}  # per chat, the updates not yet delivered
+        self.webhook_busy: set[int] = set()  # chats with a delivery in flight
+        self.deliveries: list[Delivery] = []  # every webhook POST and how it ended
 
     # -- what tests do -------------------------------------------------------------------------------
     def push(self, update: dict) -> int:
         with self.lock:
             update.setdefault("update_id", next(self.update_ids))
-            self.updates.append(update)
+            if self.webhook is not None:
+                self.webhook_queues.setdefault(_chat_of(update), collections.deque()).append(update)
+            else:
+                self.updates.append(update)
             self.lock.notify_all()
             return update["update_id"]
+
+    def undelivered(self) -> int:
+        """Updates pushed but not yet answered 200 by the webhook (0 in getUpdates mode)."""
+        with self.lock:
+            return sum(len(queue) for queue in self.webhook_queues.values())
 
     def fault(self, method: str, *faults: Fault) -> None:
         with self.lock:
@@ -94,12 +109,27 @@ class BotAPIState:
             return 404, {"ok": False, "error_code": 404, "description": "Not Found: method not found"}
         if method == "getMe":
             return 200, {"ok": True, "result": BOT}
-        if method in ("deleteWebhook", "setMyCommands", "answerCallbackQuery", "sendChatAction", "close",
-                      "setWebhook", "deleteMyCommands"):
+        if method in ("setMyCommands", "answerCallbackQuery", "sendChatAction", "close", "deleteMyCommands"):
+            return 200, {"ok": True, "result": True}
+        if method in ("setWebhook", "deleteWebhook"):
+            with self.lock:
+                if method == "setWebhook" and params.get("url"):
+                    self.webhook = {"url": params["url"], "secret_token": params.get("secret_token") or ""}
+                    for update in self.updates:  # what waited for getUpdates goes to the webhook now
+                        self.webhook_queues.setdefault(_chat_of(update), collections.deque()).append(update)
+                    self.updates = []
+                else:
+                    self.webhook = None
+                self.lock.notify_all()
             return 200, {"ok": True, "result": True}
         if method == "getWebhookInfo":
-            return 200, {"ok": True, "result": {"url": "", "has_custom_certificate": False, "pending_update_count": 0}}
+            url = self.webhook["url"] if self.webhook else ""
+            return 200, {"ok": True, "result": {"url": url, "has_custom_certificate": False,
+                                                "pending_update_count": self.undelivered()}}
         if method == "getUpdates":
+            if self.webhook is not None:
+                return 409, {"ok": False, "error_code": 409,
+                             "description": "Conflict: can't use getUpdates method while webhook is active"}
             return 200, {"ok": True, "result": self._get_updates(params)}
         if method == "sendMessage":
             chat_id = int(params["chat_id"])
@@ -221,15 +251,103 @@ class _Server(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
+@dataclass
+class Delivery:
+    update_id: int
+    status: int | None  # the webhook's HTTP status; None: the connection failed
+    at: float
+
+
+def _chat_of(update: dict) -> int:
+    """The chat an update belongs to (Telegram delivers one chat's updates in order)."""
+    for key in ("message", "edited_message", "channel_post"):
+        if key in update:
+            return int(update[key]["chat"]["id"])
+    query = update.get("callback_query")
+    if query:
+        message = query.get("message")
+        return int(message["chat"]["id"] if message else query["from"]["id"])
+    return -int(update["update_id"])
+
+
+class WebhookSender:
+    """Telegram's side of a webhook: POSTs each update to the URL that setWebhook gave, with the
+    X-Telegram-Bot-Api-Secret-Token header. One chat's updates go one after another (the next once the
+    previous was answered 2xx), different chats' at once on up to `connections` connections. A delivery
+    that fails (no connection, a non-2xx answer) is tried again after `retry_delay`, until it succeeds.
+    `verify`: a CA file (PEM) that the webhook's TLS certificate must chain to, e.g. a self-signed one."""
+
+    def __init__(self, state: BotAPIState, verify: str | None = None, connections: int = 8,
+                 retry_delay: float = 0.2, timeout: float = 30.0):
+        self.state, self.verify, self.retry_delay, self.timeout = state, verify, retry_delay, timeout
+        self.stopping = False
+        self.threads = [threading.Thread(target=self._run, daemon=True, name=f"webhook-{i}")
+                        for i in range(connections)]
+
+    def start(self) -> None:
+        for thread in self.threads:
+            thread.start()
+
+    def stop(self) -> None:
+        self.stopping = True
+        with self.state.lock:
+            self.state.lock.notify_all()
+        for thread in self.threads:
+            thread.join(timeout=self.timeout + 1)
+
+    def _next(self) -> tuple[int, dict, dict] | None:
+        state = self.state
+        with state.lock:
+            while not self.stopping:
+                if state.webhook is not None:
+                    for chat, queue in state.webhook_queues.items():
+                        if queue and chat not in state.webhook_busy:
+                            state.webhook_busy.add(chat)
+                            return chat, queue[0], dict(state.webhook)
+                state.lock.wait(0.5)
+        return None
+
+    def _run(self) -> None:
+        import httpx
+
+        client = None  # made at the first delivery: the CA file may be written after the server started
+        try:
+            while (job := self._next()) is not None:
+                chat, update, webhook = job
+                if client is None:
+                    verify = ssl.create_default_context(cafile=self.verify) if self.verify else True
+                    client = httpx.Client(verify=verify, timeout=self.timeout)
+                headers = {"X-Telegram-Bot-Api-Secret-Token": webhook["secret_token"]} if webhook["secret_token"] else {}
+                try:
+                    status = client.post(webhook["url"], json=update, headers=headers).status_code
+                except httpx.HTTPError:
+                    status = None
+                delivered = status is not None and 200 <= status < 300
+                with self.state.lock:
+                    self.state.deliveries.append(Delivery(update["update_id"], status, time.monotonic()))
+                    if delivered:
+                        self.state.webhook_queues[chat].popleft()
+                    self.state.webhook_busy.discard(chat)
+                    self.state.lock.notify_all()
+                if not delivered:
+                    time.sleep(self.retry_delay)
+        finally:
+            if client is not None:
+                client.close()
+
+
 class BotAPIServer:
     """`with BotAPIServer() as server:` serves on 127.0.0.1 (a free port); `server.base_url` is what
-    python-telegram-bot's base_url takes."""
+    python-telegram-bot's base_url takes. Once the bot calls setWebhook, pushed updates are POSTed to
+    it (WebhookSender; `webhook_ca`: the CA file its TLS certificate is checked against)."""
 
-    def __init__(self, unsupported: tuple[str, ...] = ()):
+    def __init__(self, unsupported: tuple[str, ...] = (), webhook_ca: str | None = None,
+                 webhook_connections: int = 8):
         self.state = BotAPIState(unsupported)
         handler = type("Handler", (_Handler,), {"state": self.state})
         self.httpd = _Server(("127.0.0.1", 0), handler)
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.sender = WebhookSender(self.state, webhook_ca, webhook_connections)
 
     @property
     def base_url(self) -> str:
@@ -237,9 +355,11 @@ class BotAPIServer:
 
     def __enter__(self) -> "BotAPIServer":
         self.thread.start()
+        self.sender.start()
         return self
 
     def __exit__(self, *exc) -> None:
+        self.sender.stop()
         with self.state.lock:
             self.state.lock.notify_all()
         self.httpd.shutdown()
