@@ -8,12 +8,13 @@ NLU_STAMP := $(NLU_VENV)/.installed
 export RASA_TELEMETRY_ENABLED := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup run test model locales db bench clean help
+.PHONY: setup run test model locales db bench clean help cluster-up cluster-down cluster-status
 help:
 	@echo "make run    - set up on first use, then chat with the assistant (Telegram if TELEGRAM_BOT_TOKEN is set, else the terminal)"
 	@echo "make test   - set up, then run the whole test suite"
 	@echo "make setup  - create both virtual environments, compile catalogs, train the NLU model if inputs changed"
 	@echo "make bench  - run the benchmarks in bench/"
+	@echo "make cluster-up / cluster-down / cluster-status - the scale-out topology on this machine (scripts/cluster.sh)"
 
 setup: $(APP_STAMP) $(NLU_STAMP) locales db model
 
@@ -51,7 +52,7 @@ run: setup
 	$(VENV)/bin/safesafar run
 
 test: setup
-	@case "$${SAFESAFAR_TEST_DATABASES:-sqlite,postgresql}" in *postgresql*) scripts/postgres.sh install;; esac
+	@case "$${SAFESAFAR_TEST_DATABASES:-sqlite,postgresql}" in *postgresql*) scripts/postgres.sh install; scripts/nginx.sh install;; esac
 	@scripts/chromium.sh install
 	$(VENV)/bin/safesafar content check
 	$(VENV)/bin/pytest -q
@@ -65,6 +66,17 @@ bench: setup
 	$(VENV)/bin/python bench/telegram_e2e.py --users 20 --mix conversation
 	$(VENV)/bin/python bench/escalations.py
 	$(VENV)/bin/python bench/register_lookup.py
+
+# PostgreSQL, two Rasa servers, two bot workers (webhook), the console and nginx (TLS) on 127.0.0.1:
+# needs TELEGRAM_BOT_TOKEN; state in var/cluster (see scripts/cluster.sh)
+cluster-up: setup
+	scripts/cluster.sh up
+
+cluster-down:
+	scripts/cluster.sh down
+
+cluster-status:
+	scripts/cluster.sh status
 
 clean:
 	rm -rf $(VENV) $(NLU_VENV) .cache nlu/models
