@@ -7,6 +7,7 @@
 #                               again; the worker count can change); prints the URLs
 #   scripts/cluster.sh down     stop everything `up` started
 #   scripts/cluster.sh status   what runs, with pids and URLs
+#   scripts/cluster.sh config   only render nginx's config (and the certificate) and check it (nginx -t)
 #
 # Everything listens on 127.0.0.1; state (logs, pids, certificate, database) lives in CLUSTER_DIR.
 # Settings (environment, or .env for the application's own variables):
@@ -255,9 +256,19 @@ status() {
   urls
 }
 
+config() {
+  mkdir -p "$DIR"
+  "$ROOT/scripts/nginx.sh" install
+  certificate
+  nginx_conf || true
+  "$("$ROOT/scripts/nginx.sh" bin)" -t -q -p "$DIR/nginx" -c "$DIR/nginx/nginx.conf" -e "$DIR/nginx/logs/error.log"
+  echo "$DIR/nginx/nginx.conf"
+}
+
 case ${1:-} in
   up) up ;;
+  config) config ;;
   down) down ;;
   status) status ;;
-  *) echo "usage: $0 up | down | status" >&2; exit 2 ;;
+  *) echo "usage: $0 up | down | status | config" >&2; exit 2 ;;
 esac
