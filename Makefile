@@ -66,6 +66,7 @@ bench: setup
 	$(VENV)/bin/python bench/telegram_e2e.py --users 20 --mix conversation
 	$(VENV)/bin/python bench/escalations.py
 	$(VENV)/bin/python bench/register_lookup.py
+	$(VENV)/bin/python bench/cluster.py
 
 # PostgreSQL, two Rasa servers, two bot workers (webhook), the console and nginx (TLS) on 127.0.0.1:
 # needs TELEGRAM_BOT_TOKEN; state in var/cluster (see scripts/cluster.sh)

@@ -139,7 +139,7 @@ def main() -> None:
             cluster.down()
             cluster.remove()
     print(f"\nupdates/s through nginx (TLS), {os.cpu_count()} cores, {args.users} users x {args.messages} texts:")
-    for workers in counts:
+    for workers in dict.fromkeys(counts):
         rates = [rate for w, _, rate, _, _ in rows if w == workers]
         print(f"  {workers} worker(s): " + ", ".join(f"{r:.1f}" for r in rates))
 

@@ -19,6 +19,7 @@
 #   CLUSTER_PUBLIC_URL   the address Telegram and staff reach (default https://127.0.0.1:CLUSTER_PORT)
 #   TELEGRAM_BOT_TOKEN   required; TELEGRAM_API_BASE_URL points the workers at another Bot API server
 #   TELEGRAM_WEBHOOK_SECRET, CONSOLE_SECRET: made once and kept in CLUSTER_DIR when not set
+#   TELEGRAM_MAX_RATE    messages/s per worker (default: Telegram's 30 per bot shared by the workers)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -196,13 +197,18 @@ up() {
   fi
   nginx_up
   for ((i = 1; i <= RASAS; i++)); do wait_for "rasa$i" 300 rasa_ready "$(rasa_port "$i")"; done
-  local webhook_secret=${TELEGRAM_WEBHOOK_SECRET:-$(secret webhook)}
+  local webhook_secret=${TELEGRAM_WEBHOOK_SECRET:-$(secret webhook)} rate=${TELEGRAM_MAX_RATE:-}
+  # Telegram's ~30 messages/s per bot is shared by the workers (each limits itself)
+  if [[ -z $rate ]] && ! grep -qs '^ *\(export \)\?TELEGRAM_MAX_RATE=.' "$ROOT/.env"; then
+    rate=$(awk -v w="$WORKERS" 'BEGIN { printf "%g", 30 / w }')
+  fi
   for ((i = 1; i <= WORKERS; i++)); do
     name=bot$i
     alive "$name" && continue
     launch "$name" env "${env[@]}" NLU_URL="http://127.0.0.1:$(rasa_port $(((i - 1) % RASAS + 1)))" \
       TELEGRAM_WEBHOOK_URL="$PUBLIC_URL/telegram" TELEGRAM_WEBHOOK_SECRET="$webhook_secret" \
-      TELEGRAM_WEBHOOK_LISTEN=127.0.0.1 TELEGRAM_WEBHOOK_PORT="$(bot_port "$i")" "$SAFESAFAR" run --no-staff-console
+      TELEGRAM_WEBHOOK_LISTEN=127.0.0.1 TELEGRAM_WEBHOOK_PORT="$(bot_port "$i")" ${rate:+TELEGRAM_MAX_RATE=$rate} \
+      "$SAFESAFAR" run --no-staff-console
     log "starting $name on 127.0.0.1:$(bot_port "$i")"
   done
   for pidfile in "$DIR"/run/bot*.pid; do  # workers beyond CLUSTER_WORKERS
