@@ -17,12 +17,7 @@ install() {
   [[ -x $CHROMIUM ]] || packages+=(chromium fonts-dejavu-core)
   urdu_font || packages+=(fonts-noto-core)
   [[ ${#packages[@]} -eq 0 ]] && return 0
-  echo "== installing from Debian's packages: ${packages[*]}" >&2
-  local sudo=""
-  [[ $(id -u) -ne 0 ]] && sudo="sudo"
-  export DEBIAN_FRONTEND=noninteractive
-  $sudo apt-get update -qq >/dev/null
-  $sudo apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+  "$(dirname "$0")/apt-install.sh" "${packages[@]}"
   [[ -x $CHROMIUM ]] || { echo "error: chromium installed but $CHROMIUM not found" >&2; exit 1; }
 }
 

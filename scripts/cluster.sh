@@ -63,6 +63,15 @@ halt() {  # halt NAME: SIGTERM to its process group, SIGKILL after 20 s
   rm -f "$pidfile"
 }
 
+halt_beyond() {  # halt_beyond PREFIX COUNT: stops PREFIX<n> for n > COUNT (CLUSTER_WORKERS went down)
+  local pidfile name
+  for pidfile in "$DIR/run/$1"*.pid; do
+    [[ -e $pidfile ]] || continue
+    name=$(basename "$pidfile" .pid)
+    if ((${name#"$1"} > $2)); then halt "$name"; fi
+  done
+}
+
 wait_for() {  # wait_for NAME SECONDS CMD...: until CMD succeeds; fails early when NAME died
   local name=$1 seconds=$2; shift 2
   local deadline=$((SECONDS + seconds))
@@ -188,10 +197,7 @@ up() {
       --endpoints "$ROOT/nlu/endpoints.yml" --credentials "$ROOT/nlu/credentials.yml"
     log "starting $name on 127.0.0.1:$(rasa_port "$i") (30-60 s)"
   done
-  for pidfile in "$DIR"/run/rasa*.pid; do  # servers beyond CLUSTER_RASA
-    [[ -e $pidfile ]] || continue
-    name=$(basename "$pidfile" .pid); ((${name#rasa} > RASAS)) && halt "$name"
-  done
+  halt_beyond rasa "$RASAS"
   if ! alive console; then
     launch console env "${env[@]}" CONSOLE_HOST=127.0.0.1 CONSOLE_PORT="$CONSOLE_PORT" "$SAFESAFAR" console
   fi
@@ -211,10 +217,7 @@ up() {
       "$SAFESAFAR" run --no-staff-console
     log "starting $name on 127.0.0.1:$(bot_port "$i")"
   done
-  for pidfile in "$DIR"/run/bot*.pid; do  # workers beyond CLUSTER_WORKERS
-    [[ -e $pidfile ]] || continue
-    name=$(basename "$pidfile" .pid); ((${name#bot} > WORKERS)) && halt "$name"
-  done
+  halt_beyond bot "$WORKERS"
   for ((i = 1; i <= WORKERS; i++)); do wait_for "bot$i" 120 listening "$(bot_port "$i")"; done
   wait_for console 60 curl -sf -o /dev/null "http://127.0.0.1:$CONSOLE_PORT/login"
   urls

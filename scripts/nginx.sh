@@ -18,16 +18,11 @@ bin() {
 
 install() {
   bin >/dev/null && return 0
-  echo "== installing nginx from Debian's packages (nginx)" >&2
-  local sudo=""
-  [[ $(id -u) -ne 0 ]] && sudo="sudo"
-  export DEBIAN_FRONTEND=noninteractive
-  $sudo apt-get update -qq >/dev/null
-  $sudo apt-get install -y -qq --no-install-recommends nginx >/dev/null
+  "$(dirname "$0")/apt-install.sh" nginx
   bin >/dev/null || { echo "error: nginx installed but no nginx binary found" >&2; exit 1; }
   # the package may start its own server on port 80 (the system service): the cluster runs its own
   if [[ -s /run/nginx.pid ]] && kill -0 "$(cat /run/nginx.pid)" 2>/dev/null; then
-    $sudo "$(bin)" -s quit 2>/dev/null || true
+    if [[ $(id -u) -eq 0 ]]; then "$(bin)" -s quit; else sudo "$(bin)" -s quit; fi 2>/dev/null || true
   fi
 }
 

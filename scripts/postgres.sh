@@ -18,12 +18,7 @@ bindir() {
 
 install() {
   bindir >/dev/null && return 0
-  echo "== installing PostgreSQL from Debian's packages (postgresql)" >&2
-  local sudo=""
-  [[ $(id -u) -ne 0 ]] && sudo="sudo"
-  export DEBIAN_FRONTEND=noninteractive
-  $sudo apt-get update -qq >/dev/null
-  $sudo apt-get install -y -qq --no-install-recommends postgresql >/dev/null
+  "$(dirname "$0")/apt-install.sh" postgresql
   # the package starts its own cluster on port 5432; the tests run their own
   bindir >/dev/null || { echo "error: PostgreSQL installed but no initdb/pg_ctl found" >&2; exit 1; }
 }
