@@ -55,6 +55,7 @@ class BotAPIState:
         self.by_chat: dict[int, list[SentMessage]] = {}
         self.listeners: list = []  # called with each SentMessage (from the server's threads)
         self.faults: dict[str, list[Fault]] = {}
+        self.dropping: set[str] = set()  # methods whose every call is dropped (not processed) while listed
         self.unsupported = set(unsupported)
         self.update_ids = itertools.count(1)
         self.message_ids = itertools.count(1)
@@ -190,6 +191,8 @@ class _Handler(BaseHTTPRequestHandler):
             queue = state.faults.get(method)
             if queue:
                 fault = queue.pop(0)
+            elif method in state.dropping:
+                fault = Fault(drop=True)
         if fault and fault.delay:
             time.sleep(fault.delay)
         if fault and fault.drop:
