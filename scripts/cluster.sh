@@ -39,9 +39,17 @@ bot_port() { echo $((PORT + 20 + $1)); }
 log() { echo "cluster: $*" >&2; }
 die() { echo "cluster: error: $*" >&2; exit 1; }
 
+running() {  # running PID: the process exists and is not a zombie (a killed process whose parent,
+  # init after cluster.sh exited, has not reaped it yet still answers kill -0)
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  [[ ${stat:0:1} != Z ]]
+}
+
 alive() {  # alive NAME: its pid file names a running process
   local pidfile=$DIR/run/$1.pid
-  [[ -s $pidfile ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null
+  [[ -s $pidfile ]] && running "$(cat "$pidfile")"
 }
 
 launch() {  # launch NAME CMD...: in its own session (pid = process group), output to logs/NAME.log
@@ -54,9 +62,9 @@ halt() {  # halt NAME: SIGTERM to its process group, SIGKILL after 20 s
   local name=$1 pidfile=$DIR/run/$1.pid pid
   [[ -s $pidfile ]] || return 0
   pid=$(cat "$pidfile")
-  if kill -0 "$pid" 2>/dev/null; then
+  if running "$pid"; then
     kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    for _ in $(seq 200); do running "$pid" || break; sleep 0.1; done
     kill -KILL -- "-$pid" 2>/dev/null || true
     log "stopped $name"
   fi
@@ -76,7 +84,13 @@ wait_for() {  # wait_for NAME SECONDS CMD...: until CMD succeeds; fails early wh
   local name=$1 seconds=$2; shift 2
   local deadline=$((SECONDS + seconds))
   until "$@" >/dev/null 2>&1; do
-    alive "$name" || { tail -n 30 "$DIR/logs/$name.log" >&2 || true; die "$name exited (log: $DIR/logs/$name.log)"; }
+    if ! alive "$name"; then
+      local code=0 pid
+      pid=$(cat "$DIR/run/$name.pid" 2>/dev/null || true)
+      [[ -n $pid ]] && { wait "$pid" 2>/dev/null || code=$?; }
+      tail -n 30 "$DIR/logs/$name.log" >&2 || true
+      die "$name (pid ${pid:-?}) exited with status $code (log: $DIR/logs/$name.log)"
+    fi
     ((SECONDS < deadline)) || die "$name not ready within $seconds s (log: $DIR/logs/$name.log)"
     sleep 0.5
   done
@@ -103,7 +117,7 @@ certificate() {
 
 postgres() {
   local data=$DIR/pg bin
-  if ! { [[ -s $data/postmaster.pid ]] && kill -0 "$(head -n 1 "$data/postmaster.pid")" 2>/dev/null; }; then
+  if ! { [[ -s $data/postmaster.pid ]] && running "$(head -n 1 "$data/postmaster.pid")"; }; then
     "$ROOT/scripts/postgres.sh" start "$data" "$PG_PORT"
     log "PostgreSQL on 127.0.0.1:$PG_PORT"
   fi
@@ -152,7 +166,7 @@ EOF
 nginx_up() {
   local dir=$DIR/nginx nginx
   nginx=$("$ROOT/scripts/nginx.sh" bin)
-  if [[ -s $dir/nginx.pid ]] && kill -0 "$(cat "$dir/nginx.pid")" 2>/dev/null; then
+  if [[ -s $dir/nginx.pid ]] && running "$(cat "$dir/nginx.pid")"; then
     if nginx_conf; then
       "$nginx" -t -q -p "$dir" -c "$dir/nginx.conf" -e "$dir/logs/error.log"
       kill -HUP "$(cat "$dir/nginx.pid")"
@@ -252,12 +266,12 @@ status() {
     alive "$name" && state="running (pid $(cat "$pidfile"))" || state="stopped"
     printf '%-10s %s\n' "$name" "$state"
   done
-  if [[ -s $DIR/nginx/nginx.pid ]] && kill -0 "$(cat "$DIR/nginx/nginx.pid")" 2>/dev/null; then
+  if [[ -s $DIR/nginx/nginx.pid ]] && running "$(cat "$DIR/nginx/nginx.pid")"; then
     printf '%-10s %s\n' nginx "running (pid $(cat "$DIR/nginx/nginx.pid"))"
   else
     printf '%-10s %s\n' nginx stopped
   fi
-  if [[ -s $DIR/pg/postmaster.pid ]] && kill -0 "$(head -n 1 "$DIR/pg/postmaster.pid")" 2>/dev/null; then
+  if [[ -s $DIR/pg/postmaster.pid ]] && running "$(head -n 1 "$DIR/pg/postmaster.pid")"; then
     printf '%-10s %s\n' postgres "running (pid $(head -n 1 "$DIR/pg/postmaster.pid"))"
   else
     printf '%-10s %s\n' postgres stopped

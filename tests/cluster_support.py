@@ -11,12 +11,22 @@ import signal
 import socket
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 from bot.config import ROOT
 
 SCRIPT = ROOT / "scripts" / "cluster.sh"
 TOKEN = "123456:TEST-TOKEN"
+
+
+def running(pid: int) -> bool:
+    """The process exists and is not a zombie (killed, not yet reaped by its parent)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def free_port_range(span: int, attempts: int = 50) -> int:
@@ -88,9 +98,12 @@ class Cluster:
         return int((self.dir / "run" / f"{name}.pid").read_text())
 
     def kill(self, name: str) -> int:
-        """SIGKILL, no chance to finish anything; returns the pid that was killed."""
+        """SIGKILL, no chance to finish anything; returns the pid that was killed once it is dead."""
         pid = self.pid(name)
         os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while running(pid) and time.monotonic() < deadline:
+            time.sleep(0.01)
         return pid
 
     def log(self, name: str) -> str:

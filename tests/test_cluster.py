@@ -42,6 +42,7 @@ class Outcome:
     killed_pid: int
     restarted_pid: int
     console_login: object
+    webhook_refusals: tuple[int, int]  # a POST with a wrong secret token, a GET
     status_output: str
     rows: dict = field(default_factory=dict)
 
@@ -92,7 +93,7 @@ def outcome():
     from sqlalchemy import select
 
     from bot.storage.db import CaseRow, ConversationRow, InboxRow, MessageRow, OutboxRow, UserRow, make_engine
-    from tests.botapi_server import BotAPIServer
+    from tests.botapi_server import BotAPIServer, text_update
     from tests.botproc import wait_until
     from tests.cluster_support import Cluster
 
@@ -136,6 +137,9 @@ def outcome():
             time.sleep(2.0)  # anything sent twice arrives by now
             with httpx.Client(verify=ssl.create_default_context(cafile=str(cluster.certificate))) as client:
                 login = client.get(f"{cluster.url}/login")
+                forged = client.post(f"{cluster.url}/telegram", json=text_update(USERS[0], "hello"),
+                                     headers={"X-Telegram-Bot-Api-Secret-Token": "not the secret"})
+                webhook_get = client.get(f"{cluster.url}/telegram")
             status = cluster.run("status").stdout
             with engine.connect() as conn:
                 users = {int(row.external_id): row.id for row in conn.execute(select(UserRow))}
@@ -153,7 +157,7 @@ def outcome():
             engine.dispose()
             yield Outcome(cluster, server, {uid: plan[1] for uid, plan in plans.items()},
                           {uid: plan[2] for uid, plan in plans.items()}, [uid for uid in USERS if uid % 2 == 0],
-                          killed, restarted, login, status, rows)
+                          killed, restarted, login, (forged.status_code, webhook_get.status_code), status, rows)
         finally:
             cluster.down()
             cluster.remove()
@@ -165,6 +169,8 @@ def test_the_topology_runs_behind_nginx_with_tls(outcome):
         assert re.search(rf"^{name}\s+running", outcome.status_output, re.M), outcome.status_output
     # the console through nginx, over TLS that the client checked against the generated certificate
     assert outcome.console_login.status_code == 200 and "password" in outcome.console_login.text.lower()
+    # a forged update (wrong secret token) is refused by the worker behind nginx; nginx takes only POSTs
+    assert outcome.webhook_refusals == (403, 403)
     # nginx spread the webhook over both workers
     upstreams = {address for _, addresses in cluster.webhook_upstreams() for address in addresses.split(", ")}
     assert {f"127.0.0.1:{cluster.bot_port(1)}", f"127.0.0.1:{cluster.bot_port(2)}"} <= upstreams
