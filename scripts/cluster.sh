@@ -213,7 +213,8 @@ up() {
   done
   halt_beyond rasa "$RASAS"
   if ! alive console; then
-    launch console env "${env[@]}" CONSOLE_HOST=127.0.0.1 CONSOLE_PORT="$CONSOLE_PORT" "$SAFESAFAR" console
+    launch console env "${env[@]}" CONSOLE_HOST=127.0.0.1 CONSOLE_PORT="$CONSOLE_PORT" CONSOLE_TRUSTED_PROXIES=127.0.0.1 \
+      "$SAFESAFAR" console
   fi
   nginx_up
   for ((i = 1; i <= RASAS; i++)); do wait_for "rasa$i" 300 rasa_ready "$(rasa_port "$i")"; done

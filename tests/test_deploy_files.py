@@ -60,6 +60,14 @@ def test_compose_nginx_renders_the_template_that_cluster_sh_renders():
     assert re.search(r"location = /telegram \{(?:(?!location).)*proxy_pass http://safesafar_bots;", template.read_text(),
                      re.S)
     assert 'TELEGRAM_WEBHOOK_URL="$PUBLIC_URL/telegram"' in cluster_sh
+    # the console believes X-Forwarded-For from nginx only: its fixed address in the fixed subnet
+    import ipaddress
+
+    address = nginx["networks"]["default"]["ipv4_address"]
+    subnet = compose["networks"]["default"]["ipam"]["config"][0]["subnet"]
+    assert services["console"]["environment"]["CONSOLE_TRUSTED_PROXIES"] == address
+    assert ipaddress.ip_address(address) in ipaddress.ip_network(subnet)
+    assert "CONSOLE_TRUSTED_PROXIES=127.0.0.1" in cluster_sh
 
 
 def test_cluster_sh_renders_an_nginx_config_that_nginx_accepts(tmp_path):
