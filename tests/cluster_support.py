@@ -31,9 +31,16 @@ def running(pid: int) -> bool:
 
 def free_port_range(span: int, attempts: int = 50) -> int:
     """A base port such that base .. base+span-1 are free on 127.0.0.1 (cluster.sh derives every
-    port from its base)."""
+    port from its base). Below Linux's ephemeral range (32768-60999 by default), from which outgoing
+    connections would take ports between this check and the servers' start."""
+    low = 20000
+    try:
+        low_ephemeral = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        low_ephemeral = 32768
+    high = max(low + 1000, low_ephemeral) - span
     for _ in range(attempts):
-        base = random.randrange(20000, 60000 - span)
+        base = random.randrange(low, high)
         sockets = []
         try:
             for port in range(base, base + span):
