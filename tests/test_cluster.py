@@ -87,6 +87,15 @@ def _finished(engine, total: int) -> bool:
     return done >= total and pending == 0
 
 
+def _marked_sent(engine) -> int:
+    from sqlalchemy import func, select
+
+    from bot.storage.db import OutboxRow
+
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(OutboxRow).where(OutboxRow.status == "sent")).scalar()
+
+
 @pytest.fixture(scope="module")
 def outcome():
     import httpx
@@ -119,10 +128,10 @@ def outcome():
                     # no send of worker 1 may be caught between Telegram's answer and the commit of its
                     # "sent" mark: a message sent then is sent again after the restart (nothing can tell
                     # whether Telegram got it). So for a moment Telegram takes no message (the workers
-                    # retry them later) and the marks of those it took are committed; updates still
-                    # arrive and turns still commit meanwhile
+                    # retry them later) until every message it took is marked sent in the outbox; updates
+                    # still arrive and turns still commit meanwhile
                     server.state.dropping.add("sendMessage")
-                    time.sleep(0.5)
+                    wait_until(lambda: _marked_sent(engine) >= len(server.state.sent), 30, 0.05)
                     killed = cluster.kill("bot1")
                     server.state.dropping.discard("sendMessage")
                 elif start == BURST:
