@@ -3,7 +3,7 @@ workers in webhook mode, the staff console and nginx (TLS, a self-signed certifi
 The tests' Bot API server plays Telegram: it POSTs bursts of updates to nginx's webhook URL (trusting
 the generated certificate), nginx spreads them over the workers, and one worker is killed with SIGKILL
 mid-run and started again (`cluster.sh up` is idempotent). Each user asks a question, walks through
-the offer check (a state machine over 13 turns) and half of them then report an emergency.
+the offer check (a state machine: one turn per question) and half of them then report an emergency.
 
 What must hold afterwards: every update applied exactly once, each user's turns in the order sent; the
 offer check's final state holds every answer; every reply and every staff alert sent once.
@@ -204,7 +204,7 @@ def test_each_users_turns_applied_in_order(outcome):
 
 
 def test_no_conversation_state_lost(outcome):
-    """The offer check's result is the last step of a 13-turn state machine: it holds every answer
+    """The offer check's result is the last step of a state machine of one turn per question: it holds every answer
     only if no turn started from a stale state."""
     for uid, expected in outcome.expected_answers.items():
         flow, data = outcome.rows["states"][uid]
