@@ -136,10 +136,13 @@ nginx_conf() {  # renders the shared template and this cluster's upstreams; true
     for ((i = 1; i <= WORKERS; i++)); do echo "server 127.0.0.1:$(bot_port "$i") max_fails=1 fail_timeout=5s;"; done
   } >"$dir/upstreams/bots.conf"
   echo "server 127.0.0.1:$CONSOLE_PORT;" >"$dir/upstreams/console.conf"
-  SAFESAFAR_HTTPS_LISTEN="127.0.0.1:$PORT" SAFESAFAR_TLS_CERT="$DIR/tls/cert.pem" SAFESAFAR_TLS_KEY="$DIR/tls/key.pem" \
-    SAFESAFAR_UPSTREAMS="$dir/upstreams" \
-    envsubst '${SAFESAFAR_HTTPS_LISTEN} ${SAFESAFAR_TLS_CERT} ${SAFESAFAR_TLS_KEY} ${SAFESAFAR_UPSTREAMS}' \
-    <"$ROOT/deploy/nginx/safesafar.conf.template" >"$dir/safesafar.conf"
+  # the template's ${NAME}s, as the nginx image's envsubst fills them in docker-compose.yml
+  local SAFESAFAR_HTTPS_LISTEN="127.0.0.1:$PORT" SAFESAFAR_TLS_CERT="$DIR/tls/cert.pem" \
+    SAFESAFAR_TLS_KEY="$DIR/tls/key.pem" SAFESAFAR_UPSTREAMS="$dir/upstreams" name fill=()
+  for name in SAFESAFAR_HTTPS_LISTEN SAFESAFAR_TLS_CERT SAFESAFAR_TLS_KEY SAFESAFAR_UPSTREAMS; do
+    fill+=(-e "s|\${$name}|${!name}|g")
+  done
+  sed "${fill[@]}" "$ROOT/deploy/nginx/safesafar.conf.template" >"$dir/safesafar.conf"
   new=$(cat <<EOF
 # written by scripts/cluster.sh: nginx with its own prefix, pid file, logs and temp folders
 worker_processes 1;
@@ -191,7 +194,6 @@ up() {
   if [[ -z ${TELEGRAM_BOT_TOKEN:-} ]] && ! grep -qs '^ *\(export \)\?TELEGRAM_BOT_TOKEN=.' "$ROOT/.env"; then
     die "set TELEGRAM_BOT_TOKEN (environment or .env); TELEGRAM_API_BASE_URL may point at a local Bot API server"
   fi
-  command -v envsubst >/dev/null || die "envsubst not found (Debian package gettext-base)"
   ((WORKERS >= 1 && RASAS >= 1)) || die "CLUSTER_WORKERS and CLUSTER_RASA must be at least 1"
   mkdir -p "$DIR/run" "$DIR/logs"
   chmod 755 "$DIR"
