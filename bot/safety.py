@@ -42,6 +42,7 @@ import yaml
 from .text import clean
 
 GAP, LONG_GAP = 3, 8
+YEAR = "(?:19|20)\\d\\d"  # the built-in set @year
 MIN_STEM = {"latin": 4, "other": 3}  # `word*`: a stem shorter than this would match too many words
 
 
@@ -97,14 +98,14 @@ def roman_key(word: str) -> str:
     """One spelling of a Roman Urdu word: maar -> mar, rahay/rahy -> rahe, hai/hay -> he, dhamkki -> dhamki,
     nahin -> nahin. Vowels keep their quality: mera stays mera, never mar."""
     word = word.lower().replace("'", "")
-    word = re.sub(r"(.)\1+", r"\1", word)  # doubled letters
+    word = re.sub(r"([^\d])\1+", r"\1", word)  # doubled letters (not digits: 2011 stays 2011)
     for a, b in _ROMAN_PAIRS:
         word = word.replace(a, b)
     if len(word) > 2 and word.endswith("y") and word[-2] not in _ROMAN_VOWELS:
         word = word[:-1] + "e"  # dety, rahy
     if len(word) > 3 and word.endswith("h") and word[-2] in _ROMAN_VOWELS:
         word = word[:-1]  # khatrah, tankhwah
-    return re.sub(r"(.)\1+", r"\1", word)
+    return re.sub(r"([^\d])\1+", r"\1", word)
 
 
 def _roman_pattern(word: str) -> str:
@@ -155,6 +156,7 @@ def compile_phrase(text: str, language: str, sets: dict[str, list[str]] | None =
             continue
         alternatives = []
         literals: set[str] = set()
+        unanchored = False  # a choice with no literal text (@year): this step cannot anchor the phrase
         for word in raw.split("/"):
             word = word.replace("'", "")
             if not word:
@@ -162,7 +164,10 @@ def compile_phrase(text: str, language: str, sets: dict[str, list[str]] | None =
             pieces = [w for w in word.split("_") if w] if "_" in word.strip("_") else [word]
             patterns = []
             for number, piece in enumerate(pieces):  # a choice of several words: bech_diya, @kin_ko
-                if piece.startswith("@"):
+                if piece == "@year":  # built in: a year written in digits, 1900-2099
+                    patterns.append(YEAR)
+                    unanchored = unanchored or number == 0
+                elif piece.startswith("@"):
                     members = sets.get(piece[1:])
                     if members is None:
                         raise PhraseError(f"{text!r}: no set named {piece[1:]!r}")
@@ -188,7 +193,7 @@ def compile_phrase(text: str, language: str, sets: dict[str, list[str]] | None =
                 parts.append(" ")
         joiner_pending = None
         parts.append(group)
-        if literals and (anchors is None or min(map(len, literals)) > min(map(len, anchors))):
+        if literals and not unanchored and (anchors is None or min(map(len, literals)) > min(map(len, anchors))):
             anchors = literals  # the most selective step
     if not parts:
         raise PhraseError(f"{text!r}: an empty phrase")
@@ -296,6 +301,9 @@ def prepared(text: str) -> tuple[str, str]:
     return " ".join(tokens), " ".join(roman_key(t) if t.isascii() else t for t in tokens)
 
 
+LISTS = ("strong", "ambiguous", "supporting", "general", "present", "about", "personal", "over", "idiom", "past")
+
+
 @dataclass
 class Scan:
     strong: list[str]
@@ -306,10 +314,23 @@ class Scan:
     about: list[str] = field(default_factory=list)
     personal: list[str] = field(default_factory=list)
     over: list[str] = field(default_factory=list)
+    idiom: list[str] = field(default_factory=list)
+    past: list[str] = field(default_factory=list)
+
+    @property
+    def not_now(self) -> bool:
+        """Clearly not a danger now, whatever the classifier says: the danger is over; or a joke, a story,
+        a figure of speech ("my phone died") unless a strong phrase and a present cue are there too;
+        or a past date ("in 2018", "saal pehle") with no present cue and no strong phrase."""
+        if self.over:
+            return True
+        if self.idiom and not (self.strong and self.present):
+            return True
+        return bool(self.past) and not self.present and not self.strong
 
     @property
     def general_question(self) -> bool:
-        if self.over:
+        if self.not_now:
             return True
         if self.present:
             return False
@@ -326,6 +347,8 @@ class DangerLexicon:
     about: PhraseList = field(default_factory=PhraseList)
     personal: PhraseList = field(default_factory=PhraseList)
     over: PhraseList = field(default_factory=PhraseList)
+    idiom: PhraseList = field(default_factory=PhraseList)
+    past: PhraseList = field(default_factory=PhraseList)
     support: float = 0.10
     alone: float = 0.5
     context: float = 0.3
@@ -334,8 +357,7 @@ class DangerLexicon:
     def from_yaml(cls, text: str) -> "DangerLexicon":
         data = yaml.safe_load(text) or {}
         sets = data.get("sets") or {}
-        lists = {name: PhraseList.from_mapping(data.get(name), sets)
-                 for name in ("strong", "ambiguous", "supporting", "general", "present", "about", "personal", "over")}
+        lists = {name: PhraseList.from_mapping(data.get(name), sets) for name in LISTS}
         return cls(**lists, support=float(data.get("support", 0.10)), alone=float(data.get("alone", 0.5)),
                    context=float(data.get("context", 0.3)))
 
@@ -347,23 +369,14 @@ class DangerLexicon:
     def longest(self) -> int:
         """The longest anchor of any phrase (the quick test looks at word parts up to this length)."""
         if not hasattr(self, "_longest"):
-            names = ("strong", "ambiguous", "supporting", "general", "present", "about", "personal", "over")
-            self._longest = max((len(a) for n in names for p in getattr(self, n).phrases for a in p.anchors), default=1)
+            self._longest = max((len(a) for n in LISTS for p in getattr(self, n).phrases for a in p.anchors), default=1)
         return self._longest
 
-    def scan(self, text: str, cues: bool = False) -> Scan:
-        """cues: look for general and present cues even when no danger phrase is there."""
+    def scan(self, text: str) -> Scan:
+        """Every list is looked for: the cues also matter when only the classifier fired."""
         plain, roman = prepared(text)
         pieces = (_pieces(plain, self.longest), _pieces(roman, self.longest))
-        found = {name: getattr(self, name).find(plain, roman, pieces)
-                 for name in ("strong", "ambiguous", "supporting")}
-        look = cues or any(found.values())
-        general = self.general.find(plain, roman, pieces) if look else []
-        about = self.about.find(plain, roman, pieces) if look else []
-        personal = self.personal.find(plain, roman, pieces) if about and found["strong"] else []
-        present = self.present.find(plain, roman, pieces) if general or about else []
-        over = self.over.find(plain, roman, pieces) if look else []
-        return Scan(found["strong"], found["ambiguous"], found["supporting"], general, present, about, personal, over)
+        return Scan(**{name: getattr(self, name).find(plain, roman, pieces) for name in LISTS})
 
 
 class DangerNet:
@@ -380,7 +393,7 @@ class DangerNet:
         lex = self.lexicon
         p = result.probability("emergency")
         top = result.intent == "emergency"
-        scan = lex.scan(text, cues=top and p >= lex.alone)
+        scan = lex.scan(text)
         general = scan.general_question
         phrases = tuple(scan.strong + scan.ambiguous)
 
@@ -390,15 +403,17 @@ class DangerNet:
             return SafetyVerdict(urgent, source, matched, general, ask, p, kind)
 
         if general:  # 1
-            return verdict(False, matched=phrases, ask=bool(phrases) and top and p >= lex.alone)
+            return verdict(False, matched=phrases, ask=bool(phrases) and top and p >= lex.alone and not scan.not_now)
         if scan.strong:  # 2
             return verdict(True, "lexicon+classifier" if p >= lex.support else "lexicon", tuple(scan.strong))
         if top and p >= lex.alone:  # 3
             return verdict(True, "classifier", phrases + tuple(scan.supporting))
         if scan.ambiguous and (p >= lex.support or classifier_down):  # 4
             return verdict(True, "lexicon" if classifier_down else "lexicon+classifier", tuple(scan.ambiguous))
-        if scan.supporting and (top or p >= lex.context):  # 5
+        if scan.ambiguous and scan.supporting:  # 5: two signals of different kinds
+            return verdict(True, "lexicon", tuple(scan.ambiguous + scan.supporting))
+        if scan.supporting and (top or p >= lex.context):  # 6
             return verdict(True, "lexicon+classifier", tuple(scan.supporting))
-        if scan.ambiguous or (classifier_down and scan.supporting):  # 6
+        if scan.ambiguous or (classifier_down and scan.supporting):  # 7
             return verdict(False, matched=tuple(scan.ambiguous or scan.supporting), ask=True)
-        return verdict(False, matched=tuple(scan.supporting))  # 7
+        return verdict(False, matched=tuple(scan.supporting))  # 8
