@@ -42,7 +42,7 @@ import yaml
 from .text import clean
 
 GAP, LONG_GAP = 3, 8
-YEAR = "(?:19|20)\\d\\d"  # the built-in set @year
+YEAR = "(?:19|20|۱۹|۲۰|١٩|٢٠)\\d\\d"  # the built-in set @year (Latin or Urdu digits)
 MIN_STEM = {"latin": 4, "other": 3}  # `word*`: a stem shorter than this would match too many words
 
 
@@ -410,8 +410,9 @@ class DangerNet:
             return verdict(True, "classifier", phrases + tuple(scan.supporting))
         if scan.ambiguous and (p >= lex.support or classifier_down):  # 4
             return verdict(True, "lexicon" if classifier_down else "lexicon+classifier", tuple(scan.ambiguous))
-        if scan.ambiguous and scan.supporting:  # 5: two signals of different kinds
-            return verdict(True, "lexicon", tuple(scan.ambiguous + scan.supporting))
+        other = [s for s in scan.supporting if not any(s in a for a in scan.ambiguous)]  # not the same word again
+        if scan.ambiguous and other:  # 5: two signals of different kinds
+            return verdict(True, "lexicon", tuple(scan.ambiguous + other))
         if scan.supporting and (top or p >= lex.context):  # 6
             return verdict(True, "lexicon+classifier", tuple(scan.supporting))
         if scan.ambiguous or (classifier_down and scan.supporting):  # 7
