@@ -352,6 +352,7 @@ class DangerLexicon:
     support: float = 0.10
     alone: float = 0.5
     context: float = 0.3
+    ask: float = 1.0
 
     @classmethod
     def from_yaml(cls, text: str) -> "DangerLexicon":
@@ -359,7 +360,7 @@ class DangerLexicon:
         sets = data.get("sets") or {}
         lists = {name: PhraseList.from_mapping(data.get(name), sets) for name in LISTS}
         return cls(**lists, support=float(data.get("support", 0.10)), alone=float(data.get("alone", 0.5)),
-                   context=float(data.get("context", 0.3)))
+                   context=float(data.get("context", 0.3)), ask=float(data.get("ask", 1.0)))
 
     @classmethod
     def from_file(cls, path: Path) -> "DangerLexicon":
@@ -417,4 +418,6 @@ class DangerNet:
             return verdict(True, "lexicon+classifier", tuple(scan.supporting))
         if scan.ambiguous or (classifier_down and scan.supporting):  # 7
             return verdict(False, matched=tuple(scan.ambiguous or scan.supporting), ask=True)
-        return verdict(False, matched=tuple(scan.supporting))  # 8
+        if top and p >= lex.ask:  # 8: the classifier's first guess, but unsure
+            return verdict(False, matched=tuple(scan.supporting), ask=True)
+        return verdict(False, matched=tuple(scan.supporting))  # 9
