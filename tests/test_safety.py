@@ -54,7 +54,7 @@ def test_ordinary_questions_do_not_fire(net, text):
 
 
 def test_an_ambiguous_word_asks_alone_and_is_urgent_with_the_classifier(net):
-    text = "my brother has gone missing near the border"
+    text = "my brother has gone missing in Iran"
     alone = net.assess(text, wrong(emergency=0.0))
     assert not alone.urgent and alone.ask and alone.matched
     supported = net.assess(text, wrong(emergency=0.2))
@@ -237,3 +237,165 @@ def test_lexicon_alone_rarely_fires_on_heldout_non_emergencies(net, heldout):
     others = [e for rows in heldout.values() for e in rows if e.intent != "emergency"]
     fired = [e.text for e in others if net.assess(e.text, wrong(e.intent)).urgent]
     assert len(fired) / len(others) <= 0.01, fired
+
+
+# -- round 2 mechanisms ---------------------------------------------------------------------------
+def sure(emergency: float) -> NLUResult:
+    """The classifier puts `emergency` first with this probability."""
+    return NLUResult("emergency", emergency, [("emergency", emergency), ("victim_support", (1 - emergency) / 2)])
+
+
+@pytest.mark.parametrize("text", [
+    "my laptop died right now in the middle of my visa form, lol",
+    "today the exam killed me, can I still apply for a student visa",
+    "aaj interview ne maar diya yaar, kya dobara apply kar sakta hun",
+    "mera mobile abhi band ho gaya, agent ka number kahan milega",
+    "آج امتحان نے مار دیا، کیا دوبارہ داخلہ ہو سکتا ہے؟",
+    "میرا فون ابھی بند ہو گیا، ایجنٹ کا نمبر کہاں ملے گا؟",
+])
+def test_an_idiom_takes_the_urgency_away_even_with_a_present_cue(net, text):
+    verdict = net.assess(text, sure(0.9))
+    assert not verdict.urgent and verdict.general_question and not verdict.ask, (text, verdict)
+
+
+@pytest.mark.parametrize("text", [
+    "they beat me every day lol, please help",
+    "wo roz mujhe maarte hain haha, madad karo",
+    "وہ مجھے روز مارتے ہیں ہاہا، مدد کریں",
+])
+def test_an_idiom_does_not_hide_a_strong_present_danger(net, text):
+    assert net.assess(text, wrong()).urgent, text
+
+
+@pytest.mark.parametrize("text", [
+    "my father was a refugee in 1980, can I get his documents",
+    "abbu 1990 mein saudia gaye the, un ka record kaise milega",
+    "ابو ۱۹۹۰ میں سعودیہ گئے تھے، ان کا ریکارڈ کیسے ملے گا؟",
+])
+def test_a_past_date_takes_the_classifier_alone_away(net, text):
+    assert net.lexicon.scan(text).past, text
+    assert not net.assess(text, sure(0.8)).urgent, text
+
+
+@pytest.mark.parametrize("text", [
+    "I came to Riyadh in 2023 and the employer keeps me locked in the house",
+    "main 2023 mein aaya tha, malik ne mujhe kamre mein band kar rakha hai",
+    "میں 2023 میں آیا تھا، مالک نے مجھے کمرے میں بند کر رکھا ہے",
+])
+def test_a_past_date_does_not_hide_a_strong_phrase(net, text):
+    assert net.assess(text, wrong()).urgent, text
+
+
+def test_year_digits_survive_the_roman_spelling():
+    from bot.safety import prepared, roman_key
+    assert roman_key("2011") == "2011" and roman_key("maar") == "mar"
+    assert "2011" in prepared("sun 2011 mein")[1].split()
+
+
+@pytest.mark.parametrize("text", [
+    "my cousin was held by smugglers in Iran, he is back in Skardu now and wants to report them",
+    "bhai Libya mein qaid tha, ab chhoot gaya hai, report kaise karein",
+    "بھائی لیبیا میں قید تھا، اب واپس آیا ہے، رپورٹ کیسے کریں؟",
+])
+def test_more_ways_to_say_the_danger_is_over(net, text):
+    assert not net.assess(text, sure(0.9)).urgent, text
+
+
+def test_the_classifier_alone_is_urgent_from_alone_and_asks_below(net):
+    lex = net.lexicon
+    text = "please, the men outside will not open the door for us"  # no phrase needed
+    assert net.assess(text, sure(lex.alone)).urgent
+    low = net.assess(text, sure((lex.alone + lex.ask) / 2))
+    assert not low.urgent and low.ask
+    assert not net.assess(text, sure(lex.ask / 2)).ask
+
+
+@pytest.mark.parametrize("text", [
+    "is the dunki route dangerous for boys from Hunza?",
+    "kya dunki ka rasta khatarnak hai?",
+    "کیا ڈنکی کا راستہ خطرناک ہے؟",
+])
+def test_a_general_question_takes_the_classifier_alone_away(net, text):
+    assert not net.assess(text, sure(0.6)).urgent, text
+
+
+@pytest.mark.parametrize("text, kind", [
+    ("my brother has gone missing near the border", "ambiguous"),
+    ("bhai ka koi pata nahi, lapata hai aur smugglers ke paas tha", "ambiguous"),
+    ("بھائی لاپتہ ہے، آخری بار اسمگلر کے پاس تھا", "ambiguous"),
+])
+def test_an_ambiguous_and_a_supporting_phrase_together_are_urgent(net, text, kind):
+    verdict = net.assess(text, wrong(emergency=0.0))
+    assert verdict.urgent and verdict.kind == kind, (text, verdict)
+
+
+def test_the_same_word_in_two_lists_is_one_signal(net):
+    # غائب is both ambiguous (after a relative) and supporting: it must not back itself up
+    verdict = net.assess("بھائی غائب", wrong(emergency=0.0))
+    assert not verdict.urgent and verdict.ask
+
+
+@pytest.mark.parametrize("text", [
+    "what does it mean that my sponsor says I was sold to him? I am not allowed out of the house",
+    "mujhe kamre mein band kar rakha hai, iska matlab kya hai, kya ye trafficking hai",
+    "مجھے کمرے میں بند کر رکھا ہے، اس کا مطلب کیا ہے؟",
+])
+def test_what_does_it_mean_about_ones_own_danger_stays_urgent(net, text):
+    assert net.assess(text, wrong("define_trafficking")).urgent, text
+
+
+@pytest.mark.parametrize("text", [
+    "what does ransom mean",
+    "tawan ka matlab kya hai",
+    "تاوان کا مطلب کیا ہے؟",
+])
+def test_what_does_it_mean_alone_is_not_urgent(net, text):
+    assert not net.assess(text, wrong("define_trafficking", emergency=0.3)).urgent, text
+
+
+@pytest.mark.parametrize("text", [
+    # bought, owned
+    "the family that bought me says I cannot go home",
+    "unhon ne hamein khareeda hai aur kehte hain tum hamari property ho",
+    "انہوں نے ہمیں خریدا ہے اور کہتے ہیں تم ہماری ملکیت ہو",
+    # bones broken
+    "if he runs again they will break his legs",
+    "bhaage to haddiyan tor denge, ye keh rahe hain",
+    "کہتے ہیں بھاگے تو ٹانگیں توڑ دیں گے",
+    # a weapon pointed
+    "the driver is pointing a gun at the boys in the back",
+    "driver larkon par pistol taane khara hai",
+    "ڈرائیور لڑکوں پر پستول تانے کھڑا ہے",
+    # photos, a body
+    "pay or they will send the videos to our relatives",
+    "paise na diye to tasveeren viral kar denge",
+    "پیسے نہ دیے تو تصویریں وائرل کر دیں گے",
+    "the caller said next time we will get his body",
+    "bole agli baar uski laash milegi",
+    "کہا اگلی بار اس کی لاش ملے گی",
+    # confinement: not allowed out
+    "we are not allowed outside the compound",
+    "ہمیں باہر نہ جانے دیتے ہیں",
+])
+def test_round_two_strong_concepts_in_three_languages(net, text):
+    verdict = net.assess(text, wrong())
+    assert verdict.urgent and verdict.kind == "strong", (text, verdict)
+
+
+@pytest.mark.parametrize("text", [
+    "agar main uske ghar mein band hun to kya police aayegi",
+    "اگر میں اس کے گھر میں بند ہوں تو کیا پولیس آئے گی؟",
+    "do hafte ho gaye, agar hum yahan se na niklen to kya hoga, hamein kamre mein band rakha hai",
+])
+def test_an_urdu_first_person_present_state_is_present(net, text):
+    assert net.lexicon.scan(text).present, text
+    assert net.assess(text, wrong()).urgent, text
+
+
+@pytest.mark.parametrize("text", [
+    "what if I am locked in a room by my employer",
+    "agar mujhe kamre mein band kar diya jaye to kya karun",
+    "اگر مجھے کمرے میں بند کر دیا جائے تو کیا کروں؟",
+])
+def test_a_hypothetical_without_a_present_state_stays_general(net, text):
+    assert not net.assess(text, wrong()).urgent, text
