@@ -2,31 +2,39 @@
 when the classifier is unsure or wrong, and a question about danger in general must not.
 
 Editors keep the phrases in content/safety/danger_lexicon.yml, in all three languages (the phrase
-syntax is explained at the top of that file). Five lists:
-  strong      a present danger (someone restrained, beaten, threatened, sold, kidnapped, held for
+syntax is explained at the top of that file). The lists:
+  strong      a present danger (someone restrained, beaten, threatened, sold or bought, kidnapped, held for
               ransom, in a sinking boat or a sealed container): urgent at once;
   ambiguous   a danger word that may or may not be about now ("kidnap", "ransom", "missing"): urgent
               with the classifier's support, else the user is asked "Is someone in danger right now?";
   supporting  context words ("help", "border", "smugglers"): they only back the classifier (its top
               intent is `emergency`, or p >= `context`);
   general     cues of a general or hypothetical question ("is it dangerous", "what if", "why do people
-              die"): they take away the urgency of the phrases, unless a `present` cue is there too;
-  about       cues of a question about a situation ("is this trafficking", "is it legal", "is it normal"):
-              like `general`, except that a strong phrase stays urgent when a `personal` cue is there too
-              (the user or someone they speak for: "my brother", "mujhe", "ہمیں");
+              die"): they take away the urgency of the phrases and of the classifier, unless a `present`
+              cue is there too;
+  about       cues of a question about a situation ("is this trafficking", "is it legal", "what does it
+              mean"): like `general`, except that a strong phrase stays urgent when a `personal` cue is
+              there too (the user or someone they speak for: "my brother", "mujhe", "ہمیں");
   personal    see `about`;
-  over        the danger is over (released, back home): like `general`, even with a `present` cue;
-  present     cues that the danger is happening now ("right now", "abhi", "since three days").
-The decision, in this order (p: the classifier's `emergency` probability):
-  1. a general question (a `general` cue, or an `about` cue without a strong phrase and a `personal` cue;
-     and no `present` cue): never urgent; asked only when the classifier puts `emergency` first at least
-     `alone` sure and a strong or ambiguous phrase is there;
+  over        the danger is over (released, back home, deported): like `general`, even with a `present` cue;
+  idiom       a joke, a story being written, a figure of speech ("my phone died", "the exam killed me"), a
+              question about people in general ("are people still dying at the border?"): like `over`,
+              unless a strong phrase and a present cue are both there;
+  past        a past date ("in 2018", @year): takes away the urgency of everything but a strong phrase,
+              unless a present cue is there;
+  present     cues that the danger is happening now ("right now", "abhi", "since three days", "teen hafte
+              ho gaye", Urdu "band hun").
+The decision, in this order (p: the classifier's `emergency` probability; top: it is the first guess):
+  1. a general question (over; idiom; past; or, with no `present` cue, a `general` cue or an `about` cue
+     without a strong phrase and a `personal` cue): never urgent; asked only when top, p >= `alone`, a
+     strong or ambiguous phrase is there and it is not over/idiom/past;
   2. a strong phrase: urgent;
-  3. the classifier puts `emergency` first with p >= `alone`: urgent;
+  3. top with p >= `alone`: urgent;
   4. an ambiguous phrase with p >= `support`: urgent;
-  5. a supporting phrase, and the classifier puts `emergency` first or gives it p >= `context`: urgent;
+  5. a supporting phrase, and top or p >= `context`: urgent;
   6. an ambiguous phrase alone: ask;
-  7. otherwise: not urgent.
+  7. top with p >= `ask` (no phrase): ask;
+  8. otherwise: not urgent.
 Matching is on whole words: a phrase never matches inside another word ("mar" is not in "mera").
 """
 from __future__ import annotations
@@ -411,13 +419,10 @@ class DangerNet:
             return verdict(True, "classifier", phrases + tuple(scan.supporting))
         if scan.ambiguous and (p >= lex.support or classifier_down):  # 4
             return verdict(True, "lexicon" if classifier_down else "lexicon+classifier", tuple(scan.ambiguous))
-        other = [s for s in scan.supporting if not any(s in a for a in scan.ambiguous)]  # not the same word again
-        if scan.ambiguous and other:  # 5: two signals of different kinds
-            return verdict(True, "lexicon", tuple(scan.ambiguous + other))
-        if scan.supporting and (top or p >= lex.context):  # 6
+        if scan.supporting and (top or p >= lex.context):  # 5
             return verdict(True, "lexicon+classifier", tuple(scan.supporting))
-        if scan.ambiguous or (classifier_down and scan.supporting):  # 7
+        if scan.ambiguous or (classifier_down and scan.supporting):  # 6
             return verdict(False, matched=tuple(scan.ambiguous or scan.supporting), ask=True)
-        if top and p >= lex.ask:  # 8: the classifier's first guess, but unsure
+        if top and p >= lex.ask:  # 7: the classifier's first guess, but unsure
             return verdict(False, matched=tuple(scan.supporting), ask=True)
-        return verdict(False, matched=tuple(scan.supporting))  # 9
+        return verdict(False, matched=tuple(scan.supporting))  # 8
