@@ -15,7 +15,7 @@ syntax is explained at the top of that file). The lists:
   about       cues of a question about a situation ("is this trafficking", "is it legal", "what does it
               mean"): like `general`, except that a strong phrase stays urgent when a `personal` cue is
               there too (the user or someone they speak for: "my brother", "mujhe", "ہمیں");
-  personal    see `about`;
+  personal    see `about` (and step 1);
   over        the danger is over (released, back home, deported): like `general`, even with a `present` cue;
   idiom       a joke, a story being written, a figure of speech ("my phone died", "the exam killed me"), a
               question about people in general ("are people still dying at the border?"): like `over`,
@@ -26,8 +26,9 @@ syntax is explained at the top of that file). The lists:
               ho gaye", Urdu "band hun").
 The decision, in this order (p: the classifier's `emergency` probability; top: it is the first guess):
   1. a general question (over; idiom; past; or, with no `present` cue, a `general` cue or an `about` cue
-     without a strong phrase and a `personal` cue): never urgent; asked only when top, p >= `alone`, a
-     strong or ambiguous phrase is there and it is not over/idiom/past;
+     without a strong phrase and a `personal` cue): never urgent; asked (not when over/idiom/past) when a
+     strong phrase is about the user or someone they speak for (a hypothetical may be a real danger told
+     carefully), or when top with p >= `alone` and a strong or ambiguous phrase;
   2. a strong phrase: urgent;
   3. top with p >= `alone`: urgent;
   4. an ambiguous phrase with p >= `support`: urgent;
@@ -412,7 +413,9 @@ class DangerNet:
             return SafetyVerdict(urgent, source, matched, general, ask, p, kind)
 
         if general:  # 1
-            return verdict(False, matched=phrases, ask=bool(phrases) and top and p >= lex.alone and not scan.not_now)
+            mine = bool(scan.strong and scan.personal)  # "what if they lock me in", "agar mujhe band kar dein to"
+            return verdict(False, matched=phrases,
+                           ask=bool(phrases) and not scan.not_now and (top and p >= lex.alone or mine))
         if scan.strong:  # 2
             return verdict(True, "lexicon+classifier" if p >= lex.support else "lexicon", tuple(scan.strong))
         if top and p >= lex.alone:  # 3

@@ -381,5 +381,28 @@ def test_an_urdu_first_person_present_state_is_present(net, text):
     "agar mujhe kamre mein band kar diya jaye to kya karun",
     "اگر مجھے کمرے میں بند کر دیا جائے تو کیا کروں؟",
 ])
-def test_a_hypothetical_without_a_present_state_stays_general(net, text):
-    assert not net.assess(text, wrong()).urgent, text
+def test_a_hypothetical_without_a_present_state_stays_general_but_asks(net, text):
+    verdict = net.assess(text, wrong())
+    assert not verdict.urgent and verdict.general_question and verdict.ask, (text, verdict)
+
+
+@pytest.mark.parametrize("text", [
+    "what if someone is locked in a container, how long can they survive",
+    "agar kisi ko kamre mein band kar dein to kya hota hai",
+    "اگر کسی کو کمرے میں بند کر دیں تو کیا ہوتا ہے؟",
+])
+def test_a_hypothetical_about_others_is_not_even_asked(net, text):
+    verdict = net.assess(text, wrong())
+    assert not verdict.urgent and not verdict.ask, (text, verdict)
+
+
+@pytest.mark.parametrize("text", [
+    "they keep us in a basement and took all our phones",
+    "darwaza bahar se band hai, hum andar hain",
+    "دروازہ باہر سے بند ہے، ہم اندر ہیں",
+    "one of us died last night and they still make us walk",
+    "hum mein se ek doob gaya, boat abhi bhi chal rahi hai",
+    "ہم میں سے ایک مر گیا ہے، وہ ہمیں آگے لے جا رہے ہیں",
+])
+def test_round_two_confinement_and_a_death_in_the_group(net, text):
+    assert net.assess(text, wrong()).urgent, text
