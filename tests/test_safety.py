@@ -406,3 +406,32 @@ def test_a_hypothetical_about_others_is_not_even_asked(net, text):
 ])
 def test_round_two_confinement_and_a_death_in_the_group(net, text):
     assert net.assess(text, wrong()).urgent, text
+
+
+@pytest.mark.parametrize("text", [
+    "the caller says they will finish my father if we go to the police",
+    "kehte hain abbu ko khatam kar denge agar police ko bataya",
+    "کہتے ہیں ابو کو ختم کر دیں گے اگر پولیس کو بتایا",
+])
+def test_a_threat_to_finish_someone_off(net, text):
+    assert net.assess(text, wrong()).urgent, text
+
+
+@pytest.mark.parametrize("text", [
+    "the men at the gate have guns and the agent is gone",
+    "gate pe jo log hain un ke paas bandooq hai",
+    "گیٹ پر جو لوگ ہیں ان کے پاس بندوق ہے",
+])
+def test_armed_people_are_ambiguous(net, text):
+    assert net.lexicon.scan(text).ambiguous, text
+    assert net.assess(text, wrong(emergency=0.1)).urgent  # with the classifier's support
+    alone = net.assess(text, wrong(emergency=0.0))
+    assert not alone.urgent and alone.ask
+
+
+@pytest.mark.parametrize("text", [
+    "truck mein dam ghutne wali khabar kab ki hai?",
+    "ٹرک میں دم گھٹنے والی خبر کب کی ہے؟",
+])
+def test_a_question_about_the_news_is_general(net, text):
+    assert not net.assess(text, sure(0.9)).urgent, text
