@@ -435,3 +435,16 @@ def test_armed_people_are_ambiguous(net, text):
 ])
 def test_a_question_about_the_news_is_general(net, text):
     assert not net.assess(text, sure(0.9)).urgent, text
+
+
+@pytest.mark.parametrize("text, urgent_alone", [
+    ("they said they won't leave him alive", True),
+    ("kehte hain usay zinda nahi chorenge", True),
+    ("کہتے ہیں اسے زندہ نہیں چھوڑیں گے", True),
+    ("he said he will teach us a lesson tonight", False),
+    ("agent keh raha hai ghar walon ko nuqsan pohnchayega", False),
+    ("ایجنٹ کہہ رہا ہے گھر والوں کو نقصان پہنچائے گا", False),
+])
+def test_round_two_threats(net, text, urgent_alone):
+    assert net.assess(text, wrong()).urgent == urgent_alone, text
+    assert net.assess(text, wrong(emergency=0.1)).urgent, text  # ambiguous ones with the classifier's support
