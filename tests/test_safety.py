@@ -31,10 +31,52 @@ def wrong(intent="irregular_route", emergency=0.0):
     "میرے بیٹے کو کمرے میں بند کر دیا ہے",
     "وہ لوگ ہمیں مار رہے ہیں",
     "کشتی ڈوب رہی ہے",
+    # round 2 (three languages each)
+    # bought, owned
+    "the family that bought me says I cannot go home",
+    "unhon ne hamein khareeda hai aur kehte hain tum hamari property ho",
+    "انہوں نے ہمیں خریدا ہے اور کہتے ہیں تم ہماری ملکیت ہو",
+    # bones broken
+    "if he runs again they will break his legs",
+    "bhaage to haddiyan tor denge, ye keh rahe hain",
+    "کہتے ہیں بھاگے تو ٹانگیں توڑ دیں گے",
+    # a weapon pointed
+    "the driver is pointing a gun at the boys in the back",
+    "driver larkon par pistol taane khara hai",
+    "ڈرائیور لڑکوں پر پستول تانے کھڑا ہے",
+    # photos, a body
+    "pay or they will send the videos to our relatives",
+    "paise na diye to tasveeren viral kar denge",
+    "پیسے نہ دیے تو تصویریں وائرل کر دیں گے",
+    "the caller said next time we will get his body",
+    "bole agli baar uski laash milegi",
+    "کہا اگلی بار اس کی لاش ملے گی",
+    # confinement: not allowed out
+    "we are not allowed outside the compound",
+    "ہمیں باہر نہ جانے دیتے ہیں",
+    # an idiom does not hide a strong present danger
+    "they beat me every day lol, please help",
+    "wo roz mujhe maarte hain haha, madad karo",
+    "وہ مجھے روز مارتے ہیں ہاہا، مدد کریں",
+    # a past date does not hide a strong phrase
+    "I came to Riyadh in 2023 and the employer keeps me locked in the house",
+    "main 2023 mein aaya tha, malik ne mujhe kamre mein band kar rakha hai",
+    "میں 2023 میں آیا تھا، مالک نے مجھے کمرے میں بند کر رکھا ہے",
+    # confinement, a death in the group
+    "they keep us in a basement and took all our phones",
+    "darwaza bahar se band hai, hum andar hain",
+    "دروازہ باہر سے بند ہے، ہم اندر ہیں",
+    "one of us died last night and they still make us walk",
+    "hum mein se ek doob gaya, boat abhi bhi chal rahi hai",
+    "ہم میں سے ایک مر گیا ہے، وہ ہمیں آگے لے جا رہے ہیں",
+    # a threat to finish someone off
+    "the caller says they will finish my father if we go to the police",
+    "kehte hain abbu ko khatam kar denge agar police ko bataya",
+    "کہتے ہیں ابو کو ختم کر دیں گے اگر پولیس کو بتایا",
 ])
 def test_strong_phrases_make_it_urgent_whatever_the_classifier_says(net, text):
     verdict = net.assess(text, wrong())
-    assert verdict.urgent and verdict.source == "lexicon"
+    assert verdict.urgent and verdict.source == "lexicon" and verdict.kind == "strong", (text, verdict)
 
 
 @pytest.mark.parametrize("text", [
@@ -258,32 +300,19 @@ def test_an_idiom_takes_the_urgency_away_even_with_a_present_cue(net, text):
     assert not verdict.urgent and verdict.general_question and not verdict.ask, (text, verdict)
 
 
-@pytest.mark.parametrize("text", [
-    "they beat me every day lol, please help",
-    "wo roz mujhe maarte hain haha, madad karo",
-    "وہ مجھے روز مارتے ہیں ہاہا، مدد کریں",
+@pytest.mark.parametrize("cue, text, result, urgent", [
+    # a past date takes the classifier alone away
+    ("past", "my father was a refugee in 1980, can I get his documents", sure(0.8), False),
+    ("past", "abbu 1990 mein saudia gaye the, un ka record kaise milega", sure(0.8), False),
+    ("past", "ابو ۱۹۹۰ میں سعودیہ گئے تھے، ان کا ریکارڈ کیسے ملے گا؟", sure(0.8), False),
+    # an Urdu first person saying where they are held is present, even inside "agar ... to kya"
+    ("present", "agar main uske ghar mein band hun to kya police aayegi", wrong(), True),
+    ("present", "اگر میں اس کے گھر میں بند ہوں تو کیا پولیس آئے گی؟", wrong(), True),
+    ("present", "do hafte ho gaye, agar hum yahan se na niklen to kya hoga, hamein kamre mein band rakha hai", wrong(), True),
 ])
-def test_an_idiom_does_not_hide_a_strong_present_danger(net, text):
-    assert net.assess(text, wrong()).urgent, text
-
-
-@pytest.mark.parametrize("text", [
-    "my father was a refugee in 1980, can I get his documents",
-    "abbu 1990 mein saudia gaye the, un ka record kaise milega",
-    "ابو ۱۹۹۰ میں سعودیہ گئے تھے، ان کا ریکارڈ کیسے ملے گا؟",
-])
-def test_a_past_date_takes_the_classifier_alone_away(net, text):
-    assert net.lexicon.scan(text).past, text
-    assert not net.assess(text, sure(0.8)).urgent, text
-
-
-@pytest.mark.parametrize("text", [
-    "I came to Riyadh in 2023 and the employer keeps me locked in the house",
-    "main 2023 mein aaya tha, malik ne mujhe kamre mein band kar rakha hai",
-    "میں 2023 میں آیا تھا، مالک نے مجھے کمرے میں بند کر رکھا ہے",
-])
-def test_a_past_date_does_not_hide_a_strong_phrase(net, text):
-    assert net.assess(text, wrong()).urgent, text
+def test_a_past_or_present_cue_decides(net, cue, text, result, urgent):
+    assert getattr(net.lexicon.scan(text), cue), text
+    assert net.assess(text, result).urgent == urgent, text
 
 
 def test_year_digits_survive_the_roman_spelling():
@@ -293,11 +322,19 @@ def test_year_digits_survive_the_roman_spelling():
 
 
 @pytest.mark.parametrize("text", [
+    # the danger is over
     "my cousin was held by smugglers in Iran, he is back in Skardu now and wants to report them",
     "bhai Libya mein qaid tha, ab chhoot gaya hai, report kaise karein",
     "بھائی لیبیا میں قید تھا، اب واپس آیا ہے، رپورٹ کیسے کریں؟",
+    # a general question
+    "is the dunki route dangerous for boys from Hunza?",
+    "kya dunki ka rasta khatarnak hai?",
+    "کیا ڈنکی کا راستہ خطرناک ہے؟",
+    # a question about a news story
+    "truck mein dam ghutne wali khabar kab ki hai?",
+    "ٹرک میں دم گھٹنے والی خبر کب کی ہے؟",
 ])
-def test_more_ways_to_say_the_danger_is_over(net, text):
+def test_an_over_or_general_cue_takes_the_classifiers_alarm_away(net, text):
     assert not net.assess(text, sure(0.9)).urgent, text
 
 
@@ -308,15 +345,6 @@ def test_the_classifier_alone_is_urgent_from_alone_and_asks_below(net):
     low = net.assess(text, sure((lex.alone + lex.ask) / 2))
     assert not low.urgent and low.ask
     assert not net.assess(text, sure(lex.ask / 2)).ask
-
-
-@pytest.mark.parametrize("text", [
-    "is the dunki route dangerous for boys from Hunza?",
-    "kya dunki ka rasta khatarnak hai?",
-    "کیا ڈنکی کا راستہ خطرناک ہے؟",
-])
-def test_a_general_question_takes_the_classifier_alone_away(net, text):
-    assert not net.assess(text, sure(0.6)).urgent, text
 
 
 @pytest.mark.parametrize("text", [
@@ -337,84 +365,19 @@ def test_what_does_it_mean_alone_is_not_urgent(net, text):
     assert not net.assess(text, wrong("define_trafficking", emergency=0.3)).urgent, text
 
 
-@pytest.mark.parametrize("text", [
-    # bought, owned
-    "the family that bought me says I cannot go home",
-    "unhon ne hamein khareeda hai aur kehte hain tum hamari property ho",
-    "انہوں نے ہمیں خریدا ہے اور کہتے ہیں تم ہماری ملکیت ہو",
-    # bones broken
-    "if he runs again they will break his legs",
-    "bhaage to haddiyan tor denge, ye keh rahe hain",
-    "کہتے ہیں بھاگے تو ٹانگیں توڑ دیں گے",
-    # a weapon pointed
-    "the driver is pointing a gun at the boys in the back",
-    "driver larkon par pistol taane khara hai",
-    "ڈرائیور لڑکوں پر پستول تانے کھڑا ہے",
-    # photos, a body
-    "pay or they will send the videos to our relatives",
-    "paise na diye to tasveeren viral kar denge",
-    "پیسے نہ دیے تو تصویریں وائرل کر دیں گے",
-    "the caller said next time we will get his body",
-    "bole agli baar uski laash milegi",
-    "کہا اگلی بار اس کی لاش ملے گی",
-    # confinement: not allowed out
-    "we are not allowed outside the compound",
-    "ہمیں باہر نہ جانے دیتے ہیں",
+@pytest.mark.parametrize("text, asked", [
+    # about the user: a danger may be told carefully as a hypothetical: asked
+    ("what if I am locked in a room by my employer", True),
+    ("agar mujhe kamre mein band kar diya jaye to kya karun", True),
+    ("اگر مجھے کمرے میں بند کر دیا جائے تو کیا کروں؟", True),
+    # about others: not even asked
+    ("what if someone is locked in a container, how long can they survive", False),
+    ("agar kisi ko kamre mein band kar dein to kya hota hai", False),
+    ("اگر کسی کو کمرے میں بند کر دیں تو کیا ہوتا ہے؟", False),
 ])
-def test_round_two_strong_concepts_in_three_languages(net, text):
+def test_a_hypothetical_is_general_and_asked_only_when_it_is_the_users(net, text, asked):
     verdict = net.assess(text, wrong())
-    assert verdict.urgent and verdict.kind == "strong", (text, verdict)
-
-
-@pytest.mark.parametrize("text", [
-    "agar main uske ghar mein band hun to kya police aayegi",
-    "اگر میں اس کے گھر میں بند ہوں تو کیا پولیس آئے گی؟",
-    "do hafte ho gaye, agar hum yahan se na niklen to kya hoga, hamein kamre mein band rakha hai",
-])
-def test_an_urdu_first_person_present_state_is_present(net, text):
-    assert net.lexicon.scan(text).present, text
-    assert net.assess(text, wrong()).urgent, text
-
-
-@pytest.mark.parametrize("text", [
-    "what if I am locked in a room by my employer",
-    "agar mujhe kamre mein band kar diya jaye to kya karun",
-    "اگر مجھے کمرے میں بند کر دیا جائے تو کیا کروں؟",
-])
-def test_a_hypothetical_without_a_present_state_stays_general_but_asks(net, text):
-    verdict = net.assess(text, wrong())
-    assert not verdict.urgent and verdict.general_question and verdict.ask, (text, verdict)
-
-
-@pytest.mark.parametrize("text", [
-    "what if someone is locked in a container, how long can they survive",
-    "agar kisi ko kamre mein band kar dein to kya hota hai",
-    "اگر کسی کو کمرے میں بند کر دیں تو کیا ہوتا ہے؟",
-])
-def test_a_hypothetical_about_others_is_not_even_asked(net, text):
-    verdict = net.assess(text, wrong())
-    assert not verdict.urgent and not verdict.ask, (text, verdict)
-
-
-@pytest.mark.parametrize("text", [
-    "they keep us in a basement and took all our phones",
-    "darwaza bahar se band hai, hum andar hain",
-    "دروازہ باہر سے بند ہے، ہم اندر ہیں",
-    "one of us died last night and they still make us walk",
-    "hum mein se ek doob gaya, boat abhi bhi chal rahi hai",
-    "ہم میں سے ایک مر گیا ہے، وہ ہمیں آگے لے جا رہے ہیں",
-])
-def test_round_two_confinement_and_a_death_in_the_group(net, text):
-    assert net.assess(text, wrong()).urgent, text
-
-
-@pytest.mark.parametrize("text", [
-    "the caller says they will finish my father if we go to the police",
-    "kehte hain abbu ko khatam kar denge agar police ko bataya",
-    "کہتے ہیں ابو کو ختم کر دیں گے اگر پولیس کو بتایا",
-])
-def test_a_threat_to_finish_someone_off(net, text):
-    assert net.assess(text, wrong()).urgent, text
+    assert not verdict.urgent and verdict.general_question and verdict.ask == asked, (text, verdict)
 
 
 @pytest.mark.parametrize("text", [
@@ -427,14 +390,6 @@ def test_armed_people_are_ambiguous(net, text):
     assert net.assess(text, wrong(emergency=0.1)).urgent  # with the classifier's support
     alone = net.assess(text, wrong(emergency=0.0))
     assert not alone.urgent and alone.ask
-
-
-@pytest.mark.parametrize("text", [
-    "truck mein dam ghutne wali khabar kab ki hai?",
-    "ٹرک میں دم گھٹنے والی خبر کب کی ہے؟",
-])
-def test_a_question_about_the_news_is_general(net, text):
-    assert not net.assess(text, sure(0.9)).urgent, text
 
 
 @pytest.mark.parametrize("text, urgent_alone", [
