@@ -403,3 +403,13 @@ def test_armed_people_are_ambiguous(net, text):
 def test_round_two_threats(net, text, urgent_alone):
     assert net.assess(text, wrong()).urgent == urgent_alone, text
     assert net.assess(text, wrong(emergency=0.1)).urgent, text  # ambiguous ones with the classifier's support
+
+
+@pytest.mark.parametrize("text", [
+    "no news of my brother, he is missing since the boat left",
+    "bhai ki khabar nahi mil rahi, lapata hai",
+    "بھائی کی خبر نہیں مل رہی، لاپتہ ہے",
+])
+def test_no_news_of_someone_is_not_a_question_about_the_news(net, text):
+    verdict = net.assess(text, wrong(emergency=0.1))
+    assert not verdict.general_question and verdict.urgent, (text, verdict)
