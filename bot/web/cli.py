@@ -12,7 +12,6 @@ from ..config import Settings
 
 ROLES = ("agent", "supervisor", "editor", "admin")
 LANGUAGES = ("en", "ur")
-USERNAME_RE = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
 PASSWORD_ENV = "SAFESAFAR_STAFF_PASSWORD"
 
 
@@ -98,7 +97,7 @@ def console_command(args, settings: Settings) -> int:
 
 def staff_add(args, settings: Settings) -> int:
     from . import store
-    from .auth import Passwords, password_hasher
+    from .auth import USERNAME_RE, Passwords, password_hasher
 
     username = args.username.strip().lower()
     if not USERNAME_RE.fullmatch(username):
