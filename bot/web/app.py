@@ -27,10 +27,12 @@ from .limits import BodyLimit
 def create_app(config: Settings | str | None = None, *, clock: Clock | None = None, secret: str | None = None,
                fast_hashing: bool = False, locales_dir: Path | None = None,
                idle_timeout: timedelta | None = None, seed: bool = True,
-               poll_seconds: float = POLL_SECONDS) -> Starlette:
+               poll_seconds: float = POLL_SECONDS, engine=None, case_text=None) -> Starlette:
     """The console for `config` (Settings, or a database URL with the other settings from the environment).
     clock: injectable for tests; secret: signs sessions (default settings.console_secret, else random per
-    start); fast_hashing: cheap argon2 parameters, for tests only; poll_seconds: how often pages look for news."""
+    start); fast_hashing: cheap argon2 parameters, for tests only; poll_seconds: how often pages look for news;
+    engine: the database (default: one for settings.database_url; services.build_console passes a migrated
+    one); case_text: how staff replies look (hotline.cases.CaseText; default: Telegram HTML)."""
     if config is None:
         settings = Settings.from_env()
     elif isinstance(config, str):
@@ -41,7 +43,8 @@ def create_app(config: Settings | str | None = None, *, clock: Clock | None = No
         settings = config
     secret = secret or settings.console_secret or secrets.token_urlsafe(32)
     console = Console(settings, clock or utcnow, secret, Passwords(password_hasher(fast_hashing)),
-                      locales_dir or i18n.LOCALES, idle_timeout)
+                      locales_dir or i18n.LOCALES, idle_timeout, engine=engine,
+                      case_text=case_text or store.CASE_TEXT)
     console.env.globals["POLL_SECONDS"] = poll_seconds
     if seed:
         store.seed_canned_replies(console.engine, console.clock())

@@ -142,7 +142,8 @@ def assign(ctx: Ctx) -> Response:
 @route("/cases/{case_id:int}/reply", methods=("POST",))
 def reply(ctx: Ctx) -> Response:
     text = ctx.form.get("text", "")
-    return _act(ctx, lambda conn, case_id: store.reply(conn, case_id, ctx.staff, text, ctx.now), "replied",
+    return _act(ctx, lambda conn, case_id: store.reply(conn, case_id, ctx.staff, text, ctx.now,
+                                                       ctx.console.case_text), "replied",
                 draft_field="draft")
 
 

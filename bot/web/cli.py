@@ -47,13 +47,9 @@ def add_commands(sub) -> None:
 
 
 def _engine(settings: Settings):
-    from ..storage.db import make_engine
-    from ..storage.migrate import ensure_sqlite_dir, upgrade_if_needed
+    from ..services import build_database
 
-    ensure_sqlite_dir(settings.database_url)
-    engine = make_engine(settings.database_url)
-    upgrade_if_needed(settings.database_url, engine)
-    return engine
+    return build_database(settings)
 
 
 def _now() -> datetime:
@@ -86,7 +82,6 @@ def read_password(args) -> str | None:
 def console_command(args, settings: Settings) -> int:
     from .server import serve
 
-    _engine(settings).dispose()
     print(f"staff console on http://{settings.console_host}:{settings.console_port} (Ctrl-C stops it)", file=sys.stderr)
     try:
         serve(settings)

@@ -120,10 +120,11 @@ def _optional_id(value: str) -> int | None:
 
 class Console:
     def __init__(self, settings: Settings, clock: Clock, secret: str, passwords: Passwords,
-                 locales_dir: Path, idle_timeout: timedelta | None):
+                 locales_dir: Path, idle_timeout: timedelta | None, engine=None, case_text=None):
         self.settings = settings
         self.clock = clock
-        self.engine = make_engine(settings.database_url)
+        self.engine = engine if engine is not None else make_engine(settings.database_url)
+        self.case_text = case_text  # hotline.cases.CaseText: how a staff reply looks on the user's channel
         self.passwords = passwords
         self.locales_dir = locales_dir
         self.sessions = Sessions(secret, clock, **({"idle": idle_timeout} if idle_timeout else {}))

@@ -339,8 +339,9 @@ def assign(conn: Connection, case_id: int, target_id: int, by: Staff, now: datet
     rules.assign(ConsoleCases(conn), case_id, target_id, by, now)
 
 
-def reply(conn: Connection, case_id: int, staff: Staff, text: str, now: datetime) -> int:
-    return rules.reply(ConsoleCases(conn), case_id, staff, text, now, CASE_TEXT)
+def reply(conn: Connection, case_id: int, staff: Staff, text: str, now: datetime,
+          case_text: rules.CaseText | None = None) -> int:
+    return rules.reply(ConsoleCases(conn), case_id, staff, text, now, case_text or CASE_TEXT)
 
 
 def add_note(conn: Connection, case_id: int, staff: Staff, text: str, now: datetime) -> int:
