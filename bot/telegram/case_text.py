@@ -1,14 +1,12 @@
 """What the case rules send, as Telegram HTML (hotline.cases.CaseText): the staff group's alert and the
-header of a hotline reply in the user's language. Pure, and without python-telegram-bot, so that the
-console (which writes staff replies to the outbox) can use it too."""
+header of a staff reply in the user's language (from the bot's catalogs). Without python-telegram-bot,
+so that the console (which writes staff replies to the outbox) can use it too."""
 from __future__ import annotations
 
 import html
 
+from ..i18n import tr
 from ..text import isolate_ltr
-
-# the header of a staff reply, in the user's language (cases.language): the SafeSafar team (content/glossary.yml)
-HOTLINE_HEADER = {"en": "SafeSafar team", "ur": "سیف سفر ٹیم", "ur-Latn": "SafeSafar team"}
 
 
 def alert_html(case_id: int, priority: str, summary_line: str, console_url: str, raised: bool = False) -> str:
@@ -22,7 +20,7 @@ def hotline_text(language: str | None, reply: str) -> str:
     """The Telegram HTML the user receives: a bold header in the user's language, then the reply. Numbers,
     commands and Latin words in an Urdu reply are bidi-isolated in the text nodes (the stored message
     stays as the staff member wrote it)."""
-    header = HOTLINE_HEADER.get(language or "en", HOTLINE_HEADER["en"])
+    header = tr(language or "en", "SafeSafar team")  # the SafeSafar team, never "the hotline" (content/glossary.yml)
     return f"<b>{html.escape(isolate_ltr(header))}</b>\n{html.escape(isolate_ltr(reply), quote=False)}"
 
 
