@@ -240,3 +240,38 @@ def test_status_resolve_and_reopen(repo):
     with pytest.raises(CaseError, match="not_resolved"):
         cases.reopen(repo, case_id, amina, NOW)
     assert [a[1] for a in repo.audits if a[0] == "amina"] == ["claim", "note", "status", "status"]
+
+
+def _imports(path) -> set[str]:
+    """The bot modules a file imports (relative imports resolved), at any depth of the file."""
+    import ast
+
+    from bot.config import ROOT
+
+    module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+    package = module.rsplit(".", 1)[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+            name = f"{base}.{node.module}" if node.level and node.module else (base if node.level else node.module)
+            found.add(name)
+            found.update(f"{name}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return {name for name in found if name.startswith("bot.")}
+
+
+def test_storage_only_stores_and_the_console_app_does_not_import_its_command_line():
+    from bot.config import ROOT
+
+    storage = {path.name: _imports(path) for path in (ROOT / "bot" / "storage").glob("*.py")}
+    assert storage["turns.py"] and storage["cases.py"]  # the check sees imports
+    for name, imported in storage.items():
+        assert not {m for m in imported if m.startswith(("bot.hotline", "bot.dialogue"))}, name
+    rules = _imports(ROOT / "bot" / "hotline" / "cases.py")
+    assert rules == {"bot.hotline.policy", "bot.hotline.policy.ALERTED", "bot.hotline.policy.PRIORITY_RANK",
+                     "bot.hotline.policy.merge_entities", "bot.hotline.policy.summary"}  # no SQL, no channel
+    for path in (ROOT / "bot" / "web").glob("*.py"):
+        if path.name not in ("cli.py", "server.py"):
+            assert not {m for m in _imports(path) if m.startswith(("bot.web.cli", "bot.web.server"))}, path.name
