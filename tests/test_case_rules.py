@@ -154,6 +154,17 @@ def test_a_higher_priority_raises_the_open_case_once_and_a_lower_one_only_joins(
     assert [a[1] for a in repo.audits] == ["case_opened", "priority_raised", "case_raised"]
 
 
+def test_what_fired_an_urgent_case_is_kept_and_its_summary_line_names_it_without_the_phrases(repo):
+    case_id = open_case(repo)
+    cases.user_message(repo, message(Escalation("urgent", "safety_net", fired_by="locked in a room (1 phrase)",
+                                                fired_brief="1 danger phrase")), NOW)
+    case = repo.cases[case_id]
+    assert case["fired_by"] == "locked in a room (1 phrase)"
+    assert case["summary"].endswith("fired: 1 danger phrase") and "locked" not in case["summary"]
+    cases.user_message(repo, message(Escalation("high", "report", report={"what": "x"})), NOW)
+    assert repo.cases[case_id]["summary"].endswith("fired: 1 danger phrase")  # kept when the line is rewritten
+
+
 def test_a_message_joins_the_open_case_and_an_answer_puts_a_waiting_case_back(repo):
     case_id = open_case(repo)
     assert cases.user_message(repo, message(), NOW).outcome.joined
@@ -270,8 +281,7 @@ def test_storage_only_stores_and_the_console_app_does_not_import_its_command_lin
     for name, imported in storage.items():
         assert not {m for m in imported if m.startswith(("bot.hotline", "bot.dialogue"))}, name
     rules = _imports(ROOT / "bot" / "hotline" / "cases.py")
-    assert rules == {"bot.hotline.policy", "bot.hotline.policy.ALERTED", "bot.hotline.policy.PRIORITY_RANK",
-                     "bot.hotline.policy.merge_entities", "bot.hotline.policy.summary"}  # no SQL, no channel
+    assert "bot.hotline.policy" in rules and all(m.startswith("bot.hotline.policy") for m in rules)  # no SQL, no channel
     for path in (ROOT / "bot" / "web").glob("*.py"):
         if path.name not in ("cli.py", "server.py"):
             assert not {m for m in _imports(path) if m.startswith(("bot.web.cli", "bot.web.server"))}, path.name
