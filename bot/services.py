@@ -79,16 +79,19 @@ class TelegramBot:
 
 
 def build_telegram(settings: Settings, service) -> TelegramBot:
-    """The Telegram front end on `service`: the durable update queue, the outbox and its dispatcher,
-    the per-user rate limit, python-telegram-bot's Application, and the SQLite WAL checkpointer
-    (started; stop it after the bot)."""
+    """The Telegram front end on `service`: this worker's outbox (the front end's dispatcher delivers
+    it), the per-user rate limit, python-telegram-bot's Application (its HTTP transports, httpx, and the
+    durable update queue are built by TelegramFrontEnd.build), and the SQLite WAL checkpointer (started;
+    stop it after the bot)."""
     from .i18n import default_i18n
     from .storage.db import WalCheckpointer
+    from .storage.outbox import Outbox
     from .telegram.app import TelegramFrontEnd, UserRateLimit
 
     checkpointer = WalCheckpointer(service.store.engine).start()
     front = TelegramFrontEnd(service, default_i18n(), staff_chat_id=settings.staff_chat_id,
-                             rate_limit=UserRateLimit(settings.user_rate_per_minute, settings.user_burst))
+                             rate_limit=UserRateLimit(settings.user_rate_per_minute, settings.user_burst),
+                             outbox=Outbox(service.store.engine))
     app = front.build(settings.telegram_token, base_url=settings.telegram_api_base_url,
                       overall_rate=settings.telegram_max_rate)
     return TelegramBot(front, app, checkpointer)
