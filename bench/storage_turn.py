@@ -21,7 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.dialogue.engine import Reply  # noqa: E402
 from bot.storage.db import make_engine  # noqa: E402
-from bot.storage.hotline_store import HotlineStore, Inbound, Outbox, TurnRecord  # noqa: E402
+from bot.hotline.turn import TurnRecord, commit_turn, load_turn  # noqa: E402
+from bot.storage.hotline_store import HotlineStore, Inbound, Outbox  # noqa: E402
 from bot.storage.migrate import upgrade  # noqa: E402
 from bench.pgcluster import throwaway_postgres  # noqa: E402
 
@@ -35,14 +36,14 @@ def run(url: str, turns: int, users: int, warmup: int = 200) -> dict:
         payload = {"update_id": n, "message": {"chat": {"id": int(user), "type": "private"}, "text": "salam"}}
         store.receive("tg", n, payload, user_key=f"tg:{user}")
         inbound = Inbound("tg", user, user, "text", "what is trafficking", source="tg", update_id=n)
-        loaded = store.load(inbound)
+        loaded = load_turn(store, inbound)
         state = loaded.state
         state.language, state.last_topic, state.misses = "en", "define_trafficking", n % 3
         state.data["turns"] = state.data.get("turns", 0) + 1
         record = TurnRecord(inbound, state, "en", [Reply("Trafficking is ...", (), "en", False)],
                             in_meta={"intent": "define_trafficking", "confidence": 0.9}, version=loaded.version,
                             claim_as=outbox.worker)
-        items = store.commit_turn(record, lambda outcome, erased: [])
+        items = commit_turn(store, record, lambda outcome, erased: [])
         outbox.sent(*[item.id for item in items])
 
     for n in range(1, warmup + 1):

@@ -197,8 +197,7 @@ def _register_import(args, settings: Settings) -> int:
 
     from .register.diff import render
     from .register.parse import parse_files
-    from .storage.db import make_engine
-    from .storage.migrate import ensure_sqlite_dir, upgrade_if_needed
+    from .services import build_database
     from .storage.register_store import ImportRefused, apply, discard, stage
 
     try:
@@ -217,10 +216,8 @@ def _register_import(args, settings: Settings) -> int:
     if parsed.errors:
         print(render(None, [], parsed.errors), file=sys.stderr)
         return 1
-    ensure_sqlite_dir(settings.database_url)
-    engine = make_engine(settings.database_url)
+    engine = build_database(settings)
     try:
-        upgrade_if_needed(settings.database_url, engine)
         actor = "cli:" + (os.environ.get("USER") or "unknown")
         try:
             staged = stage(engine, parsed, register_date, actor)

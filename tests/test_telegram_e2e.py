@@ -236,7 +236,7 @@ def test_deep_link_start_picks_the_language(understander, db_url):
         uid = 5006
         new = await exchange(server, uid, text_update(uid, "/start ur"))
         assert URDU.search(new[0].text), new[0].text
-        assert front.store.load(Inbound("tg", str(uid), None, "text")).state.language_chosen
+        assert front.store.load(Inbound("tg", str(uid), None, "text")).state["language_chosen"]
         new = await exchange(server, uid, text_update(uid, "what is human trafficking"))
         assert URDU.search(new[0].text), "a language picked by the deep link stays"
 

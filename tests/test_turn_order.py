@@ -21,7 +21,8 @@ from bot.i18n import I18n
 from bot.language import LanguageIdentifier
 from bot.safety import DangerNet
 from bot.storage.db import ConversationRow, InboxRow, MessageRow, OutboxRow, UserRow, make_engine, utcnow
-from bot.storage.hotline_store import HotlineStore, Inbound, TurnConflict, TurnRecord
+from bot.hotline.turn import TurnRecord, commit_turn, load_turn
+from bot.storage.hotline_store import HotlineStore, Inbound, TurnConflict
 from tests.fakes import KeywordNLU
 
 VALUES = ("yes", "no", "unsure")
@@ -137,49 +138,50 @@ def test_a_turn_stores_only_over_the_state_it_loaded_and_after_the_users_earlier
     store = HotlineStore(engine, order_wait=30)
     first, second = (Inbound("tg", "7", "7", "text", t, source="tg", update_id=n) for n, t in ((1, "a"), (2, "b")))
     # two turns of a new user loaded at once: the second to store lost the race (its state is stale)
-    a, b = store.load(first), store.load(second)
+    a, b = load_turn(store, first), load_turn(store, second)
     assert (a.version, b.version) == (0, 0)
-    store.commit_turn(_record(store, first, a, "a"), lambda *_: [])
+    commit_turn(store, _record(store, first, a, "a"), lambda *_: [])
     with pytest.raises(TurnConflict):
-        store.commit_turn(_record(store, second, b, "b"), lambda *_: [])
-    again = store.load(second)
+        commit_turn(store, _record(store, second, b, "b"), lambda *_: [])
+    again = load_turn(store, second)
     assert again.version == 1 and again.state.data["seen"] == ["a"]
-    store.commit_turn(_record(store, second, again, "b"), lambda *_: [])
+    commit_turn(store, _record(store, second, again, "b"), lambda *_: [])
     third = Inbound("tg", "7", "7", "text", "c", source="tg", update_id=3)
-    stale = store.load(third)
-    store.commit_turn(_record(store, Inbound("tg", "7", "7", "text", "x"), store.load(third), "x"), lambda *_: [])
+    stale = load_turn(store, third)
+    commit_turn(store, _record(store, Inbound("tg", "7", "7", "text", "x"), load_turn(store, third), "x"),
+                lambda *_: [])
     with pytest.raises(TurnConflict):  # a turn stored in between (here one without an update id)
-        store.commit_turn(_record(store, third, stale, "c"), lambda *_: [])
+        commit_turn(store, _record(store, third, stale, "c"), lambda *_: [])
 
     # order: a turn loaded before an earlier update of the same user arrived is refused at the commit
     assert store.receive("tg", 11, {}, "tg:8")
     later = Inbound("tg", "8", "8", "text", "later", source="tg", update_id=11)
-    too_early = store.load(later)
+    too_early = load_turn(store, later)
     assert not too_early.waiting
     assert store.receive("tg", 10, {}, "tg:8") and store.receive("tg", 12, {}, "tg:9")
     with pytest.raises(TurnConflict):  # the check is made again in the commit's transaction
-        store.commit_turn(_record(store, later, too_early, "later"), lambda *_: [])
+        commit_turn(store, _record(store, later, too_early, "later"), lambda *_: [])
     # update 11 now waits while update 10 of the same user is new; another user's is not held back
-    assert store.load(later).waiting
-    assert not store.load(Inbound("tg", "9", "9", "text", "other", source="tg", update_id=12)).waiting
+    assert load_turn(store, later).waiting
+    assert not load_turn(store, Inbound("tg", "9", "9", "text", "other", source="tg", update_id=12)).waiting
     earlier = Inbound("tg", "8", "8", "text", "earlier", source="tg", update_id=10)
-    loaded = store.load(earlier)
+    loaded = load_turn(store, earlier)
     assert not loaded.waiting
-    store.commit_turn(_record(store, earlier, loaded, "earlier"), lambda *_: [])
-    loaded = store.load(later)
+    commit_turn(store, _record(store, earlier, loaded, "earlier"), lambda *_: [])
+    loaded = load_turn(store, later)
     assert not loaded.waiting
-    store.commit_turn(_record(store, later, loaded, "later"), lambda *_: [])
-    assert store.load(later).done and store.load(later).state.data == {}
-    assert store.load(Inbound("tg", "8", "8", "text", "?")).state.data["seen"] == ["earlier", "later"]
+    commit_turn(store, _record(store, later, loaded, "later"), lambda *_: [])
+    assert load_turn(store, later).done and load_turn(store, later).state.data == {}
+    assert load_turn(store, Inbound("tg", "8", "8", "text", "?")).state.data["seen"] == ["earlier", "later"]
     # an update that failed (set aside) or was received longer than order_wait ago holds nothing back
     assert store.receive("tg", 20, {}, "tg:8") and store.receive("tg", 21, {}, "tg:8")
-    assert store.load(Inbound("tg", "8", "8", "text", "x", source="tg", update_id=21)).waiting
+    assert load_turn(store, Inbound("tg", "8", "8", "text", "x", source="tg", update_id=21)).waiting
     store.set_aside("tg", 20)
-    assert not store.load(Inbound("tg", "8", "8", "text", "x", source="tg", update_id=21)).waiting
+    assert not load_turn(store, Inbound("tg", "8", "8", "text", "x", source="tg", update_id=21)).waiting
     assert [p for p in store.unfinished("tg")] != []  # the set-aside update is retried at the next start
     store.receive("tg", 30, {}, "tg:8")
     store.clock = lambda: utcnow() + timedelta(seconds=31)
-    assert not store.load(Inbound("tg", "8", "8", "text", "x", source="tg", update_id=31)).waiting
+    assert not load_turn(store, Inbound("tg", "8", "8", "text", "x", source="tg", update_id=31)).waiting
     engine.dispose()
 
 
@@ -255,8 +257,8 @@ def test_replies_of_a_users_turns_on_two_workers_go_out_in_turn_order(db_url):
     items = []
     for n, worker in ((1, workers[0]), (2, workers[1])):
         inbound = Inbound("tg", "42", "42", "text", f"message {n}", source="tg", update_id=n)
-        loaded = store.load(inbound)
-        items.append(store.commit_turn(TurnRecord(inbound, loaded.state, "en", [Reply(f"reply {n}")],
+        loaded = load_turn(store, inbound)
+        items.append(commit_turn(store, TurnRecord(inbound, loaded.state, "en", [Reply(f"reply {n}")],
                                                   claim_as=worker.worker, version=loaded.version), lambda *_: []))
     sent: list[str] = []
 

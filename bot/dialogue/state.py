@@ -1,5 +1,5 @@
 """Conversation state. It is loaded and stored with each turn's other writes in one transaction by
-storage/hotline_store.py (the conversation service's unit of work); the dialogue core only changes it."""
+hotline/turn.py (the conversation service's unit of work); the dialogue core only changes it."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field

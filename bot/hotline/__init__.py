@@ -1,2 +1,3 @@
-"""The hotline: escalations (cases), the queue's order, staff alerts. Domain code here imports no
-framework; bot/storage/hotline_store.py keeps it in SQL."""
+"""The hotline: escalations (cases), the queue's order, staff alerts. The case rules (cases.py) and a
+turn's unit of work (turn.py) import no framework; bot/storage keeps them in SQL (storage/cases.py,
+storage/turns.py)."""

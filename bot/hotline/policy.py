@@ -1,7 +1,5 @@
-"""What escalates with what priority, the one-line summary staff see, and the alert text. Pure."""
+"""What escalates with what priority and the one-line summary staff see. Pure."""
 from __future__ import annotations
-
-import html
 
 PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2}
 ALERTED = ("urgent", "high")  # these post an alert to the staff group
@@ -58,10 +56,3 @@ def fired_of(summary_line: str) -> str | None:
     """The `fired: ...` part of a summary line (kept when the line is written again)."""
     at = (summary_line or "").find(" · " + FIRED)
     return summary_line[at + len(" · " + FIRED):] if at >= 0 else None
-
-
-def alert_html(case_id: int, priority: str, summary_line: str, console_url: str, raised: bool = False) -> str:
-    icon = {"urgent": "🚨", "high": "⚠️"}.get(priority, "ℹ️")
-    head = f"{icon} <b>{priority.upper()}</b> case #{case_id}" + (" (priority raised)" if raised else "")
-    link = f'{console_url.rstrip("/")}/cases/{case_id}'
-    return f'{head}\n{html.escape(summary_line, quote=False)}\n<a href="{html.escape(link)}">Open in the console</a>'

@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from ..dialogue.engine import Button, Dialogue, Reply, Turn
 from ..i18n import I18n
 from ..storage.executor import run_db
-from ..storage.hotline_store import (CaseOutcome, Escalation, HotlineStore, Inbound, OutboxItem, TurnConflict,
-                                     TurnRecord)
+from ..storage.hotline_store import HotlineStore, Inbound, OutboxItem, TurnConflict
+from .cases import CaseOutcome, CaseText, Escalation
+from .turn import TurnRecord, commit_turn, load_turn
 
 
 def N_(message: str) -> str:
@@ -42,10 +43,12 @@ class Handled:
 
 class ConversationService:
     def __init__(self, dialogue: Dialogue, store: HotlineStore, i18n: I18n, durable_replies: bool = True,
-                 claim_as: str | None = None, lease_seconds: float = 60.0):
+                 claim_as: str | None = None, lease_seconds: float = 60.0, case_text: CaseText | None = None):
         """claim_as: the outbox worker that delivers a turn's rows right after the commit (they are
-        written already claimed by it, so that no other worker sends them too)."""
+        written already claimed by it, so that no other worker sends them too). case_text: the staff
+        alert's rendering (default: Telegram HTML, hotline/turn.py)."""
         self.dialogue, self.store, self.i18n = dialogue, store, i18n
+        self.case_text = case_text
         self.durable_replies = durable_replies
         self.claim_as, self.lease_seconds = claim_as, lease_seconds
         self._turn_done: dict[str, asyncio.Event] = {}  # user key -> set when a turn of the user is stored
@@ -58,7 +61,7 @@ class ConversationService:
         one; force_language: the user picked it (a deep link such as start=ur)."""
         delay, conflicts = 0.002, 0
         while True:
-            loaded = await run_db(self.store.engine, self.store.load, inbound)
+            loaded = await run_db(self.store.engine, load_turn, self.store, inbound)
             if loaded.done:
                 return Handled(duplicate=True)
             if not loaded.waiting:
@@ -128,7 +131,7 @@ class ConversationService:
             acks[:] = self._acknowledgement(turn, inbound, escalation, outcome, erased_with_case)
             return acks
 
-        items = await run_db(self.store.engine, self.store.commit_turn, record, acknowledge)
+        items = await run_db(self.store.engine, commit_turn, self.store, record, acknowledge, self.case_text)
         return Handled(list(turn.replies) + acks, items, outcome_box[0] if outcome_box else None)
 
     # -- what the user is told -------------------------------------------------------------------------

@@ -41,7 +41,7 @@ class ConversationRow(Base):
     data: Mapped[dict] = mapped_column(JSON, default=dict)
     updated_at: Mapped[datetime] = mapped_column(TZ, default=utcnow, onupdate=utcnow)
     # bumped by every turn that stores this row: a turn stores only if it is still the version it loaded
-    # (hotline_store.commit_turn), so two workers never both apply a turn to the same state
+    # (hotline/turn.py, storage/turns.py save_state), so two workers never both apply a turn to the same state
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="0")
 
 

@@ -1,33 +1,31 @@
-"""One conversation turn's storage: the state and the open case read (load), then everything the turn
-causes in one transaction (commit_turn): the inbox mark, the state (over the version it loaded), the
-user, the case, the messages, the outbox rows (replies, staff alert) and the audit rows.
-
-Every write that a user or the hotline must not lose happens inside `commit_turn`'s single transaction:
-the case is committed before the user is told it was received (the acknowledgement is an outbox row of
-that same transaction).
+"""One conversation turn's storage: the state and the open case read (load), then the turn's writes in
+one transaction (run_turn with a TurnWrites): the inbox mark, the state (over the version it loaded),
+the user, the messages and the outbox rows; the case through storage/cases.py. What the turn writes is
+decided by the conversation service and the case rules (hotline/turn.py, hotline/cases.py): this module
+only stores.
 """
 from __future__ import annotations
 
 import logging
-import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Callable
+from datetime import datetime
+from typing import Callable, TypeVar
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from ..dialogue.state import ConversationState
-from ..hotline.policy import ALERTED, PRIORITY_RANK, alert_html, fired_of, merge_entities, summary
-from .db import AuditRow, CaseRow, ConversationRow, MessageRow, UserRow
+from .cases import SqlCaseRepository
+from .db import CaseRow, ConversationRow, MessageRow, UserRow
 from .inbox import I_INBOX, S_INBOX_STATUS, U_INBOX_DONE_IF_NEW
 from .outbox import I_OUTBOX, OutboxItem
 
 log = logging.getLogger("safesafar.hotline")
 USERS, CASES, MESSAGES = UserRow.__table__, CaseRow.__table__, MessageRow.__table__
-STATE, AUDIT = ConversationRow.__table__, AuditRow.__table__
+STATE = ConversationRow.__table__
+STATE_FIELDS = ("language", "language_chosen", "flow", "last_topic", "misses", "data")
 _p = bindparam
+T = TypeVar("T")
 
 S_STATE = select(STATE).where(STATE.c.user_key == _p("key"))
 U_STATE = update(STATE).where(STATE.c.user_key == _p("b_key")).values(
@@ -44,11 +42,7 @@ U_USER_RETURNING_ID = (update(USERS).where(USERS.c.channel == _p("b_ch"), USERS.
                        .values(language=_p("b_language"), last_seen_at=_p("b_now"),
                                chat_id=func.coalesce(_p("b_chat"), USERS.c.chat_id))
                        .returning(USERS.c.id))
-S_OPEN_CASE = select(CASES).where(CASES.c.user_id == _p("uid"), CASES.c.status != "resolved")
-S_OPEN_CASE_FOR_UPDATE = S_OPEN_CASE.with_for_update(of=CASES)
 I_MESSAGES = insert(MESSAGES)
-TRANSCRIPT_MESSAGES = 30  # how much of the conversation before a case opens is copied into it
-TRANSCRIPT_DAYS = 7
 
 
 @dataclass
@@ -59,11 +53,12 @@ class OpenCase:
 
 
 @dataclass
-class Loaded:
+class Stored:
+    """What load() found: the stored state's fields (None: none stored), its version and the open case."""
     done: bool  # this update was processed already
-    state: ConversationState
+    state: dict | None
     case: OpenCase | None
-    version: int = 0  # the stored state's version (0: none stored); commit_turn stores only over this one
+    version: int = 0  # the stored state's version (0: none stored); save_state stores only over this one
     waiting: bool = False  # an earlier update of this user is not done: nothing loaded, try again later
 
 
@@ -89,258 +84,121 @@ class Inbound:
         return f"{self.channel}:{self.external_id}"
 
 
-@dataclass
-class Escalation:
-    priority: str  # urgent | high | normal
-    reason: str
-    report: dict | None = None
-    offer_check: dict | None = None
-    fired_by: str | None = None  # what made it urgent: danger phrases, the classifier's probability
-    fired_brief: str | None = None  # the same without the phrases, for the summary (the staff group sees it)
-
-
-@dataclass
-class CaseOutcome:
-    """What happened to the case in this turn, for the acknowledgement."""
-    case_id: int
-    priority: str
-    opened: bool = False  # a new case
-    raised: bool = False  # the open case got a higher priority
-    joined: bool = False  # the message went into an already open case
-
-
-@dataclass
-class TurnRecord:
-    inbound: Inbound
-    state: ConversationState
-    language: str
-    replies: list  # dialogue Reply objects (text, buttons, rtl)
-    in_meta: dict = field(default_factory=dict)  # intent, confidence, entities of the inbound message
-    entities: list = field(default_factory=list)
-    escalation: Escalation | None = None
-    durable_replies: bool = True  # replies go through the outbox (Telegram); the terminal prints them
-    claim_as: str | None = None  # the outbox rows are written already claimed by this worker (delivered at once)
-    lease_seconds: float = 60.0
-    version: int | None = None  # Loaded.version: the state is stored only over it (None: unconditionally)
-
-
-def _reply_payload(reply) -> dict:
-    return {"text": reply.text, "rtl": bool(reply.rtl),
-            "buttons": [[[b.label, b.payload] for b in row] for row in reply.buttons]}
-
-
 class TurnStore:
-    """The turn's part of HotlineStore (hotline_store.py): uses its engine, clock, staff_chat_id,
-    console_url and s_open_case, and the inbox's _earlier_new."""
+    """The turn's part of HotlineStore (hotline_store.py): uses its engine and clock, and the inbox's
+    _earlier_new."""
 
     def language_of(self, user_key: str) -> str | None:
         with self.engine.connect().execution_options(read_only=True) as conn:
             return conn.execute(select(STATE.c.language).where(STATE.c.user_key == user_key)).scalar()
 
     # -- one turn (SQLAlchemy Core: this runs for every message) ---------------------------------
-    def load(self, inbound: Inbound) -> Loaded:
+    def load(self, inbound: Inbound) -> Stored:
         with self.engine.connect().execution_options(read_only=True) as conn:
             if inbound.update_id is not None and inbound.source:
                 status = conn.execute(S_INBOX_STATUS, {"src": inbound.source, "uid": inbound.update_id}).scalar()
                 if status == "done":
-                    return Loaded(True, ConversationState(inbound.user_key), None)
+                    return Stored(True, None, None)
                 if self._earlier_new(conn, inbound):
-                    return Loaded(False, ConversationState(inbound.user_key), None, waiting=True)
+                    return Stored(False, None, None, waiting=True)
             row = conn.execute(S_STATE, {"key": inbound.user_key}).mappings().first()
-            version = 0
-            if row is None:
-                state = ConversationState(inbound.user_key)
-            else:
-                state = ConversationState(user=row["user_key"], language=row["language"],
-                                          language_chosen=bool(row["language_chosen"]), flow=row["flow"],
-                                          last_topic=row["last_topic"], misses=row["misses"] or 0,
-                                          data=dict(row["data"] or {}))
+            state, version = None, 0
+            if row is not None:
+                state = {name: row[name] for name in STATE_FIELDS}
+                state["language_chosen"] = bool(state["language_chosen"])
+                state["misses"] = state["misses"] or 0
+                state["data"] = dict(state["data"] or {})
                 version = row["version"]
             case = conn.execute(S_OPEN_CASE_OF, {"ch": inbound.channel, "ext": inbound.external_id}).first()
-            return Loaded(False, state, OpenCase(*case) if case else None, version=version)
+            return Stored(False, state, OpenCase(*case) if case else None, version=version)
 
-    def commit_turn(self, record: TurnRecord,
-                    acknowledge: Callable[[CaseOutcome | None, bool], list]) -> list[OutboxItem]:
-        """Stores the turn in one transaction and returns the outbox rows to deliver now.
-        `acknowledge(outcome, erased_with_case)` gives the replies that tell the user what happened to
-        their case (its number exists only here, inside the transaction). Raises TurnConflict (nothing
-        stored) when the user's state is no longer `record.version` or an earlier update of the user is
-        not done yet."""
+    def run_turn(self, write: Callable[["TurnWrites"], T]) -> T:
+        """write(writes) in one transaction. Run again (up to three times) when another worker opened
+        this user's case or stored this turn at the same moment (a unique index refused a row): the
+        second run joins that case or finds the update done."""
         for attempt in range(3):
             try:
                 with self.engine.begin() as conn:
-                    return self._commit_turn(conn, record, acknowledge)
+                    return write(TurnWrites(self, conn))
             except IntegrityError:
-                # another worker opened this user's case or stored this turn at the same moment:
-                # run again, which joins that case or finds the update done
                 if attempt == 2:
                     raise
-        return []
+        raise AssertionError("unreachable")
 
-    def _commit_turn(self, conn: Connection, record: TurnRecord, acknowledge) -> list[OutboxItem]:
-        now = self.clock()
-        inbound = record.inbound
-        if inbound.update_id is not None and inbound.source:
-            # first, so that a second worker with the same update waits on this row lock, then finds it done
-            marked = conn.execute(U_INBOX_DONE_IF_NEW, {"b_src": inbound.source, "b_uid": inbound.update_id,
-                                                        "b_now": now}).rowcount
-            if marked == 0:
-                if conn.execute(S_INBOX_STATUS, {"src": inbound.source, "uid": inbound.update_id}).scalar() == "done":
-                    return []
-                conn.execute(I_INBOX, {"source": inbound.source, "update_id": inbound.update_id, "payload": {},
-                                       "status": "done", "attempts": 0, "received_at": now, "done_at": now})
-            if self._earlier_new(conn, inbound):
-                raise TurnConflict("an earlier update of this user is not done")
-        # the user's state first: its row lock (PostgreSQL; SQLite's write lock is taken at BEGIN) serialises
-        # the user's turns, and the version check refuses a turn computed from a state stored over since
-        self._save_state(conn, record.state, record.version, now)
-        user_id = conn.execute(U_USER_RETURNING_ID, {"b_ch": inbound.channel, "b_ext": inbound.external_id,
-                                                     "b_language": record.language, "b_now": now,
-                                                     "b_chat": inbound.chat_id or None}).scalar()
-        if user_id is None:
-            user_id = conn.execute(insert(USERS).values(
-                channel=inbound.channel, external_id=inbound.external_id, chat_id=inbound.chat_id,
-                language=record.language, created_at=now, last_seen_at=now).returning(USERS.c.id)).scalar_one()
 
-        found = conn.execute(self.s_open_case, {"uid": user_id}).mappings().first()
-        case = dict(found) if found else None
-        erased = bool(record.state.data.get("erased"))
-        if erased:
-            self._erase(conn, inbound, user_id)
+class TurnWrites:
+    """The writes of one turn, in its transaction; `cases` is the case repository on the same one."""
 
-        outcome: CaseOutcome | None = None
-        alert: tuple[str, bool] | None = None
-        esc = record.escalation
-        changes: dict = {}
-        if case is not None:
-            outcome = CaseOutcome(case["id"], case["priority"], joined=True)
-        if esc is not None:
-            if case is None:
-                case = self._open_case(conn, user_id, record, esc, now)
-                outcome = CaseOutcome(case["id"], case["priority"], opened=True)
-                alert = (case["priority"], False)
-            else:
-                raised = PRIORITY_RANK[esc.priority] < case["priority_rank"]
-                if raised:
-                    changes.update(priority=esc.priority, priority_rank=PRIORITY_RANK[esc.priority], reason=esc.reason)
-                    if esc.fired_by:
-                        changes["fired_by"] = esc.fired_by[:200]
-                    alert = (esc.priority, True)
-                    self._audit(conn, "priority_raised", case["id"], {"priority": esc.priority, "reason": esc.reason}, now)
-                if esc.report:
-                    changes["report"] = esc.report
-                if esc.offer_check:
-                    changes["offer_check"] = esc.offer_check
-                case.update(changes)
-                changes["summary"] = case["summary"] = summary(case["reason"], record.language, case["entities"] or {},
-                                                              case["offer_check"], esc.fired_brief if raised and esc.fired_brief
-                                                              else fired_of(case["summary"]))
-                outcome = CaseOutcome(case["id"], case["priority"], raised=raised, joined=True)
-        if case is not None and not erased and not outcome.opened:
-            changes["last_user_message_at"] = now
-            if case["status"] == "waiting":  # the user answered the hotline
-                changes["status"] = "claimed" if case["assigned_to"] else "new"
-            if record.entities:
-                changes["entities"] = case["entities"] = merge_entities(case["entities"] or {}, record.entities)
-        if case is not None and changes:
-            conn.execute(update(CASES).where(CASES.c.id == case["id"])
-                         .values(updated_at=now, version=CASES.c.version + 1, **changes))
+    def __init__(self, store: TurnStore, conn: Connection):
+        self.store, self.conn = store, conn
+        self.cases = SqlCaseRepository(conn, lock=store.postgres)
 
-        replies = list(record.replies) + list(acknowledge(outcome, erased and case is not None))
-        case_id = case["id"] if case is not None else None
-        messages: list[dict] = []
-        if not erased:
-            messages.append(dict(user_id=user_id, case_id=case_id, direction="in", kind=inbound.kind,
-                                 text=inbound.text[:4000], meta={**inbound.meta, **record.in_meta}, created_at=now))
-        claimed = ({"locked_by": record.claim_as, "locked_until": now + timedelta(seconds=record.lease_seconds),
-                    "attempts": 1} if record.claim_as else {"locked_by": None, "locked_until": None, "attempts": 0})
-        outbox: list[dict] = []
-        for index, reply in enumerate(replies):
-            if not erased:
-                messages.append(dict(user_id=user_id, case_id=case_id, direction="out", kind="text", text=reply.text,
-                                     meta={}, created_at=now))
-            if record.durable_replies and inbound.chat_id:
-                key = (f"{inbound.source}:{inbound.update_id}:{index}" if inbound.update_id is not None
-                       else f"reply:{uuid.uuid4().hex}")
-                outbox.append(dict(kind="reply", dedupe_key=key, chat_id=str(inbound.chat_id),
-                                   payload=_reply_payload(reply), case_id=case_id, status="pending",
-                                   next_attempt_at=now, created_at=now, **claimed))
-        if alert is not None and case is not None:
-            priority, raised = alert
-            self._audit(conn, "case_opened" if not raised else "case_raised", case["id"],
-                        {"priority": priority, "reason": case["reason"]}, now)
-            if priority in ALERTED:
-                if self.staff_chat_id:
-                    outbox.append(dict(kind="staff_alert", dedupe_key=f"alert:{case['id']}:{priority}",
-                                       chat_id=str(self.staff_chat_id), case_id=case["id"], status="pending",
-                                       payload={"text": alert_html(case["id"], priority, case["summary"],
-                                                                   self.console_url, raised), "buttons": []},
-                                       next_attempt_at=now, created_at=now, **claimed))
-                else:
-                    log.warning("case %s (%s): no STAFF_CHAT_ID set, no staff alert", case["id"], priority)
-        if messages:
-            conn.execute(I_MESSAGES, messages)
-        items = []
-        for row in outbox:  # one or two rows: an INSERT ... RETURNING each
-            items.append(OutboxItem(conn.execute(I_OUTBOX, row).scalar_one(), row["kind"], row["chat_id"],
-                                    row["payload"]))
-        return items
+    def mark_done(self, inbound: Inbound, now: datetime) -> bool:
+        """Marks the inbound's update done (first: a second worker with the same update waits on this
+        row lock, then finds it done). False: it was done already, store nothing. TurnConflict: an
+        earlier update of the user is not done."""
+        if inbound.update_id is None or not inbound.source:
+            return True
+        conn = self.conn
+        marked = conn.execute(U_INBOX_DONE_IF_NEW, {"b_src": inbound.source, "b_uid": inbound.update_id,
+                                                    "b_now": now}).rowcount
+        if marked == 0:
+            if conn.execute(S_INBOX_STATUS, {"src": inbound.source, "uid": inbound.update_id}).scalar() == "done":
+                return False
+            conn.execute(I_INBOX, {"source": inbound.source, "update_id": inbound.update_id, "payload": {},
+                                   "status": "done", "attempts": 0, "received_at": now, "done_at": now})
+        if self.store._earlier_new(conn, inbound):
+            raise TurnConflict("an earlier update of this user is not done")
+        return True
 
-    def _save_state(self, conn: Connection, state: ConversationState, version: int | None,
-                    now: datetime) -> None:
-        """The state over `version` (0: none stored yet; None: whatever is stored), or TurnConflict.
-        An erased state is stored too (the erasure deletes it later in the transaction): the version
-        check holds for /delete_me as for every turn."""
-        flow = dict(state.flow) if state.flow else None
-        values = {"b_key": state.user, "b_language": state.language, "b_chosen": state.language_chosen,
-                  "b_flow": flow, "b_topic": state.last_topic, "b_misses": state.misses, "b_data": dict(state.data),
-                  "b_now": now}
+    def save_state(self, user_key: str, state: dict, version: int | None, now: datetime) -> None:
+        """The state's fields over `version` (0: none stored yet; None: whatever is stored), or
+        TurnConflict. Its row lock (PostgreSQL; SQLite's write lock is taken at BEGIN) serialises the
+        user's turns. An erased state is stored too (erase() deletes it later in the transaction): the
+        version check holds for /delete_me as for every turn."""
+        flow = dict(state["flow"]) if state.get("flow") else None
+        values = {"b_key": user_key, "b_language": state.get("language"), "b_chosen": state.get("language_chosen"),
+                  "b_flow": flow, "b_topic": state.get("last_topic"), "b_misses": state.get("misses"),
+                  "b_data": dict(state.get("data") or {}), "b_now": now}
         if version:
-            if conn.execute(U_STATE_IF_VERSION, {**values, "b_version": version}).rowcount == 0:
+            if self.conn.execute(U_STATE_IF_VERSION, {**values, "b_version": version}).rowcount == 0:
                 raise TurnConflict("the state was stored by another turn since it was loaded")
             return
-        if version is None and conn.execute(U_STATE, values).rowcount == 1:
+        if version is None and self.conn.execute(U_STATE, values).rowcount == 1:
             return
         try:
-            with conn.begin_nested():  # another turn may have stored this user's first state meanwhile
-                conn.execute(I_STATE, {"user_key": state.user, "language": state.language,
-                                       "language_chosen": state.language_chosen, "flow": flow,
-                                       "last_topic": state.last_topic, "misses": state.misses,
-                                       "data": dict(state.data), "updated_at": now, "version": 1})
+            with self.conn.begin_nested():  # another turn may have stored this user's first state meanwhile
+                self.conn.execute(I_STATE, {"user_key": user_key, "language": values["b_language"],
+                                            "language_chosen": values["b_chosen"], "flow": flow,
+                                            "last_topic": values["b_topic"], "misses": values["b_misses"],
+                                            "data": values["b_data"], "updated_at": now, "version": 1})
         except IntegrityError as error:
             raise TurnConflict("the state was stored by another turn since it was loaded") from error
 
-    def _erase(self, conn: Connection, inbound: Inbound, user_id: int) -> None:
-        """/delete_me: the state and every message not part of a hotline case. Cases stay with the
-        hotline until they are resolved and purged."""
+    def user(self, inbound: Inbound, language: str, now: datetime) -> int:
+        """The user's id, the user touched (language, last seen, chat) or created."""
+        user_id = self.conn.execute(U_USER_RETURNING_ID, {"b_ch": inbound.channel, "b_ext": inbound.external_id,
+                                                          "b_language": language, "b_now": now,
+                                                          "b_chat": inbound.chat_id or None}).scalar()
+        if user_id is None:
+            user_id = self.conn.execute(insert(USERS).values(
+                channel=inbound.channel, external_id=inbound.external_id, chat_id=inbound.chat_id,
+                language=language, created_at=now, last_seen_at=now).returning(USERS.c.id)).scalar_one()
+        return user_id
+
+    def erase(self, inbound: Inbound, user_id: int) -> None:
+        """The state and every message not part of a hotline case; the user unless they have a case."""
+        conn = self.conn
         conn.execute(delete(STATE).where(STATE.c.user_key == inbound.user_key))
         conn.execute(delete(MESSAGES).where(MESSAGES.c.user_id == user_id, MESSAGES.c.case_id.is_(None)))
         if conn.execute(select(CASES.c.id).where(CASES.c.user_id == user_id).limit(1)).first() is None:
             conn.execute(delete(USERS).where(USERS.c.id == user_id))
 
-    def _open_case(self, conn: Connection, user_id: int, record: TurnRecord, esc: Escalation, now: datetime) -> dict:
-        since = now - timedelta(days=TRANSCRIPT_DAYS)
-        earlier = conn.execute(select(MESSAGES.c.direction, MESSAGES.c.kind, MESSAGES.c.text, MESSAGES.c.meta,
-                                      MESSAGES.c.created_at)
-                               .where(MESSAGES.c.user_id == user_id, MESSAGES.c.created_at >= since)
-                               .order_by(MESSAGES.c.id.desc()).limit(TRANSCRIPT_MESSAGES)).all()
-        earlier = list(reversed(earlier))
-        entities: dict = {}
-        for message in earlier:
-            entities = merge_entities(entities, (message.meta or {}).get("entities"))
-        entities = merge_entities(entities, record.entities)
-        offer_check = esc.offer_check or record.state.data.get("last_offer_check")
-        case = dict(user_id=user_id, priority=esc.priority, priority_rank=PRIORITY_RANK[esc.priority], status="new",
-                    reason=esc.reason, language=record.language, entities=entities, offer_check=offer_check,
-                    report=esc.report, assigned_to=None, fired_by=esc.fired_by[:200] if esc.fired_by else None,
-                    transcript=[{"direction": m.direction, "kind": m.kind, "text": m.text,
-                                 "at": m.created_at.isoformat() if m.created_at else None} for m in earlier],
-                    summary=summary(esc.reason, record.language, entities, offer_check, esc.fired_brief),
-                    created_at=now, updated_at=now, last_user_message_at=now, version=1)
-        with conn.begin_nested():  # the partial unique index refuses a second open case of this user
-            case["id"] = conn.execute(insert(CASES).values(**case).returning(CASES.c.id)).scalar_one()
-        return case
+    def add_messages(self, rows: list[dict]) -> None:
+        if rows:
+            self.conn.execute(I_MESSAGES, rows)
 
-    def _audit(self, conn: Connection, action: str, case_id: int | None, detail: dict, now: datetime) -> None:
-        conn.execute(insert(AUDIT).values(at=now, staff_id=None, actor="bot", action=action, case_id=case_id,
-                                          detail=detail))
+    def add_outbox(self, rows: list[dict]) -> list[OutboxItem]:
+        """One INSERT ... RETURNING a row (one or two rows a turn)."""
+        return [OutboxItem(self.conn.execute(I_OUTBOX, row).scalar_one(), row["kind"], row["chat_id"], row["payload"])
+                for row in rows]

@@ -138,11 +138,12 @@ def inbox_user_key(payload: dict) -> str | None:
 class TelegramFrontEnd:
     def __init__(self, service: ConversationService, i18n: I18n, rate_limit: UserRateLimit | None = None,
                  send_retries: int = 5, backoff: float = 0.5, staff_chat_id: str = "",
-                 outbox_interval: float = 0.5, outbox_loop: bool = True):
+                 outbox_interval: float = 0.5, outbox_loop: bool = True, outbox: Outbox | None = None):
+        """outbox: this worker's outbox (services.build_telegram; default: one on the store's engine)."""
         self.service, self.i18n = service, i18n
         self.dialogue = service.dialogue
         self.store: HotlineStore = service.store
-        self.outbox = Outbox(self.store.engine)
+        self.outbox = outbox or Outbox(self.store.engine)
         service.claim_as, service.lease_seconds = self.outbox.worker, self.outbox.lease.total_seconds()
         self.dispatcher = Dispatcher(self.outbox, self._deliver, interval=outbox_interval)
         self.outbox_loop = outbox_loop

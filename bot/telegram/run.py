@@ -13,12 +13,9 @@ from ..config import Settings
 
 
 def run_telegram(settings: Settings) -> int:
-    from ..i18n import default_i18n
     from ..nlu.server import NLUUnavailable, nlu_server
     from ..nlu.train import ModelMissing
-    from ..services import build_service
-    from ..storage.db import WalCheckpointer
-    from .app import TelegramFrontEnd, UserRateLimit
+    from ..services import build_service, build_telegram
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its request lines carry the bot token
@@ -29,13 +26,9 @@ def run_telegram(settings: Settings) -> int:
     try:
         with nlu_server(settings, log=sys.stderr) as url:
             service, close = build_service(settings, url)
-            checkpointer = WalCheckpointer(service.store.engine).start()
-            dialogue = service.dialogue
-            front = TelegramFrontEnd(service, default_i18n(), staff_chat_id=settings.staff_chat_id,
-                                     rate_limit=UserRateLimit(settings.user_rate_per_minute, settings.user_burst))
-            app = front.build(settings.telegram_token, base_url=settings.telegram_api_base_url,
-                              overall_rate=settings.telegram_max_rate)
-            content = dialogue.content_store
+            bot = build_telegram(settings, service)
+            app, checkpointer = bot.app, bot.checkpointer
+            content = service.dialogue.content_store
             try:
                 signal.signal(signal.SIGHUP, lambda *_: content.reload())  # reload content on SIGHUP
             except (ValueError, AttributeError):

@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -36,6 +37,7 @@ THROTTLE_WINDOW = timedelta(minutes=15)
 MAX_FAILURES = 5  # per username
 MAX_FAILURES_ADDRESS = 10  # per address (several staff may share an office's address)
 MIN_PASSWORD = 10
+USERNAME_RE = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")  # the console's and the command line's
 
 
 def password_hasher(fast: bool = False) -> PasswordHasher:

@@ -12,7 +12,6 @@ from ..config import Settings
 
 ROLES = ("agent", "supervisor", "editor", "admin")
 LANGUAGES = ("en", "ur")
-USERNAME_RE = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
 PASSWORD_ENV = "SAFESAFAR_STAFF_PASSWORD"
 
 
@@ -48,13 +47,9 @@ def add_commands(sub) -> None:
 
 
 def _engine(settings: Settings):
-    from ..storage.db import make_engine
-    from ..storage.migrate import ensure_sqlite_dir, upgrade_if_needed
+    from ..services import build_database
 
-    ensure_sqlite_dir(settings.database_url)
-    engine = make_engine(settings.database_url)
-    upgrade_if_needed(settings.database_url, engine)
-    return engine
+    return build_database(settings)
 
 
 def _now() -> datetime:
@@ -87,7 +82,6 @@ def read_password(args) -> str | None:
 def console_command(args, settings: Settings) -> int:
     from .server import serve
 
-    _engine(settings).dispose()
     print(f"staff console on http://{settings.console_host}:{settings.console_port} (Ctrl-C stops it)", file=sys.stderr)
     try:
         serve(settings)
@@ -98,7 +92,7 @@ def console_command(args, settings: Settings) -> int:
 
 def staff_add(args, settings: Settings) -> int:
     from . import store
-    from .auth import Passwords, password_hasher
+    from .auth import USERNAME_RE, Passwords, password_hasher
 
     username = args.username.strip().lower()
     if not USERNAME_RE.fullmatch(username):

@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from ..register.parse import parse_files
 from ..storage import register_store as rs
-from .app import SUPERVISORS, Ctx, redirect, route
+from .framework import SUPERVISORS, Ctx, redirect, route
 from .i18n import L_, _
 
 MAX_FILE_BYTES = 20 * 1024 * 1024

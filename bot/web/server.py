@@ -10,7 +10,7 @@ from ..processes import console_claim, console_config
 def serve(settings: Settings, log_level: str = "info") -> None:
     import uvicorn
 
-    from .app import create_app
+    from ..services import build_console
 
     if not settings.console_secret:
         print("note: CONSOLE_SECRET is not set: sessions are signed with a random key and end when the console "
@@ -18,7 +18,7 @@ def serve(settings: Settings, log_level: str = "info") -> None:
     if settings.console_host not in ("127.0.0.1", "localhost", "::1") and not settings.console_url.startswith("https://"):
         print("warning: the console listens beyond this machine but CONSOLE_URL is not https: put it behind a TLS "
               "reverse proxy and set CONSOLE_URL=https://...", file=sys.stderr)
-    app = create_app(settings)
+    app = build_console(settings)
     # which database this console serves (hashed), for a `safesafar run` that finds the port taken
     claim = console_claim(settings)
     if claim.read() is None:

@@ -6,18 +6,19 @@ row count, so two people acting at once on SQLite or PostgreSQL never both win.
 """
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy import text as sql_text
-from sqlalchemy import case as sql_case
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
+from ..hotline import cases as rules
+from ..hotline.cases import CASE_ROLES, MAX_NOTE, MAX_REPLY, CaseError, NotFound  # noqa: F401 - the console's names
 from ..hotline.policy import RESPONSE_TARGET_MINUTES
-from ..text import isolate_ltr
+from ..storage.cases import SqlCaseRepository, case_select
+from ..telegram.case_text import TelegramCaseText
 from ..storage.db import (AuditRow, CannedReplyRow, CaseRow, LoginAttemptRow, MessageRow, NoteRow, OutboxRow,
                           StaffRow, UserRow)
 from .edge import neutralise_bidi, neutralise_fields
@@ -35,27 +36,7 @@ attempts = LoginAttemptRow.__table__
 # first-response targets: a case without a reply from the hotline after this long is overdue
 RESPONSE_TARGETS = {priority: timedelta(minutes=minutes) for priority, minutes in RESPONSE_TARGET_MINUTES.items()}
 VIEWS = ("unassigned", "mine", "all", "resolved")
-CLAIMABLE = ("new", "reopened")
-CASE_ROLES = ("agent", "supervisor", "admin")  # roles that work cases (editors do not)
-MAX_REPLY = 3500  # Telegram takes 4096 characters; the header and escaping need room
-MAX_NOTE = 5000
 CANNED_LANGUAGES = ("en", "ur", "ur-Latn")
-
-# the header of a staff reply, in the user's language (cases.language): the SafeSafar team (content/glossary.yml)
-HOTLINE_HEADER = {"en": "SafeSafar team", "ur": "سیف سفر ٹیم", "ur-Latn": "SafeSafar team"}
-
-
-class CaseError(Exception):
-    """An action that cannot be done now; `code` selects the message staff see."""
-
-    def __init__(self, code: str, **detail):
-        super().__init__(code)
-        self.code = code
-        self.detail = detail
-
-
-class NotFound(Exception):
-    pass
 
 
 @dataclass(frozen=True)
@@ -240,15 +221,6 @@ def audit_actions(conn: Connection) -> list[str]:
 
 # -- the queue ------------------------------------------------------------------------------------------
 
-_assignee = staff_t.alias("assignee")
-_CASE_COLUMNS = [cases, _assignee.c.username.label("assignee_username"),
-                 _assignee.c.display_name.label("assignee_name")]
-
-
-def _case_select():
-    return select(*_CASE_COLUMNS).select_from(cases.outerjoin(_assignee, cases.c.assigned_to == _assignee.c.id))
-
-
 def _view_condition(view: str, staff_id: int):
     open_ = cases.c.status != "resolved"
     if view == "unassigned":
@@ -268,7 +240,7 @@ def _overdue_condition(now: datetime):
 
 def queue(conn: Connection, view: str, staff_id: int, limit: int = 300) -> list[dict]:
     """Open views: urgent first (priority_rank), then the oldest first. Resolved: the latest first."""
-    query = _case_select().where(_view_condition(view, staff_id)).limit(limit)
+    query = case_select().where(_view_condition(view, staff_id)).limit(limit)
     if view == "resolved":
         query = query.order_by(cases.c.resolved_at.desc(), cases.c.id.desc())
     else:
@@ -304,7 +276,7 @@ def timing(case: dict, now: datetime) -> dict:
 # -- one case ---------------------------------------------------------------------------------------------
 
 def get_case(conn: Connection, case_id: int) -> dict:
-    row = conn.execute(_case_select().where(cases.c.id == case_id)).first()
+    row = conn.execute(case_select().where(cases.c.id == case_id)).first()
     if row is None:
         raise NotFound(case_id)
     return dict(row._mapping)
@@ -331,147 +303,57 @@ def case_fingerprint(conn: Connection, case_id: int) -> dict:
 
 
 def other_open_case(conn: Connection, user_id: int, case_id: int) -> int | None:
-    return conn.execute(select(cases.c.id).where(cases.c.user_id == user_id, cases.c.id != case_id,
-                                                 cases.c.status != "resolved")).scalar()
+    return SqlCaseRepository(conn).other_open_case(user_id, case_id)
 
 
-def _bump(now: datetime, **values) -> dict:
-    return {"updated_at": now, "version": cases.c.version + 1, **values}
+class ConsoleCases(SqlCaseRepository):
+    """The case repository of a console action: its audit rows neutralise bidi controls (audit()), and a
+    reopen that the one-open-case index refuses is a clear error."""
+
+    def audit(self, at, actor, action, case_id, staff_id, detail) -> None:
+        audit(self.conn, at, actor, action, case_id, staff_id=staff_id, **detail)
+
+    def other_open_case(self, user_id: int, case_id: int) -> int | None:
+        return other_open_case(self.conn, user_id, case_id)
+
+    def update_case(self, case_id: int, values: dict, expect: dict | None = None) -> bool:
+        try:
+            return super().update_case(case_id, values, expect)
+        except IntegrityError as exc:  # the bot opened a new case for this person just now
+            raise CaseError("other_open", other=None) from exc
+
+
+# the console's case actions: the rules of hotline/cases.py on this connection; replies as Telegram HTML
+CASE_TEXT = TelegramCaseText()
 
 
 def claim(conn: Connection, case_id: int, staff: Staff, now: datetime) -> bool:
-    """Atomic: exactly one of several people claiming at once wins."""
-    result = conn.execute(update(cases).where(cases.c.id == case_id, cases.c.assigned_to.is_(None),
-                                              cases.c.status.in_(CLAIMABLE))
-                          .values(_bump(now, assigned_to=staff.id, status="claimed")))
-    if result.rowcount != 1:
-        return False
-    audit(conn, now, staff, "claim", case_id)
-    return True
-
-
-def _claimed_status():
-    return sql_case((cases.c.status.in_(CLAIMABLE), "claimed"), else_=cases.c.status)
+    return rules.claim(ConsoleCases(conn), case_id, staff, now)
 
 
 def takeover(conn: Connection, case_id: int, staff: Staff, expected: int | None, now: datetime) -> None:
-    """Takes a case from `expected` (the assignee the person saw). Logged with the previous assignee."""
-    holder = cases.c.assigned_to.is_(None) if expected is None else cases.c.assigned_to == expected
-    result = conn.execute(update(cases).where(cases.c.id == case_id, cases.c.status != "resolved", holder)
-                          .values(_bump(now, assigned_to=staff.id, status=_claimed_status())))
-    if result.rowcount != 1:
-        raise CaseError("changed")
-    previous = get_staff(conn, expected) if expected is not None else None
-    audit(conn, now, staff, "takeover", case_id, previous_id=expected,
-          previous=previous.username if previous else None)
+    rules.takeover(ConsoleCases(conn), case_id, staff, expected, now)
 
 
 def assign(conn: Connection, case_id: int, target_id: int, by: Staff, now: datetime) -> None:
-    target = get_staff(conn, target_id)
-    if target is None or not target.active or target.role not in CASE_ROLES:
-        raise CaseError("bad_assignee")
-    current = get_case(conn, case_id)
-    if current["status"] == "resolved":
-        raise CaseError("resolved")
-    result = conn.execute(update(cases).where(cases.c.id == case_id, cases.c.status != "resolved",
-                                              cases.c.version == current["version"])
-                          .values(_bump(now, assigned_to=target.id, status=_claimed_status())))
-    if result.rowcount != 1:
-        raise CaseError("changed")
-    audit(conn, now, by, "assign", case_id, previous_id=current["assigned_to"],
-          previous=current["assignee_username"], to_id=target.id, to=target.username)
+    rules.assign(ConsoleCases(conn), case_id, target_id, by, now)
 
 
-def hotline_text(language: str | None, reply: str) -> str:
-    """The Telegram HTML the user receives: a bold header in the user's language, then the reply. Numbers,
-    commands and Latin words in an Urdu reply are bidi-isolated in the text nodes (the stored message
-    stays as the staff member wrote it)."""
-    header = HOTLINE_HEADER.get(language or "en", HOTLINE_HEADER["en"])
-    return f"<b>{html.escape(isolate_ltr(header))}</b>\n{html.escape(isolate_ltr(reply), quote=False)}"
-
-
-def reply(conn: Connection, case_id: int, staff: Staff, text: str, now: datetime) -> int:
-    """The message row, the outbox row the bot delivers and the case's new state, in the caller's single
-    transaction. Only the person holding the case may reply."""
-    text = (text or "").replace("\r\n", "\n").strip()
-    if not text:
-        raise CaseError("empty")
-    if len(text) > MAX_REPLY:
-        raise CaseError("too_long", limit=MAX_REPLY)
-    case = get_case(conn, case_id)
-    if case["status"] == "resolved":
-        raise CaseError("resolved")
-    if case["assigned_to"] != staff.id:
-        raise CaseError("not_yours", holder=case["assignee_username"])
-    chat_id = conn.execute(select(users.c.chat_id).where(users.c.id == case["user_id"])).scalar()
-    if not chat_id:
-        raise CaseError("unreachable")
-    result = conn.execute(update(cases).where(cases.c.id == case_id, cases.c.assigned_to == staff.id,
-                                              cases.c.status != "resolved")
-                          .values(_bump(now, status="waiting",
-                                        first_response_at=func.coalesce(cases.c.first_response_at, now))))
-    if result.rowcount != 1:
-        raise CaseError("changed")
-    message_id = conn.execute(insert(messages).values(
-        user_id=case["user_id"], case_id=case_id, direction="staff", kind="text", text=text,
-        meta={"staff_id": staff.id, "username": staff.username}, created_at=now)).inserted_primary_key[0]
-    conn.execute(insert(outbox).values(
-        kind="staff_reply", dedupe_key=f"staff_reply:{message_id}", chat_id=str(chat_id), case_id=case_id,
-        payload={"text": hotline_text(case["language"], text), "buttons": []}, status="pending",
-        attempts=0, next_attempt_at=now, created_at=now))
-    audit(conn, now, staff, "reply", case_id, message_id=message_id, length=len(text))
-    return message_id
+def reply(conn: Connection, case_id: int, staff: Staff, text: str, now: datetime,
+          case_text: rules.CaseText | None = None) -> int:
+    return rules.reply(ConsoleCases(conn), case_id, staff, text, now, case_text or CASE_TEXT)
 
 
 def add_note(conn: Connection, case_id: int, staff: Staff, text: str, now: datetime) -> int:
-    text = (text or "").replace("\r\n", "\n").strip()
-    if not text:
-        raise CaseError("empty")
-    if len(text) > MAX_NOTE:
-        raise CaseError("too_long", limit=MAX_NOTE)
-    get_case(conn, case_id)
-    note_id = conn.execute(insert(notes).values(case_id=case_id, staff_id=staff.id, text=text, created_at=now)
-                           ).inserted_primary_key[0]
-    audit(conn, now, staff, "note", case_id, note_id=note_id)
-    return note_id
+    return rules.add_note(ConsoleCases(conn), case_id, staff, text, now)
 
 
 def set_status(conn: Connection, case_id: int, staff: Staff, status: str, now: datetime) -> None:
-    """waiting (for the user) or resolved, by the person holding the case."""
-    if status not in ("waiting", "resolved"):
-        raise CaseError("bad_status")
-    case = get_case(conn, case_id)
-    if case["status"] == "resolved":
-        raise CaseError("resolved")
-    if case["assigned_to"] != staff.id:
-        raise CaseError("not_yours", holder=case["assignee_username"])
-    values = _bump(now, status=status)
-    if status == "resolved":
-        values["resolved_at"] = now
-    result = conn.execute(update(cases).where(cases.c.id == case_id, cases.c.assigned_to == staff.id,
-                                              cases.c.status != "resolved").values(values))
-    if result.rowcount != 1:
-        raise CaseError("changed")
-    audit(conn, now, staff, "status", case_id, previous=case["status"], status=status)
+    rules.set_status(ConsoleCases(conn), case_id, staff, status, now)
 
 
 def reopen(conn: Connection, case_id: int, staff: Staff, now: datetime) -> None:
-    """A resolved case goes back to the queue, unassigned. One open case per user: if the person has
-    another open case, say which."""
-    case = get_case(conn, case_id)
-    if case["status"] != "resolved":
-        raise CaseError("not_resolved")
-    other = other_open_case(conn, case["user_id"], case_id)
-    if other is not None:
-        raise CaseError("other_open", other=other)
-    try:
-        result = conn.execute(update(cases).where(cases.c.id == case_id, cases.c.status == "resolved")
-                              .values(_bump(now, status="reopened", assigned_to=None, resolved_at=None)))
-    except IntegrityError as exc:  # the bot opened a new case for this person just now
-        raise CaseError("other_open", other=None) from exc
-    if result.rowcount != 1:
-        raise CaseError("changed")
-    audit(conn, now, staff, "status", case_id, previous="resolved", status="reopened")
+    rules.reopen(ConsoleCases(conn), case_id, staff, now)
 
 
 # -- canned replies -----------------------------------------------------------------------------------------
