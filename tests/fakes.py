@@ -29,11 +29,11 @@ class Conversations:
     def __getattr__(self, name):
         return getattr(self.dialogue, name)
 
-    async def handle_text(self, user: str, text: str):
-        return await self._turn(user, lambda state: self.dialogue.process_text(state, text))
+    async def handle_text(self, user: str, text: str, case=None):
+        return await self._turn(user, lambda state: self.dialogue.process_text(state, text, case))
 
-    async def handle_button(self, user: str, payload: str):
-        return await self._turn(user, lambda state: self.dialogue.process_button(state, payload))
+    async def handle_button(self, user: str, payload: str, case=None):
+        return await self._turn(user, lambda state: self.dialogue.process_button(state, payload, case))
 
     async def _turn(self, user: str, process):
         state = self.states.get(user)
@@ -53,3 +53,8 @@ class _States(dict):
 
         state = super().get(user)
         return copy.deepcopy(state) if state is not None else ConversationState(user)
+
+    def save(self, state):
+        import copy
+
+        self[state.user] = copy.deepcopy(state)

@@ -53,9 +53,9 @@ def test_emergency_in_each_language_is_urgent(dialogue):
 def test_offer_check_from_a_free_text_description(dialogue):
     turn = say(dialogue, "oc", "I got a job offer for a driver in Dubai through an agent, is it genuine? "
                                "he says I will go on a visit visa and there is no contract")
-    noted = [r.text for r in turn.replies if r.text.startswith("From your message")]
+    noted = [r.text for r in turn.replies if "From what you told me:" in r.text]
     assert noted, [r.text for r in turn.replies]
-    assert turn.replies[-1].text.startswith("Question")
+    assert "Question" in turn.replies[-1].text
 
 
 def test_language_switch_mid_conversation(dialogue):

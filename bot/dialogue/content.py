@@ -98,6 +98,8 @@ class Content:
         self.derived: dict = {}  # things computed from this snapshot once (the compiled offer check)
         offer = root / "offer_check.yml"
         self.offer_check = yaml.safe_load(offer.read_text(encoding="utf-8")) if offer.is_file() else None
+        conversation = root / "conversation.yml"  # crisis mode, questions inside forms, typed answers
+        self.conversation = (yaml.safe_load(conversation.read_text(encoding="utf-8")) or {}) if conversation.is_file() else {}
 
     @staticmethod
     def _load_languages(path: Path) -> dict[str, Language]:

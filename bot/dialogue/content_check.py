@@ -282,7 +282,37 @@ def check(root: Path, contract: Contract, locales: Path | None = None, today: da
             _check_offer(spec, content, languages, report)
         except (KeyError, TypeError, ValueError) as exc:
             report.errors.append(f"offer_check.yml: {exc!r}")
+    _check_conversation(content, languages, report)
     return report
+
+
+def _check_conversation(content: Content, languages: list[str], report: Report) -> None:
+    """conversation.yml: every answer in every language, phrases that parse, review marks listed."""
+    from .listening import Listening
+
+    spec = content.conversation or {}
+    entries = {key: spec.get(key) for key in ("bot_question", "cost_question", "female_counsellor", "feelings",
+                                               "phone", "abroad")}
+    entries.update({f"crisis.{k}": v for k, v in (spec.get("crisis") or {}).items()})
+    entries.update({f"questions.{k}": v for k, v in (spec.get("questions") or {}).items()})
+    for key, entry in entries.items():
+        where = f"conversation.yml {key}"
+        if not isinstance(entry, dict):
+            report.errors.append(f"{where}: missing")
+            continue
+        if entry.get("answer"):
+            _texts_missing(entry["answer"], languages, f"{where}.answer", report)
+            for lang, text in entry["answer"].items():
+                _facts_used(str(text), content, f"{where}.answer.{lang}", report)
+        if entry.get("needs_review"):
+            report.placeholders.append(f"{where}: needs review by the SafeSafar team's trained staff")
+    for key in ("yes", "no"):
+        _texts_missing((spec.get("typed_answers") or {}).get(key) or {}, languages, f"conversation.yml typed_answers.{key}",
+                       report)
+    try:
+        Listening(spec)
+    except Exception as exc:  # noqa: BLE001 - any broken phrase is an editor's error to show
+        report.errors.append(f"conversation.yml: {exc!r}")
 
 
 def _check_offer(spec: dict, content: Content, languages: list[str], report: Report) -> None:

@@ -16,13 +16,30 @@ from ..text import clean, letters
 from ..understanding import Understanding
 from .content import ACTIONS, Content, ContentStore
 from . import danger_check, report_form
+from .listening import Listening
 from .offer_check import ANSWERS, KINDS, OfferCheck, variant
 from .state import ConversationState
 
 CONFIDENT = 0.6  # a different topic this sure interrupts an open offer check
 FORMS = {"check_study_offer", "check_job_offer", "report_suspect"}  # they would replace the open form
 SOCIAL = {"greet", "goodbye", "thank", "affirm", "deny", "out_of_scope", "bot_capabilities"}
+# intents a description of an offer is often taken for (a country and an amount make it an offer)
+OFFER_LIKE = {"agent_fees", "visa_rules", "safe_migration", "study_abroad", "verify_agent", "passport_documents",
+              "warning_signs", "out_of_scope"}
 MENU_TOPICS = ("warning_signs", "irregular_route", "verify_agent", "hotline_info")
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """The user's open hotline case, as the conversation needs it (the service loads it)."""
+    id: int
+    priority: str  # urgent | high | normal
+    status: str  # new | claimed | waiting | reopened
+    target_minutes: int | None = None  # the queue's first-response target for this priority
+
+    @property
+    def urgent(self) -> bool:
+        return self.priority == "urgent"
 
 
 @dataclass(frozen=True)
@@ -48,6 +65,27 @@ class Turn:
     topic: str | None = None
     reason: str | None = None  # why it escalates: emergency | safety_net | report | human | offer_check
     case: dict = field(default_factory=dict)  # what the case carries besides the transcript (report, offer check)
+    case_told: bool = False  # the replies already tell the user about their open case (no reminder needed)
+    entities: list = field(default_factory=list)  # what the turn adds to the case besides the NLU's entities
+
+
+MERGE_LIMIT = 3500  # characters: Telegram takes 4096 per message
+
+
+def merge_replies(replies: list[Reply], limit: int = MERGE_LIMIT) -> list[Reply]:
+    """One message per turn where it can be: a reply without buttons joins the next one (its buttons
+    stay under both); a reply without buttons after one with buttons joins that one (an acknowledgement
+    joins the answer). Two replies that both carry buttons stay two messages."""
+    merged: list[Reply] = []
+    for reply in replies:
+        last = merged[-1] if merged else None
+        if (last is not None and last.language == reply.language and (not last.buttons or not reply.buttons)
+                and len(last.text) + len(reply.text) + 2 <= limit):
+            merged[-1] = Reply(f"{last.text}\n\n{reply.text}", last.buttons or reply.buttons, reply.language,
+                               reply.rtl)
+        else:
+            merged.append(reply)
+    return merged
 
 
 @dataclass
@@ -56,6 +94,7 @@ class _Out:
     language: str
     rtl: bool
     replies: list[Reply] = field(default_factory=list)
+    case: CaseView | None = None  # the user's open case
 
     def say(self, text: str, *rows: list[Button]) -> None:
         self.replies.append(Reply(text, tuple(tuple(r) for r in rows if r), self.language, self.rtl))
@@ -73,17 +112,18 @@ class Dialogue:
 
     # -- entry points ----------------------------------------------------------------------------
 
-    async def process_text(self, state: ConversationState, text: str) -> Turn:
+    async def process_text(self, state: ConversationState, text: str, case: CaseView | None = None) -> Turn:
         """One turn on a state the caller loaded and will store (with whatever else the turn causes,
-        in one transaction). A state with data["erased"] set afterwards must be deleted, not saved."""
+        in one transaction). A state with data["erased"] set afterwards must be deleted, not saved.
+        `case`: the user's open hotline case, if any (crisis mode while it is urgent)."""
         content = self._content()
         stripped = text.strip()
         if stripped.startswith("/"):
-            return self._command(state, content, stripped)
-        return await self._message(state, content, text)
+            return self._command(state, content, stripped, case)
+        return await self._message(state, content, text, case)
 
-    async def process_button(self, state: ConversationState, payload: str) -> Turn:
-        return self._button(state, self._content(), payload)
+    async def process_button(self, state: ConversationState, payload: str, case: CaseView | None = None) -> Turn:
+        return self._button(state, self._content(), payload, case)
 
     # -- helpers ---------------------------------------------------------------------------------
     def _content(self) -> Content:
@@ -93,9 +133,12 @@ class Dialogue:
                             {c: l.fallback for c, l in content.languages.items() if l.fallback and l.fallback != "en"})
         return content
 
-    def _out(self, state: ConversationState, content: Content) -> _Out:
+    def _out(self, state: ConversationState, content: Content, case: CaseView | None = None) -> _Out:
         lang = state.language if state.language in content.languages else "en"
-        return _Out(lang, content.languages[lang].rtl)
+        return _Out(lang, content.languages[lang].rtl, case=case)
+
+    def _listening(self, content: Content) -> Listening:
+        return Listening.of(content, self._check(content).unsure if content.offer_check else None)
 
     def _t(self, out: _Out, message: str, **values) -> str:
         return self.i18n.tr(out.language, message, **values)
@@ -107,7 +150,7 @@ class Dialogue:
         labels = {
             "offer_check": self._t(out, "Check my offer"),
             "hotline": self._t(out, "Numbers to call"),
-            "human": self._t(out, "Talk to the SafeSafar team"),
+            "human": self._t(out, "Add to my case") if out.case else self._t(out, "Talk to the SafeSafar team"),
             "report": self._t(out, "Report an agent"),
             "menu": self._t(out, "Main menu"),
             "language": self._t(out, "Language"),
@@ -154,7 +197,7 @@ class Dialogue:
                       extra: list[Button] | None = None) -> None:
         """The short answer (the action first); details and sources sit behind the "More" button."""
         text = content.answer(topic_id, out.language)
-        footer = self._footer(out, content, topic_id)
+        footer = self._footer(out, content, topic_id) if topic_id not in SOCIAL else ""
         if footer:
             text = f"{text}\n\n{footer}"
         buttons = self._buttons(out, content, content.topics[topic_id].buttons)
@@ -164,6 +207,21 @@ class Dialogue:
             buttons.insert(0, Button(self._t(out, "More"), f"more:{topic_id}"))
         out.say(text, buttons[:2], buttons[2:] + (extra or []))
         state.last_topic = topic_id
+        seen = state.data.setdefault("seen", [])
+        if topic_id not in seen and topic_id not in SOCIAL:
+            seen.append(topic_id)
+
+    def _answer_or_recall(self, out: _Out, content: Content, state: ConversationState, topic_id: str,
+                          extra: list[Button] | None = None) -> None:
+        """A topic asked again in words: a short pointer to the answer above, not the same long page
+        (a button shows it again). A pressed topic button always shows the page."""
+        if topic_id in state.data.get("seen", ()) and topic_id not in SOCIAL | {"emergency"}:
+            out.say(self._t(out, "I answered this above (“{title}”). Ask me about the part that is still unclear, "
+                                 "or see the answer again.", title=content.title(topic_id, out.language)),
+                    [Button(self._t(out, "Show it again"), f"topic:{topic_id}")], extra or [])
+            state.last_topic = topic_id
+            return
+        self._answer_topic(out, content, state, topic_id, extra)
 
     def _more(self, out: _Out, content: Content, topic_id: str) -> None:
         parts = [content.more(topic_id, out.language), self._sources(out, content, topic_id)]
@@ -174,6 +232,7 @@ class Dialogue:
         topics = [self._topic_button(out, content, t) for t in MENU_TOPICS if t in content.topics]
         out.say(self._t(out, "What would you like to do?"),
                 [self._action_button(out, "offer_check"), self._action_button(out, "agent")],
+                [self._action_button(out, "report")],
                 topics[:2], topics[2:], [self._action_button(out, "topics"), self._action_button(out, "language")])
 
     def _all_topics(self, out: _Out, content: Content) -> None:
@@ -185,20 +244,31 @@ class Dialogue:
                 [Button(lang.name, f"lang:{code}") for code, lang in content.languages.items()])
 
     # -- commands and buttons --------------------------------------------------------------------
-    def _command(self, state: ConversationState, content: Content, text: str) -> Turn:
+    def _command(self, state: ConversationState, content: Content, text: str,
+                 open_case: CaseView | None = None) -> Turn:
         name = text.split()[0][1:].split("@")[0].lower()
-        out = self._out(state, content)
+        out = self._out(state, content, open_case)
         topic = None
         case: dict = {}
         if name == "start":
             state.flow = None
-            topic = "greet" if "greet" in content.topics else None
-            if topic:
-                self._answer_topic(out, content, state, topic)
-            self._language_picker(out, content)
+            if state.language is None:  # the language first; the welcome follows the choice
+                self._language_picker(out, content)
+            else:  # known (the Telegram app's language, or chosen before): the welcome in it
+                topic = "greet" if "greet" in content.topics else None
+                if topic:
+                    self._answer_topic(out, content, state, topic, [self._action_button(out, "language")])
+                else:
+                    self._menu(out, content)
         elif name == "help":
             topic = "bot_capabilities"
-            self._answer_topic(out, content, state, topic)
+            out.say(self._t(out, "I am SafeSafar's automatic assistant: write your question in your own words, or use "
+                                 "a command.") + "\n\n" + self._t(out, "Commands:\n/check: check a job or study offer\n/report: report an agent\n"
+                                 "/hotline: numbers to call\n/menu: the main menu\n/language: change the language\n"
+                                 "/privacy: what we keep and who sees it\n/delete_me: erase our copy of this "
+                                 "conversation\n/help: this list"),
+                    [self._action_button(out, "offer_check"), self._action_button(out, "report")],
+                    [self._action_button(out, "menu")])
         elif name == "language":
             self._language_picker(out, content)
         elif name == "check":
@@ -224,15 +294,16 @@ class Dialogue:
             out.say(self._t(out, "I don't know that command. Try /help."))
         return Turn(out.replies, out.language, topic=topic, case=case)
 
-    def _button(self, state: ConversationState, content: Content, payload: str) -> Turn:
+    def _button(self, state: ConversationState, content: Content, payload: str,
+                open_case: CaseView | None = None) -> Turn:
         kind, _, value = payload.partition(":")
-        out = self._out(state, content)
+        out = self._out(state, content, open_case)
         topic = None
         escalation = reason = None
         case: dict = {}
         if kind == "lang" and value in content.languages:
             state.language, state.language_chosen = value, True
-            out = self._out(state, content)
+            out = self._out(state, content, open_case)
             out.say(self._t(out, "Language set to English."))
             self._menu(out, content)
         elif kind == "topic" and value in content.topics:
@@ -250,6 +321,10 @@ class Dialogue:
             elif value == "hotline":
                 topic = "hotline_info"
                 self._answer_topic(out, content, state, topic)
+            elif value in ("human", "human:fallback") and out.case:  # "Add to my case"
+                out.say(self._t(out, "Write here what you want to add: everything you write joins your case "
+                                     "#{case}, and the SafeSafar team reads it.", case=out.case.id))
+                return Turn(out.replies, out.language, case_told=True)
             elif value in ("human", "human:fallback"):  # asked, or accepted after two misunderstood messages
                 topic, escalation = "ask_human", "normal"
                 reason = "fallback" if value == "human:fallback" else "human"
@@ -296,30 +371,46 @@ class Dialogue:
         return Turn(out.replies, out.language, escalation=escalation, topic=topic, reason=reason, case=case)
 
     # -- free text -------------------------------------------------------------------------------
-    async def _message(self, state: ConversationState, content: Content, text: str) -> Turn:
+    async def _message(self, state: ConversationState, content: Content, text: str,
+                       case: CaseView | None = None) -> Turn:
         result = await self.understander.understand(text, default_language=state.language or "en")
         if not state.language_chosen and not result.error and result.language != state.language:
             if state.language is None or (letters(clean(text).text) and not self.agent.names_a_firm(state, text)):
                 state.language = result.language
-        out = self._out(state, content)
+        out = self._out(state, content, case)
         if result.error:
             out.say(self._t(out, "Please write your question in a few words."))
             return Turn(out.replies, out.language, result)
         pending = danger_check.take(state.data)
         if pending is not None and result.priority != "urgent" and result.intent in ("affirm", "deny") \
                 and not result.fallback:  # a typed answer to "Is someone in danger right now?"
-            escalation, reason, case, topic = self._danger_answer(out, content, state, result.intent == "affirm", pending)
-            return Turn(out.replies, out.language, result, escalation, topic, reason=reason, case=case)
+            escalation, reason, fired, topic = self._danger_answer(out, content, state, result.intent == "affirm", pending)
+            return Turn(out.replies, out.language, result, escalation, topic, reason=reason, case=fired)
+        listening = self._listening(content)
+        self._note_abroad(state, result, text, listening)
+        if case is not None and case.urgent:  # crisis mode: every message joins the case, in a few lines
+            return self._crisis(out, content, state, text, result, listening)
         if result.priority == "urgent":
             state.misses = 0
+            out.case = out.case or CaseView(0, "urgent", "new")  # the case opens with this turn: "Add to my case"
             self._urgent(out, content, state)
             safety = result.safety
             reason = "safety_net" if safety is not None and safety.source.startswith("lexicon") else "emergency"
-            case = {"fired_by": safety.describe(), "fired_brief": safety.brief()} if safety is not None else {}
-            return Turn(out.replies, out.language, result, "urgent", "emergency", reason=reason, case=case)
+            fired = {"fired_by": safety.describe(), "fired_brief": safety.brief()} if safety is not None else {}
+            return Turn(out.replies, out.language, result, "urgent", "emergency", reason=reason, case=fired)
         in_report = bool(state.flow and state.flow.get("name") == "report")  # its answers reach the hotline
         if result.safety is not None and result.safety.ask and not in_report:
             return self._ask_danger(out, content, state, result)
+        if listening.hears("female_counsellor", text):
+            return self._female_counsellor(out, state, result)
+        aside = self._about_the_service(out, content, state, text, listening)
+        if aside is not None:  # "are you a bot?", "does it cost?", "my phone is checked": also inside a form
+            state.misses = 0
+            if state.flow and state.flow.get("name") == "offer_check":
+                self._ask_next(out, content, state)
+            elif state.flow and state.flow.get("name") == "report":
+                self._report_ask(out, state)
+            return Turn(out.replies, out.language, result, topic=aside)
         if state.flow and state.flow.get("name") == "report" and not self._report_aside(content, state, text, result):
             sent = self._report_text(out, content, state, text, result)
             if sent is not None:
@@ -344,11 +435,20 @@ class Dialogue:
         if not state.flow and self.agent.is_licence_query(text):  # "0848/LHR" alone: checked on the register
             record = self.agent.start(out, content, state, text)
             return Turn(out.replies, out.language, result, topic="verify_agent", case=self._agent_case(record))
+        if self._job_or_study(result):  # both offer checks near the top: ask which, not "not sure"
+            state.misses = 0
+            self._start_check(out, content, state, None, text, result)
+            return Turn(out.replies, out.language, result, topic="check_job_offer")
+        if self._describes_offer(result, text, listening) and intent not in FORMS:
+            state.misses = 0
+            kind = self._kind_word(text)
+            self._start_check(out, content, state, kind, text, result)
+            return Turn(out.replies, out.language, result, topic=f"check_{kind or 'job'}_offer")
         if result.fallback or intent is None:
             return self._fallback(out, content, state, result)
         state.misses = 0
         if intent in ("check_study_offer", "check_job_offer"):
-            self._start_check(out, content, state, "study" if intent == "check_study_offer" else "job", text)
+            self._start_check(out, content, state, "study" if intent == "check_study_offer" else "job", text, result)
             return Turn(out.replies, out.language, result, topic=intent)
         if intent == "report_suspect":
             self._start_report(out, state)
@@ -363,8 +463,10 @@ class Dialogue:
         if state.flow:  # a question aside: answered, with a button back to the open form
             back = "report_continue" if state.flow.get("name") == "report" else "offer_continue"
             extra = [self._action_button(out, back)]
-        self._answer_topic(out, content, state, topic.id, extra)
+        self._answer_or_recall(out, content, state, topic.id, extra)
         escalation = result.priority if result.priority in ("urgent", "normal") else None
+        if escalation == "normal" and case is not None:
+            escalation = None  # the open case already reaches a person
         return Turn(out.replies, out.language, result, escalation, topic.id,
                     reason="human" if escalation == "normal" else None)
 
@@ -410,6 +512,116 @@ class Dialogue:
             return None, None, {}, topic.id
         return None, None, {}, None
 
+    def _about_the_service(self, out: _Out, content: Content, state: ConversationState, text: str,
+                           listening: Listening) -> str | None:
+        """Questions about the assistant itself, answered without opening anything. Returns the topic."""
+        if listening.hears("bot_question", text):  # "are you a real person?": answered, no case opened
+            out.say(self._t(out, "I am an automatic assistant, not a person. People from the SafeSafar team read "
+                                 "the cases that reach them and answer in this chat. Would you like a person to "
+                                 "answer you?"), [self._action_button(out, "human")], [self._action_button(out, "menu")])
+            return "bot_capabilities"
+        if listening.hears("cost_question", text):
+            out.say(listening.answer(content, "cost_question", out.language))
+            return "bot_capabilities"
+        if listening.hears("phone", text):
+            out.say(listening.answer(content, "phone", out.language))
+            return "privacy"
+        return None
+
+    @staticmethod
+    def _describes_offer(result: Understanding, text: str, listening: Listening) -> bool:
+        """A message that tells an offer (a country and an amount, not a question): "mere bete ko Italy ka
+        work visa mil raha hai, agent 18 lakh mang raha hai" is the offer check's main use."""
+        kinds = {e.get("entity") for e in result.entities or ()}
+        return ({"country", "amount"} <= kinds and not listening.is_question(text)
+                and result.intent in OFFER_LIKE | {None} | {"check_study_offer", "check_job_offer"})
+
+    @staticmethod
+    def _job_or_study(result: Understanding) -> bool:
+        top = [intent for intent, _ in (result.ranking or [])[:2]]
+        return (set(top) == {"check_job_offer", "check_study_offer"}
+                and (result.fallback or result.confidence < CONFIDENT))
+
+    @staticmethod
+    def _note_abroad(state: ConversationState, result: Understanding, text: str, listening: Listening) -> None:
+        """Remember that the user is abroad: a country other than Pakistan named with "I am in", "yahan ...
+        mein", or in a message about danger (the advice for abroad comes first). A country alone ("a Dubai
+        visa") does not say where the user is."""
+        if not (listening.hears("abroad", text) or result.priority == "urgent"):
+            return
+        for entity in result.entities or ():
+            if entity.get("entity") == "country" and entity.get("value") and entity["value"] != "Pakistan":
+                state.data["abroad"] = str(entity["value"])
+
+    # -- crisis mode: an urgent case is open -----------------------------------------------------
+    def _expectation(self, out: _Out) -> str:
+        """What happens next, honestly: nobody has the case yet, or someone has it."""
+        case = out.case
+        if case.status in ("claimed",):
+            return self._t(out, "A person from the SafeSafar team has your case and will write to you here.")
+        if case.status == "waiting":
+            return self._t(out, "The SafeSafar team has written to you here: please answer them in this chat.")
+        minutes = case.target_minutes or 5
+        return self._t(out, "Nobody from the team has taken your case yet. Urgent cases are answered here within "
+                            "about {minutes} minutes; you will get a message in this chat.",
+                       minutes=self.i18n.number(minutes, out.language))
+
+    def _crisis(self, out: _Out, content: Content, state: ConversationState, text: str, result: Understanding,
+                listening: Listening) -> Turn:
+        """Every message joins the urgent case: one short acknowledgement, then at most two lines that
+        matter now (the answer to "should I run?", the phone, the embassy, what to expect, staying safe).
+        Never the offer check, never out of scope, never the long emergency page again."""
+        state.misses = 0
+        details = bool(result.entities) or any(ch.isdigit() for ch in text)
+        if details:
+            lines = [self._t(out, "Added to your case #{case}, with the details you gave (place, people, numbers). "
+                                  "The SafeSafar team has been alerted.", case=out.case.id)]
+        else:
+            lines = [self._t(out, "Added to your case #{case}. The SafeSafar team has been alerted.",
+                             case=out.case.id)]
+        extra: list[Button] = []
+        entities: list[dict] = []
+        asked = listening.form_question(text)
+        if asked:  # "will the agent know it was me?"
+            lines.append(listening.answer(content, asked, out.language))
+        elif listening.hears("crisis.run", text):
+            lines.append(listening.answer(content, "crisis.run", out.language))
+            lines.append(self._expectation(out))
+        elif listening.hears("phone", text):
+            lines.append(listening.answer(content, "phone", out.language))
+        elif listening.hears("crisis.embassy", text):
+            lines.append(listening.answer(content, "crisis.embassy", out.language))
+        elif listening.hears("female_counsellor", text):
+            lines.append(self._t(out, "Your request is noted: a woman from the SafeSafar team will answer you if one "
+                                      "is available."))
+            entities.append({"entity": "request", "value": "female counsellor"})
+        elif (result.intent and not result.fallback and result.confidence >= CONFIDENT
+              and result.intent not in SOCIAL | FORMS | {"emergency", "ask_human", "hotline_info"}
+              and result.intent in content.by_intent and result.priority != "urgent"):
+            out.say(lines[0])  # a question on a topic: the acknowledgement, then the short answer
+            topic = content.by_intent[result.intent].id
+            self._answer_or_recall(out, content, state, topic)
+            return Turn(out.replies, out.language, result, topic=topic, case_told=True, entities=entities)
+        else:
+            lines.append(self._expectation(out))
+            if state.data.get("abroad") and not state.data.get("abroad_told"):  # abroad: the embassy first
+                lines.append(listening.answer(content, "crisis.abroad", out.language))
+                state.data["abroad_told"] = True
+            elif not state.data.get("crisis_told"):
+                lines.append(listening.answer(content, "crisis.stay_safe", out.language))
+        state.data["crisis_told"] = True
+        out.say("\n\n".join(line for line in lines if line), [self._action_button(out, "hotline")] + extra)
+        return Turn(out.replies, out.language, result, topic="emergency", case_told=True, entities=entities)
+
+    def _female_counsellor(self, out: _Out, state: ConversationState, result: Understanding) -> Turn:
+        """An explicit request for a person: recorded on the case (staff see it), honestly answered."""
+        state.misses = 0
+        out.say(self._t(out, "Your request is noted: a woman from the SafeSafar team will answer you if one is "
+                             "available. Write here what you would like to tell her."))
+        escalation = None if out.case else "normal"
+        return Turn(out.replies, out.language, result, escalation, "ask_human", reason="human",
+                    case_told=out.case is not None, entities=[{"entity": "request", "value": "female counsellor"}])
+
     def _fallback(self, out: _Out, content: Content, state: ConversationState, result: Understanding) -> Turn:
         state.misses += 1
         if state.misses >= 2:
@@ -439,33 +651,61 @@ class Dialogue:
             check = content.derived["offer_check"] = OfferCheck(content.offer_check)
         return check
 
-    def _start_check(self, out: _Out, content: Content, state: ConversationState, kind: str | None, text: str) -> None:
+    def _start_check(self, out: _Out, content: Content, state: ConversationState, kind: str | None, text: str,
+                     result: Understanding | None = None) -> None:
         check = self._check(content)
         flow = {"name": "offer_check", **check.start(kind)}
         state.flow = flow
         intro_topic = {"study": "check_study_offer", "job": "check_job_offer"}.get(kind or "")
         if intro_topic and intro_topic in content.topics:
             out.say(content.answer(intro_topic, out.language))
+        told = self._told(out, result)
+        if told:
+            flow["told"] = told
         found = check.prefill(flow, text) if text else []
-        if found:
-            lines = "\n".join("• " + content.render(content.pick(check.by_id[q].text(check.by_id[q].reason, kind or "job"),
-                                                                  out.language), out.language) for q in found)
-            out.say(self._t(out, "From your message I already noted these warning signs:") + "\n" + lines)
+        if told or found:  # shown above the first question, in the same message, and changeable
+            lines = [self._t(out, "From what you told me:")]
+            if told:
+                lines.append("• " + " · ".join(told))
+            lines += ["• " + content.render(content.pick(check.by_id[q].text(check.by_id[q].reason, kind or "job"),
+                                                         out.language), out.language) for q in found]
+            self._ask_next(out, content, state, "\n".join(lines),
+                           Button(self._t(out, "That is wrong: start again"), "oc:restart"))
+            return
         self._ask_next(out, content, state)
 
-    def _ask_next(self, out: _Out, content: Content, state: ConversationState) -> None:
+    def _told(self, out: _Out, result: Understanding | None) -> list[str]:
+        """What the first message said that the check carries: countries and amounts."""
+        told: list[str] = []
+        for entity in (result.entities if result is not None else None) or ():
+            if entity.get("entity") == "country" and entity.get("value"):
+                value = str(entity["value"])
+            elif entity.get("entity") == "amount" and entity.get("number") is not None:
+                value = f"{self.i18n.number(int(entity['number']), out.language)} {entity.get('currency') or ''}".strip()
+            else:
+                continue
+            if value not in told:
+                told.append(value)
+        return told[:4]
+
+    def _ask_next(self, out: _Out, content: Content, state: ConversationState, lead: str = "",
+                  change: Button | None = None) -> None:
+        """The check's next question, in one message with `lead` above it (what was noted) and a
+        `change` button for the answer just given."""
         flow = state.flow
         if not flow or flow.get("name") != "offer_check":
             self._menu(out, content)
             return
         check = self._check(content)
         if not flow.get("kind"):
-            out.say(self._t(out, "Is it a study offer (admission, scholarship) or a job offer?"),
+            out.say((lead + "\n\n" if lead else "") + self._t(out, "Is it a study offer (admission, scholarship) or a job offer?"),
                     [Button(self._t(out, "Study"), "oc:kind:study"), Button(self._t(out, "Job"), "oc:kind:job")],
                     [Button(self._t(out, "Stop the check"), "oc:stop")])
             return
         question = check.next_question(flow)
         if question is None:
+            if lead:
+                out.say(lead, [change] if change else [])
             self._result(out, content, state)
             return
         done, total = check.progress(flow)
@@ -476,11 +716,12 @@ class Dialogue:
         kind = flow["kind"]
         yes = question.label("yes", kind)
         no = question.label("no", kind)
-        out.say(f"{header}\n{text}",
+        out.say((lead + "\n\n" if lead else "") + f"{header}\n{text}",
                 [Button(content.pick(yes, out.language) if yes else self._t(out, "Yes"), f"oc:yes:{question.id}"),
                  Button(content.pick(no, out.language) if no else self._t(out, "No"), f"oc:no:{question.id}")],
                 [Button(self._t(out, "Not sure"), f"oc:unsure:{question.id}"),
-                 Button(self._t(out, "Stop the check"), "oc:stop")])
+                 Button(self._t(out, "Stop the check"), "oc:stop")],
+                [change] if change else [])
 
     def _check_button(self, out: _Out, content: Content, state: ConversationState, value: str) -> None:
         flow = state.flow
@@ -493,7 +734,12 @@ class Dialogue:
         if not flow or flow.get("name") != "offer_check":
             out.say(self._t(out, "That check is over. Start a new one?"), [self._action_button(out, "offer_check")])
             return
-        if parts[0] == "kind" and len(parts) > 1 and parts[1] in KINDS:
+        if parts[0] == "restart":
+            state.flow = {"name": "offer_check", **self._check(content).start(None)}
+        elif parts[0] == "undo" and len(parts) > 1:  # "Change": that question is asked again
+            flow["answers"].pop(parts[1], None)
+            flow.get("notes", {}).pop(parts[1], None)
+        elif parts[0] == "kind" and len(parts) > 1 and parts[1] in KINDS:
             flow["kind"] = parts[1]
         elif (parts[0] in ANSWERS and len(parts) > 1 and parts[1] == flow.get("asking")
               and parts[1] in self._check(content).by_id):  # a question an edit removed is not answered
@@ -503,26 +749,64 @@ class Dialogue:
 
     def _check_text(self, out: _Out, content: Content, state: ConversationState, text: str,
                     result: Understanding) -> bool:
-        """Typed text while the check is open. True if the check handled it."""
+        """Typed text while the check is open. True if the check handled it.
+
+        A typed answer is read for its meaning and repeated back ("Noted: No contract", with Change);
+        a detail after it ("haan 9 lakh cash abhi mang raha hai") is kept as a note on the check; a
+        question is answered and the check's question asked again; a feeling is acknowledged in a line."""
         flow = state.flow
         check = self._check(content)
+        listening = self._listening(content)
         if not flow.get("kind"):
-            if result.intent in ("check_study_offer", "check_job_offer"):
-                flow["kind"] = "study" if result.intent == "check_study_offer" else "job"
+            if result.intent in ("check_study_offer", "check_job_offer") or self._kind_word(text):
+                flow["kind"] = self._kind_word(text) or ("study" if result.intent == "check_study_offer" else "job")
                 check.prefill(flow, text)
                 self._ask_next(out, content, state)
                 return True
         else:
-            answer = self._typed_answer(content, text, result)
-            if answer and flow.get("asking") in check.by_id:
-                check.answer(flow, flow["asking"], answer)
+            asking = flow.get("asking")
+            typed = listening.typed_answer(text)
+            answer = typed.value if typed else self._typed_answer(content, text, result)
+            if answer and asking in check.by_id and not (listening.is_question(text) and typed is None):
+                check.answer(flow, asking, answer)
+                if typed and typed.note:
+                    flow.setdefault("notes", {})[asking] = typed.note[:300]
+                question = check.by_id[asking]
+                label = question.label(answer, flow["kind"]) if answer in ("yes", "no") else {}
+                shown = (content.pick(label, out.language) if label else
+                         {"yes": self._t(out, "Yes"), "no": self._t(out, "No"), "unsure": self._t(out, "Not sure")}[answer])
+                said = self._t(out, "Noted: {answer}", answer=shown)
+                if typed and typed.note:
+                    said += "\n" + self._t(out, "I also kept what you added as a note on this check.")
+                self._ask_next(out, content, state, said, Button(self._t(out, "Change"), f"oc:undo:{asking}"))
+                return True
+        if listening.hears("feelings", text) and not listening.is_question(text):
+            self._ask_next(out, content, state, self._t(
+                out, "I understand that this is worrying. Checking before you pay is the right step; let us go on."))
+            return True
+        if (result.intent and not result.fallback and result.confidence >= CONFIDENT and result.intent not in SOCIAL
+                and result.intent not in FORMS):
+            topic = content.by_intent.get(result.intent)
+            if topic is not None and listening.is_question(text):  # a question inside the check: answered, then
+                self._answer_or_recall(out, content, state, topic.id)  # the check's question again
                 self._ask_next(out, content, state)
                 return True
-        if result.intent and not result.fallback and result.confidence >= CONFIDENT and result.intent not in SOCIAL:
             return False  # another topic: answered normally, with a button back to the check
-        out.say(self._t(out, "Please answer with the buttons, or type yes, no or not sure."))
-        self._ask_next(out, content, state)
+        if flow.get("kind"):
+            self._ask_next(out, content, state, self._t(out, "I did not catch a yes or a no there. You can type "
+                                                             "yes, no or not sure, or press a button."))
+        else:
+            self._ask_next(out, content, state)
         return True
+
+    @staticmethod
+    def _kind_word(text: str) -> str | None:
+        words = set(clean(text).text.lower().split())
+        if words & {"job", "naukri", "kaam", "work", "نوکری", "ملازمت", "کام"}:
+            return "job"
+        if words & {"study", "admission", "university", "parhai", "parhai", "داخلہ", "تعلیم", "پڑھائی"}:
+            return "study"
+        return None
 
     def _typed_answer(self, content: Content, text: str, result: Understanding) -> str | None:
         if self._check(content).unsure.find(text):
@@ -565,6 +849,10 @@ class Dialogue:
         out.say("\n".join(lines).strip(), *rows)
         state.data["last_offer_check"] = {"kind": kind, "level": scored.level, "total": scored.total,
                                           "answers": dict(flow["answers"]), "breakdown": scored.breakdown}
+        if flow.get("notes"):  # details typed with the answers, for the team
+            state.data["last_offer_check"]["notes"] = dict(flow["notes"])
+        if flow.get("told"):
+            state.data["last_offer_check"]["told"] = list(flow["told"])
         state.flow = None
 
     # -- the report form -------------------------------------------------------------------------
@@ -581,7 +869,7 @@ class Dialogue:
                 "where": self._t(out, "Where"), "money": self._t(out, "Money paid"),
                 "contact": self._t(out, "The SafeSafar team may contact you")}[name]
 
-    def _report_ask(self, out: _Out, state: ConversationState) -> None:
+    def _report_ask(self, out: _Out, state: ConversationState, lead: str = "") -> None:
         flow = state.flow
         if not flow or flow.get("name") != "report":
             out.say(self._t(out, "That report is over. Start a new one?"), [self._action_button(out, "report")])
@@ -624,7 +912,7 @@ class Dialogue:
             rows = [[Button(self._t(out, "Skip"), "rf:skip")]]
         else:
             rows = []
-        out.say(f"{header}\n{prompts[step]}", *rows, cancel)
+        out.say((lead + "\n\n" if lead else "") + f"{header}\n{prompts[step]}", *rows, cancel)
 
     def _report_cancel(self, out: _Out, content: Content, state: ConversationState) -> None:
         state.flow = None
@@ -681,14 +969,34 @@ class Dialogue:
         if report_form.is_cancel(text):
             self._report_cancel(out, content, state)
             return None
+        listening = self._listening(content)
+        asked = listening.form_question(text)
+        if asked:  # "will the agent know it was me?": answered, then the form's question again
+            self._report_ask(out, state, listening.answer(content, asked, out.language))
+            return None
+        if listening.is_question(text) and step != "what":
+            topic = content.by_intent.get(result.intent or "")
+            if topic is not None and not result.fallback and result.intent not in SOCIAL | FORMS:
+                self._answer_or_recall(out, content, state, topic.id)
+                self._report_ask(out, state)
+                return None
+        if listening.hears("feelings", text) and len(clean(text).text.split()) <= 8 and step != "what":
+            self._report_ask(out, state, self._t(out, "I understand; this is not easy. Take your time."))
+            return None
+        lead = ""
         if step in report_form.FIELDS and step != "contact":
             if not clean(text).text.strip():
-                out.say(self._t(out, "Please write a few words about what happened."))
+                lead = self._t(out, "Please write a few words about what happened.")
             else:
                 report_form.answer(flow, clean(text).text)
-        elif step == "contact" and result.intent in ("affirm", "deny"):
-            report_form.answer(flow, result.intent == "affirm")
+        elif step == "contact" and (listening.typed_answer(text) or result.intent in ("affirm", "deny")):
+            typed = listening.typed_answer(text)
+            yes = typed.value == "yes" if typed and typed.value != "unsure" else result.intent == "affirm"
+            if typed and typed.value == "unsure":
+                lead = self._t(out, "May the SafeSafar team write to you here about this report? Yes or no.")
+            else:
+                report_form.answer(flow, yes)
         else:
-            out.say(self._t(out, "Please answer with the buttons."))
-        self._report_ask(out, state)
+            lead = self._t(out, "May the SafeSafar team write to you here about this report? Yes or no.")
+        self._report_ask(out, state, lead)
         return None

@@ -177,6 +177,9 @@ def user_message(repo: CaseRepository, message: UserMessage, now: datetime) -> C
             changes["status"] = "claimed" if case["assigned_to"] else "new"
         if message.entities:
             changes["entities"] = case["entities"] = merge_entities(case["entities"] or {}, message.entities)
+            # the summary follows the newest entities (the country named last, a request for a woman)
+            changes["summary"] = case["summary"] = summary(case["reason"], case["language"], case["entities"],
+                                                          case["offer_check"], fired_of(case["summary"]))
     if case is not None and changes:
         repo.update_case(case["id"], {"updated_at": now, **changes})
     staff_alert = None

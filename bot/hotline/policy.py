@@ -27,8 +27,9 @@ def merge_entities(into: dict, entities) -> dict:
             number = entity["number"]
             value = f"{number:,.0f} {entity.get('currency') or ''}".strip()
         values = out.setdefault(name, [])
-        if str(value) not in values:
-            values.append(str(value))
+        if str(value) in values:  # named again: it moves to the end (the most recent last)
+            values.remove(str(value))
+        values.append(str(value))
     return out
 
 
@@ -39,9 +40,11 @@ def summary(reason: str, language: str | None, entities: dict, offer_check: dict
     fired: the kind and number of danger phrases and the classifier's probability, never the phrases (they
     can repeat the user's words; the console's case page shows them)."""
     parts = [REASON_LABEL.get(reason, reason), language or "?"]
-    countries = entities.get("country", [])[:3]
+    countries = list(reversed(entities.get("country", [])))[:3]  # the most recent first
     if countries:
         parts.append(", ".join(countries))
+    if "female counsellor" in entities.get("request", []):
+        parts.append("asks for a woman counsellor")
     if offer_check and offer_check.get("level"):
         parts.append(f"offer check: {offer_check.get('kind', '')} {offer_check['level']}".replace("  ", " "))
     if fired_by:

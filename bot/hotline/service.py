@@ -15,11 +15,12 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
-from ..dialogue.engine import Button, Dialogue, Reply, Turn
+from ..dialogue.engine import Button, CaseView, Dialogue, Reply, Turn, merge_replies
 from ..i18n import I18n
 from ..storage.executor import run_db
 from ..storage.hotline_store import HotlineStore, Inbound, OutboxItem, TurnConflict
 from .cases import CaseOutcome, CaseText, Escalation
+from .policy import RESPONSE_TARGET_MINUTES
 from .turn import TurnRecord, commit_turn, load_turn
 
 
@@ -96,16 +97,28 @@ class ConversationService:
             state.language, state.language_chosen = force_language, True
         elif state.language is None and preferred_language:
             state.language = preferred_language
+        open_case = loaded.case
+        case = (CaseView(open_case.id, open_case.priority, open_case.status,
+                         RESPONSE_TARGET_MINUTES.get(open_case.priority)) if open_case is not None else None)
         if inbound.kind == "button":
-            turn = await self.dialogue.process_button(state, inbound.text)
+            turn = await self.dialogue.process_button(state, inbound.text, case)
         elif inbound.kind == "media":
             turn = self._media_turn(state, loaded.case is not None, inbound.meta.get("media", "message"))
         else:
-            turn = await self.dialogue.process_text(state, inbound.text)
+            turn = await self.dialogue.process_text(state, inbound.text, case)
+        # the case-number reminder is said once per case: "told" is the case the user was last told about
+        told = state.data.get("case_told")
+        if open_case is not None and told == "new":
+            told = state.data["case_told"] = open_case.id  # the acknowledgement of the last turn named it
+        remind = open_case is not None and told != open_case.id and not turn.case_told
+        if turn.case_told and open_case is not None:
+            state.data["case_told"] = open_case.id
+        if turn.escalation and (open_case is None or turn.escalation != open_case.priority):
+            state.data["case_told"] = "new"  # a new or raised case: its acknowledgement names it
         understanding = turn.understanding
-        in_meta, entities = {}, []
+        in_meta, entities = {}, list(turn.entities)
         if understanding is not None:
-            entities = list(understanding.entities or [])
+            entities = list(understanding.entities or []) + entities
             in_meta = {"intent": understanding.intent, "confidence": round(float(understanding.confidence), 4),
                        "language": understanding.language, "entities": entities}
             safety = understanding.safety
@@ -128,11 +141,13 @@ class ConversationService:
 
         def acknowledge(outcome: CaseOutcome | None, erased_with_case: bool) -> list[Reply]:
             outcome_box[:] = [outcome]  # called again when the commit is retried
-            acks[:] = self._acknowledgement(turn, inbound, escalation, outcome, erased_with_case)
+            said = self._acknowledgement(turn, inbound, escalation, outcome, erased_with_case, remind)
+            acks[:] = merge_replies(list(turn.replies) + said)  # one message per turn where it can be
             return acks
 
+        record.replies = []  # the acknowledgement returns the whole turn, merged
         items = await run_db(self.store.engine, commit_turn, self.store, record, acknowledge, self.case_text)
-        return Handled(list(turn.replies) + acks, items, outcome_box[0] if outcome_box else None)
+        return Handled(list(acks), items, outcome_box[0] if outcome_box else None)
 
     # -- what the user is told -------------------------------------------------------------------------
     def _media_turn(self, state, has_case: bool, media: str) -> Turn:
@@ -149,7 +164,7 @@ class ConversationService:
         return Turn([Reply(text, (), lang, rtl)], lang)
 
     def _acknowledgement(self, turn: Turn, inbound: Inbound, escalation: Escalation | None,
-                         outcome: CaseOutcome | None, erased_with_case: bool) -> list[Reply]:
+                         outcome: CaseOutcome | None, erased_with_case: bool, remind: bool = True) -> list[Reply]:
         lang = turn.language
         content = self.dialogue.content_store.get()
         rtl = content.languages[lang].rtl if lang in content.languages else False
@@ -187,7 +202,7 @@ class ConversationService:
             kind = t(lang, MEDIA_KINDS.get(inbound.meta.get("media", "message"), MEDIA_KINDS["message"]))
             return [Reply(t(lang, "Thank you: your {kind} was added to your case number {case}. Someone from the "
                                   "SafeSafar team will see it.", kind=kind, case=case), (), lang, rtl)]
-        if inbound.kind == "text" or escalation is not None:
+        if (inbound.kind == "text" and remind) or escalation is not None:
             return [Reply(t(lang, "Your case number {case} is open: someone from the SafeSafar team will reply in "
                                   "this chat.", case=case), (), lang, rtl)]
         return []

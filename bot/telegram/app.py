@@ -289,7 +289,8 @@ class TelegramFrontEnd:
         inbound = Inbound(channel=SOURCE, external_id=str(user.id), chat_id=str(update.effective_chat.id), kind=kind,
                           text=valid_utf8(text or ""), meta=valid_utf8_tree(meta or {}), source=SOURCE,
                           update_id=update.update_id)
-        telegram_lang = "ur" if (user.language_code or "").startswith("ur") else None
+        code = (user.language_code or "").lower()  # the app's language: the welcome follows it when known
+        telegram_lang = "ur" if code.startswith("ur") else "en" if code.startswith("en") else None
         pending = self._delivering.setdefault(user.id, {})
         done = pending[update.update_id] = asyncio.get_running_loop().create_future()
         try:
