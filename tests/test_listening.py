@@ -130,6 +130,22 @@ def test_abroad_needs_the_user_to_say_where_they_are(languages):
     assert len(turn.replies[0].text.split("\n\n")) == 3, "the acknowledgement and two lines at most"
     turn = run(dialogue.handle_text("a", here, URGENT_CASE))
     assert abroad not in turn.replies[0].text, "said once"
+    assert "topic:abroad_in_trouble" in payloads(turn)
+
+
+def test_abroad_advice_comes_before_the_numbers_at_home(languages):
+    dialogue, nlu, store = make(languages)
+    run(dialogue.handle_button("l", "lang:en"))
+    text = nlu.says("i am in libya they beat us and locked us in a house", "emergency",
+                    entities=[{"entity": "country", "value": "Libya"}])
+    turn = run(dialogue.handle_text("l", text))
+    assert turn.escalation == "urgent"
+    joined = "\n".join(r.text for r in turn.replies)
+    abroad = listening(store).answer(store.get(), "crisis.abroad", "en")
+    assert joined.index(abroad) < joined.index("1122")
+    embassy = nlu.says("what is the embassy number in libya?", "hotline_info")
+    turn = run(dialogue.handle_text("e", embassy))
+    assert turn.replies[0].text == listening(store).answer(store.get(), "crisis.embassy", "en")
 
 
 # -- opening cases only when meant ----------------------------------------------------------------------

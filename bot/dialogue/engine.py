@@ -393,6 +393,10 @@ class Dialogue:
         if result.priority == "urgent":
             state.misses = 0
             out.case = out.case or CaseView(0, "urgent", "new")  # the case opens with this turn: "Add to my case"
+            if state.data.get("abroad") and not state.data.get("abroad_told"):
+                # abroad: the embassy and a caution about local police first; the numbers at home second
+                out.say(listening.answer(content, "crisis.abroad", out.language))
+                state.data["abroad_told"] = True
             self._urgent(out, content, state)
             safety = result.safety
             reason = "safety_net" if safety is not None and safety.source.startswith("lexicon") else "emergency"
@@ -526,6 +530,11 @@ class Dialogue:
         if listening.hears("phone", text):
             out.say(listening.answer(content, "phone", out.language))
             return "privacy"
+        if listening.hears("crisis.embassy", text) and listening.is_question(text):  # "embassy number in Libya?"
+            topic = "abroad_in_trouble" if "abroad_in_trouble" in content.topics else None
+            out.say(listening.answer(content, "crisis.embassy", out.language),
+                    [self._topic_button(out, content, topic)] if topic else [])
+            return topic or "hotline_info"
         return None
 
     @staticmethod
@@ -610,6 +619,8 @@ class Dialogue:
             elif not state.data.get("crisis_told"):
                 lines.append(listening.answer(content, "crisis.stay_safe", out.language))
         state.data["crisis_told"] = True
+        if state.data.get("abroad") and "abroad_in_trouble" in content.topics:
+            extra.append(self._topic_button(out, content, "abroad_in_trouble"))
         out.say("\n\n".join(line for line in lines if line), [self._action_button(out, "hotline")] + extra)
         return Turn(out.replies, out.language, result, topic="emergency", case_told=True, entities=entities)
 
