@@ -6,6 +6,8 @@ conversation service (the real NLU, a fresh SQLite database) and prints, per per
   repeated pages               replies of 40+ words identical to an earlier reply in the same conversation
   danger -> acknowledgement    turns from the first message saying someone is in danger to the first turn
                                that tells the user an urgent case is open (0: the same turn)
+  crisis misfires              turns after an urgent case opened whose replies offer the offer check, say
+                               "out of scope" or "not sure I understood"
 
     .venv/bin/python bench/conversation_metrics.py [--nlu-url http://127.0.0.1:5005] [--transcript]
 
@@ -43,6 +45,16 @@ def words(text: str) -> int:
     return len(text.split())
 
 
+def misfire(replies, content) -> bool:
+    out_of_scope = [content.answer("out_of_scope", lang) for lang in content.languages] if "out_of_scope" in content.topics else []
+    for reply in replies:
+        if any(b.payload.startswith(("act:offer_check", "oc:")) for row in reply.buttons for b in row):
+            return True
+        if "not sure I understood" in reply.text or any(t and t in reply.text for t in out_of_scope):
+            return True
+    return False
+
+
 async def replay(service: ConversationService, persona: dict, uid: int, transcript: bool) -> dict:
     turns = sent = 0
     first_words: list[int] = []
@@ -50,6 +62,9 @@ async def replay(service: ConversationService, persona: dict, uid: int, transcri
     repeated = 0
     danger_turn = persona.get("danger")
     ack_turn = None
+    misfires = 0
+    urgent_open = False
+    content = service.dialogue.content_store.get()
     last = []
     for index, step in enumerate(persona["steps"]):
         if isinstance(step, tuple):
@@ -71,6 +86,10 @@ async def replay(service: ConversationService, persona: dict, uid: int, transcri
                 repeated += 1
             seen.append(reply.text)
         case = handled.case
+        if urgent_open and misfire(replies, content):
+            misfires += 1
+        if case is not None and case.priority == "urgent":
+            urgent_open = True
         if (danger_turn is not None and ack_turn is None and index >= danger_turn and case is not None
                 and case.priority == "urgent"):
             ack_turn = index
@@ -82,7 +101,7 @@ async def replay(service: ConversationService, persona: dict, uid: int, transcri
         last = replies or last
     return {"turns": turns, "sent": sent, "first_words": first_words, "repeated": repeated,
             "danger_to_ack": (ack_turn - danger_turn) if (danger_turn is not None and ack_turn is not None) else None,
-            "danger": danger_turn is not None}
+            "danger": danger_turn is not None, "misfires": misfires}
 
 
 async def main_async(url: str, transcript: bool) -> None:
@@ -106,11 +125,12 @@ async def main_async(url: str, transcript: bool) -> None:
             results.append((persona["name"], await replay(service, persona, uid, transcript)))
         await client.aclose()
         engine.dispose()
-    print(f"{'persona':10} {'turns':>5} {'msgs/turn':>9} {'median 1st words':>16} {'repeated':>8} {'danger->ack':>11}")
+    print(f"{'persona':10} {'turns':>5} {'msgs/turn':>9} {'median 1st words':>16} {'repeated':>8} {'danger->ack':>11} "
+          f"{'crisis misfires':>15}")
     for name, r in results:
         ack = "-" if not r["danger"] else ("never" if r["danger_to_ack"] is None else str(r["danger_to_ack"]))
         print(f"{name:10} {r['turns']:5d} {r['sent'] / r['turns']:9.2f} {statistics.median(r['first_words']):16.0f} "
-              f"{r['repeated']:8d} {ack:>11}")
+              f"{r['repeated']:8d} {ack:>11} {r['misfires']:15d}")
     turns = sum(r["turns"] for _, r in results)
     sent = sum(r["sent"] for _, r in results)
     firsts = [w for _, r in results for w in r["first_words"]]

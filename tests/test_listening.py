@@ -321,3 +321,18 @@ def test_menu_has_report_and_start_follows_a_known_language(languages):
     assert "act:report" in payloads(turn) and len(merge_replies(turn.replies)) == 1
     turn = run(dialogue.handle_text("m", "/start"))  # known now: the welcome in it
     assert turn.replies[0].text == store.get().answer("greet", "ur") and "act:language" in payloads(turn)
+
+
+def test_a_typed_answer_that_names_another_red_flag_notes_it_too(languages):
+    """"nahi, koi contract nahi diya" typed at another question: that answer, and the missing contract."""
+    dialogue, nlu, store = make(languages)
+    run(dialogue.handle_button("n", "lang:ur-Latn"))
+    run(dialogue.handle_text("n", "/check"))
+    run(dialogue.handle_button("n", "oc:kind:job"))
+    asking = dialogue.states.get("n").flow["asking"]
+    turn = run(dialogue.handle_text("n", nlu.says("nahi koi contract nahi diya", "deny")))
+    flow = dialogue.states.get("n").flow
+    assert flow["answers"][asking] == "no" and asking != "written_offer"
+    from bot.dialogue.offer_check import OfferCheck
+    assert flow["answers"]["written_offer"] == OfferCheck(store.get().offer_check).by_id["written_offer"].flag
+    assert turn.replies[0].text.count("\n• ") == 1

@@ -554,9 +554,9 @@ class Dialogue:
     @staticmethod
     def _note_abroad(state: ConversationState, result: Understanding, text: str, listening: Listening) -> None:
         """Remember that the user is abroad: a country other than Pakistan named with "I am in", "yahan ...
-        mein", or in a message about danger (the advice for abroad comes first). A country alone ("a Dubai
+        mein", "locked in a house in Tripoli" (the advice for abroad comes first). A country alone ("a Dubai
         visa") does not say where the user is."""
-        if not (listening.hears("abroad", text) or result.priority == "urgent"):
+        if not listening.hears("abroad", text):
             return
         for entity in result.entities or ():
             if entity.get("entity") == "country" and entity.get("value") and entity["value"] != "Pakistan":
@@ -780,8 +780,10 @@ class Dialogue:
             answer = typed.value if typed else self._typed_answer(content, text, result)
             if answer and asking in check.by_id and not (listening.is_question(text) and typed is None):
                 check.answer(flow, asking, answer)
+                also = []
                 if typed and typed.note:
                     flow.setdefault("notes", {})[asking] = typed.note[:300]
+                    also = check.prefill(flow, typed.note)  # "nahi, koi contract nahi diya": the contract too
                 question = check.by_id[asking]
                 label = question.label(answer, flow["kind"]) if answer in ("yes", "no") else {}
                 shown = (content.pick(label, out.language) if label else
@@ -789,6 +791,9 @@ class Dialogue:
                 said = self._t(out, "Noted: {answer}", answer=shown)
                 if typed and typed.note:
                     said += "\n" + self._t(out, "I also kept what you added as a note on this check.")
+                said += "".join("\n• " + content.render(content.pick(check.by_id[q].text(check.by_id[q].reason,
+                                                                                          flow["kind"]), out.language),
+                                                          out.language) for q in also)
                 self._ask_next(out, content, state, said, Button(self._t(out, "Change"), f"oc:undo:{asking}"))
                 return True
         if listening.hears("feelings", text) and not listening.is_question(text):
