@@ -336,3 +336,15 @@ def test_a_typed_answer_that_names_another_red_flag_notes_it_too(languages):
     from bot.dialogue.offer_check import OfferCheck
     assert flow["answers"]["written_offer"] == OfferCheck(store.get().offer_check).by_id["written_offer"].flag
     assert turn.replies[0].text.count("\n• ") == 1
+
+
+def test_texts_that_name_the_emergency_button_use_its_label(languages):
+    """"Open Emergency" under a button "Someone is in danger now" sent people looking for a button that
+    was not there: a text that points to the emergency button quotes its label."""
+    content = ContentStore(ROOT / "content").get()
+    for topic in content.topics.values():
+        if not any(b.get("topic") == "emergency" for b in topic.buttons):
+            continue
+        for lang in ("en", "ur", "ur-Latn"):
+            text = content.answer(topic.id, lang)
+            assert "Emergency" not in text and "ایمرجنسی" not in text, (topic.id, lang)
