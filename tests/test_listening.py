@@ -90,6 +90,16 @@ def test_crisis_mode_acknowledges_in_one_short_message(languages, lang, text, ru
     assert content.answer("affirm", lang) not in turn.replies[0].text
 
 
+def test_crisis_mode_answers_a_topic_without_the_offer_check(languages):
+    dialogue, nlu, store = make(languages)
+    run(dialogue.handle_button("k", "lang:en"))
+    fees = nlu.says("I paid 3 lakh cash, no receipt", "agent_fees")
+    turn = run(dialogue.handle_text("k", fees, URGENT_CASE))
+    assert turn.replies[0].text.startswith("Added to your case #3")
+    assert store.get().answer("agent_fees", "en").splitlines()[0] in "\n".join(r.text for r in turn.replies)
+    assert not any(p.startswith(("act:offer_check", "oc:")) for p in payloads(turn))
+
+
 def test_crisis_mode_tells_who_has_the_case_and_keeps_details(languages):
     dialogue, nlu, store = make(languages)
     run(dialogue.handle_button("d", "lang:en"))

@@ -610,6 +610,10 @@ class Dialogue:
             out.say(lines[0])  # a question on a topic: the acknowledgement, then the short answer
             topic = content.by_intent[result.intent].id
             self._answer_or_recall(out, content, state, topic)
+            last = out.replies[-1]  # never the offer check in crisis mode
+            rows = tuple(tuple(b for b in row if not b.payload.startswith(("act:offer_check", "oc:")))
+                         for row in last.buttons)
+            out.replies[-1] = Reply(last.text, tuple(row for row in rows if row), last.language, last.rtl)
             return Turn(out.replies, out.language, result, topic=topic, case_told=True, entities=entities)
         else:
             lines.append(self._expectation(out))
