@@ -358,3 +358,20 @@ def test_texts_that_name_the_emergency_button_use_its_label(languages):
         for lang in ("en", "ur", "ur-Latn"):
             text = content.answer(topic.id, lang)
             assert "Emergency" not in text and "ایمرجنسی" not in text, (topic.id, lang)
+
+
+@pytest.mark.parametrize("lang,text", [("en", "they check my phone, how do i hide this chat"),
+                                       ("ur-Latn", "woh mera phone check karte hain, chat kaise chupaun"),
+                                       ("ur", "وہ میرا فون چیک کرتے ہیں، یہ چیٹ کیسے چھپاؤں")])
+def test_once_the_phone_is_checked_no_screenshots_are_suggested(languages, lang, text):
+    dialogue, nlu, store = make(languages)
+    run(dialogue.handle_button("q", f"lang:{lang}"))
+    content = store.get()
+    before = run(dialogue.handle_button("q", "more:emergency")).replies[0].text
+    assert "screenshot" in before.lower() or "اسکرین شاٹ" in before
+    turn = run(dialogue.handle_text("q", nlu.says(text, "privacy")))
+    assert turn.replies[0].text.startswith(listening(store).answer(content, "phone", lang)[:20])
+    after = run(dialogue.handle_button("q", "more:emergency")).replies[0].text
+    assert "screenshot" not in after.lower() and "اسکرین شاٹ" not in after
+    page = run(dialogue.handle_button("q", "topic:emergency")).replies[0].text
+    assert "1122" in page and "Keep every message" not in page

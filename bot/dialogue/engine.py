@@ -197,6 +197,8 @@ class Dialogue:
                       extra: list[Button] | None = None) -> None:
         """The short answer (the action first); details and sources sit behind the "More" button."""
         text = content.answer(topic_id, out.language)
+        if state.data.get("phone_checked"):  # no "keep screenshots" for someone whose phone is checked
+            text = self._listening(content).phone_safe(text)
         footer = self._footer(out, content, topic_id) if topic_id not in SOCIAL else ""
         if footer:
             text = f"{text}\n\n{footer}"
@@ -223,8 +225,11 @@ class Dialogue:
             return
         self._answer_topic(out, content, state, topic_id, extra)
 
-    def _more(self, out: _Out, content: Content, topic_id: str) -> None:
-        parts = [content.more(topic_id, out.language), self._sources(out, content, topic_id)]
+    def _more(self, out: _Out, content: Content, topic_id: str, state: ConversationState | None = None) -> None:
+        more = content.more(topic_id, out.language)
+        if more and state is not None and state.data.get("phone_checked"):
+            more = self._listening(content).phone_safe(more)
+        parts = [more, self._sources(out, content, topic_id)]
         buttons = self._buttons(out, content, content.topics[topic_id].buttons)
         out.say("\n\n".join(p for p in parts if p), buttons[:2], buttons[2:] + [self._action_button(out, "menu")])
 
@@ -312,7 +317,7 @@ class Dialogue:
             state.misses = 0
         elif kind == "more" and value in content.topics:
             topic = value
-            self._more(out, content, value)
+            self._more(out, content, value, state)
         elif kind == "act":
             if value == "offer_check":
                 self._start_check(out, content, state, None, "")
@@ -528,6 +533,7 @@ class Dialogue:
             out.say(listening.answer(content, "cost_question", out.language))
             return "bot_capabilities"
         if listening.hears("phone", text):
+            state.data["phone_checked"] = True
             out.say(listening.answer(content, "phone", out.language))
             return "privacy"
         if listening.hears("crisis.embassy", text) and listening.is_question(text):  # "embassy number in Libya?"
@@ -597,6 +603,7 @@ class Dialogue:
             lines.append(listening.answer(content, "crisis.run", out.language))
             lines.append(self._expectation(out))
         elif listening.hears("phone", text):
+            state.data["phone_checked"] = True
             lines.append(listening.answer(content, "phone", out.language))
         elif listening.hears("crisis.embassy", text):
             lines.append(listening.answer(content, "crisis.embassy", out.language))

@@ -34,6 +34,7 @@ class Listening:
         for key, entry in (self.spec.get("questions") or {}).items():
             self._add(f"question.{key}", entry or {})
         self.form_questions = [k for k in self.sets if k.startswith("question.")]
+        self.avoid = PhraseSet.from_mapping((self.spec.get("phone") or {}).get("avoid"))
         self.typed = {value: {lang: sorted((tuple(tokenize(clean(w).text)) for w in words), key=len, reverse=True)
                               for lang, words in (by_lang or {}).items()}
                       for value, by_lang in (self.spec.get("typed_answers") or {}).items()}
@@ -98,3 +99,8 @@ class Listening:
             return None
         rest = tokens[length:]
         return TypedAnswer(value, " ".join(rest) if len(rest) >= 3 else "")
+
+    def phone_safe(self, text: str) -> str:
+        """The text without its lines that tell the user to keep screenshots or messages (their phone is
+        checked: what is kept can endanger them)."""
+        return "\n".join(line for line in text.split("\n") if not self.avoid.find(line))
