@@ -521,6 +521,15 @@ class Dialogue:
             return None, None, {}, topic.id
         return None, None, {}, None
 
+    @staticmethod
+    def _form_question(state: ConversationState, listening: Listening, text: str) -> str | None:
+        """A question about the report form, remembered as answered (the next one gets the next answer)."""
+        said = state.data.setdefault("said", [])
+        key = listening.form_question(text, said)
+        if key and key not in said:
+            said.append(key)
+        return key
+
     def _about_the_service(self, out: _Out, content: Content, state: ConversationState, text: str,
                            listening: Listening) -> str | None:
         """Questions about the assistant itself, answered without opening anything. Returns the topic."""
@@ -596,7 +605,7 @@ class Dialogue:
                              case=out.case.id)]
         extra: list[Button] = []
         entities: list[dict] = []
-        asked = listening.form_question(text)
+        asked = self._form_question(state, listening, text)
         if asked:  # "will the agent know it was me?"
             lines.append(listening.answer(content, asked, out.language))
         elif listening.hears("crisis.run", text):
@@ -997,7 +1006,7 @@ class Dialogue:
             self._report_cancel(out, content, state)
             return None
         listening = self._listening(content)
-        asked = listening.form_question(text)
+        asked = self._form_question(state, listening, text)
         if asked:  # "will the agent know it was me?": answered, then the form's question again
             self._report_ask(out, state, listening.answer(content, asked, out.language))
             return None

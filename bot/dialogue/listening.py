@@ -71,11 +71,14 @@ class Listening:
         tokens = tokenize(cleaned)
         return bool(tokens) and tokens[0] in self.question_words
 
-    def form_question(self, text: str) -> str | None:
-        """The content key of a question about the form ("will the agent know it was me?"), if any."""
+    def form_question(self, text: str, said: list | tuple = ()) -> str | None:
+        """The content key of a question about the form ("will the agent know it was me?"), if any: of
+        those it matches, the first not `said` in this conversation yet ("will my name go to the police?"
+        after "will the agent know?" gets what the FIA is told)."""
         if not self.is_question(text):
             return None
-        return next((key for key in self.form_questions if self.hears(key, text)), None)
+        heard = [key for key in self.form_questions if self.hears(key, text)]
+        return next((key for key in heard if key not in said), heard[0] if heard else None)
 
     def typed_answer(self, text: str) -> TypedAnswer | None:
         """A yes, no or not sure at the start of the message, and the rest of it as a note:
