@@ -596,7 +596,7 @@ class Dialogue:
         matter now (the answer to "should I run?", the phone, the embassy, what to expect, staying safe).
         Never the offer check, never out of scope, never the long emergency page again."""
         state.misses = 0
-        details = bool(result.entities) or any(ch.isdigit() for ch in text)
+        details = (bool(result.entities) or any(ch.isdigit() for ch in text)) and not listening.is_question(text)
         if details:
             lines = [self._t(out, "Added to your case #{case}, with the details you gave (place, people, numbers). "
                                   "The SafeSafar team has been alerted.", case=out.case.id)]
