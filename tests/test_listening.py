@@ -375,3 +375,12 @@ def test_once_the_phone_is_checked_no_screenshots_are_suggested(languages, lang,
     assert "screenshot" not in after.lower() and "اسکرین شاٹ" not in after
     page = run(dialogue.handle_button("q", "topic:emergency")).replies[0].text
     assert "1122" in page and "Keep every message" not in page
+
+
+def test_thanks_inside_the_check_is_not_a_form_error(languages):
+    dialogue, nlu, store = make(languages)
+    run(dialogue.handle_button("y", "lang:ur"))
+    run(dialogue.handle_text("y", "/check"))
+    run(dialogue.handle_button("y", "oc:kind:study"))
+    turn = run(dialogue.handle_text("y", nlu.says("شکریہ", "thank")))
+    assert turn.replies[0].text.startswith("خوشی ہوئی۔") and "oc:stop" in payloads(turn)

@@ -820,6 +820,10 @@ class Dialogue:
             self._ask_next(out, content, state, self._t(
                 out, "I understand that this is worrying. Checking before you pay is the right step; let us go on."))
             return True
+        if result.intent in ("thank", "greet") and not result.fallback and flow.get("kind"):  # not a form error
+            self._ask_next(out, content, state, self._t(
+                out, "You are welcome. A few more questions and you will have the result, or press Stop the check."))
+            return True
         if (result.intent and not result.fallback and result.confidence >= CONFIDENT and result.intent not in SOCIAL
                 and result.intent not in FORMS):
             topic = content.by_intent.get(result.intent)
