@@ -72,6 +72,7 @@ class Settings:
     # reverse proxies whose X-Forwarded-For / X-Forwarded-Proto the console believes (addresses or CIDRs);
     # empty: none, the peer's address is the client's
     console_trusted_proxies: tuple[str, ...] = ()
+    console_timezone: str = "Asia/Karachi"  # the console shows times in this zone (IANA name)
     retention_days: int = 180  # messages of conversations without an open case are purged after this
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -105,5 +106,6 @@ class Settings:
             console_secret=_env("CONSOLE_SECRET", "", dotenv),
             console_trusted_proxies=parse_networks(_env("CONSOLE_TRUSTED_PROXIES", "", dotenv),
                                                    "CONSOLE_TRUSTED_PROXIES"),
+            console_timezone=_env("CONSOLE_TIMEZONE", cls.console_timezone, dotenv),
             retention_days=int(_env("RETENTION_DAYS", str(cls.retention_days), dotenv)),
         )

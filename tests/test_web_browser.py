@@ -78,7 +78,8 @@ def serve_console(db_url: str, poll_seconds: float = 1.0):
 
 
 @contextmanager
-def chromium_page():
+def chromium():
+    """Debian's Chromium, headless, driven by Playwright."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: run `scripts/chromium.sh install` (make test does)")
     from playwright.sync_api import sync_playwright
@@ -86,11 +87,17 @@ def chromium_page():
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
-            page = browser.new_context(viewport={"width": 1360, "height": 900}).new_page()
-            page.set_default_timeout(WAIT_MS)
-            yield page
+            yield browser
         finally:
             browser.close()
+
+
+@contextmanager
+def chromium_page():
+    with chromium() as browser:
+        page = browser.new_context(viewport={"width": 1360, "height": 900}).new_page()
+        page.set_default_timeout(WAIT_MS)
+        yield page
 
 
 # -- Telegram: the Bot API server on 127.0.0.1 and the bot process polling it --------------------------------
@@ -197,8 +204,14 @@ def wait_for_message_on_case_page(page, text: str) -> None:
 
 
 def resolve(page, console: LiveConsole, case_id: int) -> None:
+    """Resolving asks for an outcome, and to confirm when the user's last message has no answer."""
     page.click("#resolve")
-    page.wait_for_url(f"{console.url}/cases/{case_id}?done=status")
+    page.check('input[name=outcome][value="information"]')
+    dialogs = []
+    page.once("dialog", lambda dialog: (dialogs.append(dialog.type), dialog.accept()))
+    page.click("#resolve-confirm")
+    page.wait_for_url(f"{console.url}/cases/{case_id}?done=resolved")
+    assert dialogs == ["confirm"]  # the user's answer was the last message
 
 
 def reply_outbox_status(console: LiveConsole, case_id: int) -> str:

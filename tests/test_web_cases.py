@@ -127,7 +127,7 @@ def test_transcript_snapshot_then_case_messages(console: Harness):
     page = client.get(f"/cases/{case_id}").text
     order = [page.index(s) for s in ("مجھے مدد چاہیے", "bot answer", "Case opened", "photo", "second message")]
     assert order == sorted(order)
-    assert re.search(r'<div class="body" dir="auto">مجھے مدد چاہیے</div>', page)
+    assert re.search(r'<div class="body" dir="auto" lang="ur">مجھے مدد چاہیے</div>', page)
 
 
 def test_claim_then_a_second_agent_needs_an_explicit_take_over(console: Harness):
@@ -367,8 +367,8 @@ def test_urdu_interface_is_right_to_left(console: Harness):
     case = client.get(f"/cases/{case_id}").text
     # numbers in Urdu text are bidi-isolated (LRI ... PDI) where they are shown, in the interface and in messages
     assert '<html lang="ur" dir="rtl">' in case and f"کیس نمبر \u2066{case_id}\u2069" in case
-    assert '<div class="body" dir="auto">میرا پاسپورٹ رکھ لیا گیا ہے</div>' in case
-    assert '<div class="body" dir="auto">ایجنٹ کا نمبر \u20660300 1234567\u2069 ہے</div>' in case
+    assert '<div class="body" dir="auto" lang="ur">میرا پاسپورٹ رکھ لیا گیا ہے</div>' in case
+    assert '<div class="body" dir="auto" lang="ur">ایجنٹ کا نمبر \u20660300 1234567\u2069 ہے</div>' in case
     stored = [m["text"] for m in get_case(engine, case_id)["transcript"] if "0300" in m["text"]]
     assert stored == ["ایجنٹ کا نمبر 0300 1234567 ہے"]  # stored text stays clean
 

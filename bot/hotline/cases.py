@@ -324,8 +324,23 @@ def set_status(repo: CaseRepository, case_id: int, staff, status: str, now: date
     audit(repo, now, staff, "status", case_id, previous=case["status"], status=status)
 
 
-def resolve(repo: CaseRepository, case_id: int, staff, now: datetime) -> None:
-    set_status(repo, case_id, staff, "resolved", now)
+# what a resolved case led to (cases.outcome): referrals first, then results without a referral
+OUTCOMES = ("referred_fia", "referred_1122", "referred_embassy", "referred_mrc", "information", "no_contact",
+            "duplicate")
+
+
+def resolve(repo: CaseRepository, case_id: int, staff, now: datetime, outcome: str | None = None) -> None:
+    """Resolves the case held by `staff`; the console records what it led to (OUTCOMES), others may not."""
+    if outcome is None:
+        return set_status(repo, case_id, staff, "resolved", now)
+    if outcome not in OUTCOMES:
+        raise CaseError("no_outcome")
+    case = _case(repo, case_id)
+    _holding(case, staff)
+    if not repo.update_case(case_id, {"updated_at": now, "status": "resolved", "resolved_at": now, "outcome": outcome},
+                            {"assigned_to": staff.id, "status": Not("resolved")}):
+        raise CaseError("changed")
+    audit(repo, now, staff, "status", case_id, previous=case["status"], status="resolved", outcome=outcome)
 
 
 def reopen(repo: CaseRepository, case_id: int, staff, now: datetime) -> None:

@@ -90,6 +90,7 @@ class CaseRow(Base):
     first_response_at: Mapped[datetime | None] = mapped_column(TZ)
     last_user_message_at: Mapped[datetime | None] = mapped_column(TZ)
     resolved_at: Mapped[datetime | None] = mapped_column(TZ)
+    outcome: Mapped[str | None] = mapped_column(String(32))  # set on resolve: referral or result (web/shift.py)
     version: Mapped[int] = mapped_column(Integer, default=1)  # bumped by every change (optimistic checks)
 
 
@@ -122,6 +123,8 @@ class StaffRow(Base):
     last_login_at: Mapped[datetime | None] = mapped_column(TZ)
     # in each session cookie; logout, a new password, disabling or a new role bump it: every session ends
     session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # the person's console settings: {"notify": bool, "sound": bool, "urdu_font": "nastaliq" | "naskh"}
+    prefs: Mapped[dict | None] = mapped_column(JSON)
 
 
 class NoteRow(Base):

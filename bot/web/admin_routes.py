@@ -35,7 +35,8 @@ def audit_page(ctx: Ctx) -> Response:
 def _canned_page(ctx: Ctx, status: int = 200, error: str | None = None) -> Response:
     with ctx.begin() as conn:
         replies = store.list_canned(conn)
-    notice = _("Saved.") if ctx.param("done") == "1" and status == 200 else None
+    done = {"1": _("Saved."), "deleted": _("Deleted.")}
+    notice = done.get(ctx.param("done")) if status == 200 else None
     return ctx.render("canned.html", status=status, replies=replies, error=error, notice=notice)
 
 
@@ -44,13 +45,13 @@ def canned_page(ctx: Ctx) -> Response:
     return _canned_page(ctx)
 
 
-def _canned_action(ctx: Ctx, action: Callable) -> Response:
+def _canned_action(ctx: Ctx, action: Callable, done: str = "1") -> Response:
     try:
         with ctx.begin() as conn:
             action(conn)
     except store.CaseError as error:
         return _canned_page(ctx, 409, error_text(error))
-    return redirect("/canned?done=1")
+    return redirect(f"/canned?done={done}")
 
 
 @route("/canned", methods=("POST",), roles=SUPERVISORS)
@@ -70,7 +71,7 @@ def canned_update(ctx: Ctx) -> Response:
 @route("/canned/{canned_id:int}/delete", methods=("POST",), roles=SUPERVISORS)
 def canned_delete(ctx: Ctx) -> Response:
     canned_id = int(ctx.request.path_params["canned_id"])
-    return _canned_action(ctx, lambda conn: store.delete_canned(conn, ctx.staff, canned_id, ctx.now))
+    return _canned_action(ctx, lambda conn: store.delete_canned(conn, ctx.staff, canned_id, ctx.now), "deleted")
 
 
 # -- staff accounts (admin) ------------------------------------------------------------------------------------

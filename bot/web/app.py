@@ -17,7 +17,7 @@ from starlette.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from ..config import Settings
-from . import admin_routes, auth_routes, case_routes, i18n, register_routes, store  # noqa: F401 - their @route
+from . import admin_routes, auth_routes, case_routes, i18n, register_routes, shift_routes, store  # noqa: F401 - their @route
 from .auth import Passwords, password_hasher
 from .framework import (_ROUTES, HERE, POLL_SECONDS, Clock, Console, ConsoleApp, _endpoint, allowed_hosts,
                         utcnow)
@@ -46,6 +46,9 @@ def create_app(config: Settings | str | None = None, *, clock: Clock | None = No
                       locales_dir or i18n.LOCALES, idle_timeout, engine=engine,
                       case_text=case_text or store.CASE_TEXT)
     console.env.globals["POLL_SECONDS"] = poll_seconds
+    console.env.globals.update(shift_routes.TEMPLATE_GLOBALS)
+    console.env.globals.update(shift_routes.words_globals(settings.content_dir))
+    console.env.filters["when"] = shift_routes.when_filter(settings.console_timezone)  # CONSOLE_TIMEZONE
     if seed:
         store.seed_canned_replies(console.engine, console.clock())
     routes = [Route(path, _endpoint(fn, policy), methods=list(methods), name=fn.__name__)
@@ -59,7 +62,7 @@ def create_app(config: Settings | str | None = None, *, clock: Clock | None = No
         yield
         console.engine.dispose()
 
-    app = ConsoleApp(routes=routes, lifespan=lifespan)
+    app = ConsoleApp(routes=routes, lifespan=lifespan, exception_handlers={404: shift_routes.not_found})
     # (the last added runs first) the proxy's client address, then the Host, then the body's size
     app.add_middleware(BodyLimit)
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts(settings), www_redirect=False)

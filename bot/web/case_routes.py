@@ -18,12 +18,13 @@ def _queue_data(ctx: Ctx) -> dict:
     view = ctx.param("view", "unassigned")
     view = view if view in store.VIEWS else "unassigned"
     now = ctx.now
+    from . import shift_routes  # (imports this module)
+
+    filters = shift_routes.queue_filters(ctx)
     with ctx.begin() as conn:
-        rows = store.queue(conn, view, ctx.staff.id)
+        rows = shift_routes.queue_rows(conn, view, store.queue(conn, view, ctx.staff.id), now, filters)
         numbers = store.counts(conn, ctx.staff.id, now)
-    for row in rows:
-        row["timing"] = store.timing(row, now)
-    return {"view": view, "rows": rows, "counts": numbers}
+    return {"view": view, "rows": rows, "counts": numbers, "filters": filters}
 
 
 @route("/queue")
@@ -67,11 +68,14 @@ def _case_context(ctx: Ctx, case_id: int) -> dict:
         canned = store.list_canned(conn)
         assignable = store.assignable_staff(conn) if ctx.staff.role in SUPERVISORS else []
         fingerprint = store.case_fingerprint(conn, case_id)
+        from . import shift_routes  # (imports this module)
+
+        extras = shift_routes.case_extras(conn, case, now)
     language = case.get("language") or "en"
     canned.sort(key=lambda c: (c["language"] != language, c["language"], c["title"]))
     return {"case": case, "items": _transcript(case, messages), "notes": notes, "canned": canned,
             "assignable": assignable, "timing": store.timing(case, now), "fingerprint": fingerprint,
-            "mine": case["assigned_to"] == ctx.staff.id, "supervisor": ctx.staff.role in SUPERVISORS,
+            "mine": case["assigned_to"] == ctx.staff.id, "supervisor": ctx.staff.role in SUPERVISORS, **extras,
             "agent_checks": [m["meta"]["agent_check"] for m in messages if (m.get("meta") or {}).get("agent_check")]}
 
 
@@ -99,7 +103,10 @@ def case_api(ctx: Ctx) -> Response:
         case = store.get_case(conn, case_id)
         messages = store.case_messages(conn, case_id)
         fingerprint = store.case_fingerprint(conn, case_id)
-    html = ctx.console.render("_transcript.html", ctx, items=_transcript(case, messages))
+        from .shift_store import delivery
+
+        states = delivery(conn, case_id)
+    html = ctx.console.render("_transcript.html", ctx, items=_transcript(case, messages), delivery=states, case=case)
     return JSONResponse({**fingerprint, "html": html})
 
 

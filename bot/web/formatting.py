@@ -104,6 +104,7 @@ NOTICES = {
     "noted": L_("Note added."),
     "status": L_("Status changed."),
     "reopened": L_("Case reopened: it is back in the queue."),
+    "resolved": L_("Case resolved."),
 }
 ERRORS = {
     "claim_lost": L_("Someone else claimed this case first."),
@@ -119,6 +120,7 @@ ERRORS = {
     "bad_assignee": L_("That person cannot be assigned cases."),
     "bad_status": L_("Unknown status."),
     "bad_language": L_("Unknown language."),
+    "no_outcome": L_("Choose what the case led to before resolving it."),
 }
 
 

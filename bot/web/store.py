@@ -48,6 +48,7 @@ class Staff:
     language: str
     active: bool
     session_epoch: int = 0  # a session cookie with another epoch is refused
+    prefs: dict | None = None  # console settings (shift.py): notifications, sound, Urdu font
 
     @property
     def name(self) -> str:
@@ -65,7 +66,7 @@ def as_utc(value: datetime | None) -> datetime | None:
 
 def _staff(row) -> Staff:
     return Staff(row.id, row.username, row.display_name or "", row.role, row.language or "en", bool(row.active),
-                 row.session_epoch or 0)
+                 row.session_epoch or 0, dict(row.prefs or {}))
 
 
 def get_staff(conn: Connection, staff_id: int) -> Staff | None:
@@ -350,6 +351,10 @@ def add_note(conn: Connection, case_id: int, staff: Staff, text: str, now: datet
 
 def set_status(conn: Connection, case_id: int, staff: Staff, status: str, now: datetime) -> None:
     rules.set_status(ConsoleCases(conn), case_id, staff, status, now)
+
+
+def resolve(conn: Connection, case_id: int, staff: Staff, outcome: str, now: datetime) -> None:
+    rules.resolve(ConsoleCases(conn), case_id, staff, now, outcome)
 
 
 def reopen(conn: Connection, case_id: int, staff: Staff, now: datetime) -> None:
