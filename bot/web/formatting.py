@@ -2,7 +2,7 @@
 shown after a case action."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from jinja2 import pass_context
 from markupsafe import Markup
@@ -58,8 +58,9 @@ def format_duration(value: timedelta | None) -> str:
     return _("%(d)s d %(h)s h") % {"d": days, "h": hours}
 
 
-def format_when(value) -> Markup | str:
-    """A time in UTC, kept left-to-right inside right-to-left text."""
+def format_when(value, zone=timezone.utc) -> Markup | str:
+    """A time in `zone` (the console's: CONSOLE_TIMEZONE, shift_routes.when_filter), e.g. "2026-12-05 20:10
+    PKT", kept left-to-right inside right-to-left text; the machine-readable datetime stays UTC."""
     if value is None or value == "":
         return "—"
     if isinstance(value, str):
@@ -68,7 +69,8 @@ def format_when(value) -> Markup | str:
         except ValueError:
             return value  # autoescaped by the template
     value = store.as_utc(value)
-    return Markup('<time dir="ltr" datetime="{}">{}</time>').format(value.isoformat(), value.strftime("%Y-%m-%d %H:%M UTC"))
+    return Markup('<time dir="ltr" datetime="{}">{}</time>').format(
+        value.isoformat(), value.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z"))
 
 
 def isolated_gettext(gettext):

@@ -3,16 +3,16 @@ cases), each person's settings (notifications, sound, Urdu font), what waits for
 and on the case page, delivery states of replies, and resolving with an outcome. SQL: shift_store.py."""
 from __future__ import annotations
 
-from datetime import datetime
+import functools
 from zoneinfo import ZoneInfo
 
-from markupsafe import Markup
 from sqlalchemy import select
 from starlette.responses import JSONResponse, Response
 
 from . import shift_store as ss
 from . import store
 from .case_routes import _act
+from .formatting import format_when
 from .formatting import LANGUAGE_LABELS, PRIORITY_LABELS, REASON_LABELS, ROLE_LABELS, STATUS_LABELS
 from .framework import ALL_ROLES, CASE_ROLES, Ctx, Policy, redirect, route, safe_next
 from .i18n import L_, _
@@ -34,23 +34,8 @@ def delivery_label(value) -> str:
 
 
 def when_filter(zone_name: str):
-    """The templates' `when`: a time in the console's zone (CONSOLE_TIMEZONE), e.g. "2026-12-05 20:10 PKT",
-    kept left-to-right inside right-to-left text; the machine-readable datetime stays UTC."""
-    zone = ZoneInfo(zone_name)
-
-    def when(value) -> Markup | str:
-        if value is None or value == "":
-            return "—"
-        if isinstance(value, str):
-            try:
-                value = datetime.fromisoformat(value)
-            except ValueError:
-                return value  # autoescaped by the template
-        value = store.as_utc(value)
-        local = value.astimezone(zone)
-        return Markup('<time dir="ltr" datetime="{}">{}</time>').format(value.isoformat(),
-                                                                         local.strftime("%Y-%m-%d %H:%M %Z"))
-    return when
+    """The templates' `when` in the console's zone (CONSOLE_TIMEZONE)."""
+    return functools.partial(format_when, zone=ZoneInfo(zone_name))
 
 
 OFFER_KINDS = {"job": L_("A job abroad"), "study": L_("Study abroad")}
