@@ -298,7 +298,7 @@ def test_queue_filters_by_language_priority_and_overdue(console: Harness):
     assert client.get("/api/queue?view=all&overdue=1").json()["ids"] == [urdu_urgent]
     assert client.get("/api/queue?view=all&language=xx&priority=zz").json()["ids"] == queue_ids(client, "all")
     page = client.get("/queue?view=all&language=ur").text
-    assert 'data-poll="/api/queue?view=all&amp;language=ur&amp;priority="' in page  # polling keeps the filter
+    assert 'data-poll="/api/queue?view=all&amp;language=ur&amp;priority=&amp;reason=&amp;tag="' in page  # polling keeps the filter
     assert 'href="/queue?view=all&amp;overdue=1" class="overdue-total overdue"' in page
 
 

@@ -5,6 +5,7 @@ outside tests of the migrations themselves."""
 from __future__ import annotations
 
 import contextvars
+import json
 import logging
 import sqlite3
 import threading
@@ -136,6 +137,50 @@ class NoteRow(Base):
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)
+
+
+class TagRow(Base):
+    """A tag for cases (a route, a destination, an agent), so that patterns show; supervisors keep the list."""
+    __tablename__ = "tags"
+    __table_args__ = (UniqueConstraint("kind", "name", name="uq_tags_kind_name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))  # route | destination | agent | other
+    name: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)
+
+
+class CaseTagRow(Base):
+    __tablename__ = "case_tags"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    tag_id: Mapped[int] = mapped_column(ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)
+
+
+class SavedViewRow(Base):
+    """A person's saved queue view: a name and the queue's filters."""
+    __tablename__ = "saved_views"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    filters: Mapped[dict] = mapped_column(JSON, default=dict)  # view, language, priority, reason, tag, overdue
+    created_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)
+
+
+class HandoverRow(Base):
+    """A shift-handover note: written at the end of a shift, shown on the queue to the others until one
+    of them acknowledges it."""
+    __tablename__ = "handover_notes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)
+    acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(TZ)
 
 
 class AuditRow(Base):
@@ -271,7 +316,13 @@ class RegisterNoticeRow(Base):
     score: Mapped[float | None] = mapped_column(Float)
 
 
+def json_text(value) -> str:
+    """JSON columns as the database stores them: UTF-8 text, not \\u escapes, so that a search finds Urdu."""
+    return json.dumps(value, ensure_ascii=False)
+
+
 def make_engine(url: str, **kwargs) -> Engine:
+    kwargs.setdefault("json_serializer", json_text)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}, **kwargs)
 

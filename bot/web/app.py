@@ -17,7 +17,8 @@ from starlette.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from ..config import Settings
-from . import admin_routes, auth_routes, case_routes, i18n, register_routes, shift_routes, store  # noqa: F401 - their @route
+from . import (admin_routes, auth_routes, case_routes, desk_routes, i18n, register_routes, shift_routes,  # noqa: F401
+               store)  # (their @route)
 from .auth import Passwords, password_hasher
 from .framework import (_ROUTES, HERE, POLL_SECONDS, Clock, Console, ConsoleApp, _endpoint, allowed_hosts,
                         utcnow)
@@ -48,7 +49,9 @@ def create_app(config: Settings | str | None = None, *, clock: Clock | None = No
     console.env.globals["POLL_SECONDS"] = poll_seconds
     console.env.globals.update(shift_routes.TEMPLATE_GLOBALS)
     console.env.globals.update(shift_routes.words_globals(settings.content_dir))
-    console.env.filters["when"] = shift_routes.when_filter(settings.console_timezone)  # CONSOLE_TIMEZONE
+    console.env.globals.update(desk_routes.TEMPLATE_GLOBALS)
+    # times in the person's zone (Settings), else the console's (CONSOLE_TIMEZONE)
+    console.env.filters["when"] = desk_routes.when_filter(settings.console_timezone)
     if seed:
         store.seed_canned_replies(console.engine, console.clock())
     routes = [Route(path, _endpoint(fn, policy), methods=list(methods), name=fn.__name__)

@@ -24,12 +24,17 @@ def _queue_data(ctx: Ctx) -> dict:
     with ctx.begin() as conn:
         rows = shift_routes.queue_rows(conn, view, store.queue(conn, view, ctx.staff.id), now, filters)
         numbers = store.counts(conn, ctx.staff.id, now)
-    return {"view": view, "rows": rows, "counts": numbers, "filters": filters}
+        from . import desk_routes
+
+        extras = desk_routes.queue_extras(conn, ctx.staff.id)
+    return {"view": view, "rows": rows, "counts": numbers, "filters": filters, **extras}
 
 
 @route("/queue")
 def queue_page(ctx: Ctx) -> Response:
-    return ctx.render("queue.html", **_queue_data(ctx))
+    from .desk_routes import queue_flags
+
+    return ctx.render("queue.html", **_queue_data(ctx), **queue_flags(ctx))
 
 
 @route("/api/queue", api=True)
@@ -55,7 +60,8 @@ def _transcript(case: dict, messages: list[dict]) -> list[dict]:
         meta = message.get("meta") or {}
         items.append({"before": False, "direction": message["direction"], "kind": message["kind"],
                       "text": message["text"] or "", "at": message["created_at"], "media": meta.get("media"),
-                      "staff": meta.get("username"), "id": message["id"]})
+                      "staff": meta.get("username"), "id": message["id"],
+                      "file": message["direction"] == "in" and bool(meta.get("file_id"))})
     return items
 
 

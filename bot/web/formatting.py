@@ -107,6 +107,7 @@ NOTICES = {
     "status": L_("Status changed."),
     "reopened": L_("Case reopened: it is back in the queue."),
     "resolved": L_("Case resolved."),
+    "tagged": L_("Tags changed."),
 }
 ERRORS = {
     "claim_lost": L_("Someone else claimed this case first."),
@@ -123,6 +124,10 @@ ERRORS = {
     "bad_status": L_("Unknown status."),
     "bad_language": L_("Unknown language."),
     "no_outcome": L_("Choose what the case led to before resolving it."),
+    "bad_tag": L_("Unknown tag."),
+    "tag_exists": L_("That tag is already on the list."),
+    "too_many_views": L_("You have too many saved views (at most %(limit)s). Delete one first."),
+    "own_handover": L_("The next person acknowledges a handover note, not its writer."),
 }
 
 

@@ -3,8 +3,6 @@ cases), each person's settings (notifications, sound, Urdu font), what waits for
 and on the case page, delivery states of replies, and resolving with an outcome. SQL: shift_store.py."""
 from __future__ import annotations
 
-import functools
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from starlette.responses import JSONResponse, Response
@@ -12,7 +10,6 @@ from starlette.responses import JSONResponse, Response
 from . import shift_store as ss
 from . import store
 from .case_routes import _act
-from .formatting import format_when
 from .formatting import LANGUAGE_LABELS, PRIORITY_LABELS, REASON_LABELS, ROLE_LABELS, STATUS_LABELS
 from .framework import ALL_ROLES, CASE_ROLES, Ctx, Policy, redirect, route, safe_next
 from .i18n import L_, _
@@ -33,11 +30,6 @@ def delivery_label(value) -> str:
     return _(DELIVERY_LABELS[value]) if value in DELIVERY_LABELS else ""
 
 
-def when_filter(zone_name: str):
-    """The templates' `when` in the console's zone (CONSOLE_TIMEZONE)."""
-    return functools.partial(format_when, zone=ZoneInfo(zone_name))
-
-
 OFFER_KINDS = {"job": L_("A job abroad"), "study": L_("Study abroad")}
 
 
@@ -56,11 +48,16 @@ AUDIT_ACTIONS = {
     "staff_disable": L_("Disabled a staff account"), "staff_password": L_("Set a new password"),
     "staff_role": L_("Changed a role"), "settings": L_("Changed their settings"),
     "register_import": L_("Applied an OEP register import"), "register_discard": L_("Discarded an OEP register import"),
+    "tag_create": L_("Added a tag to the list"), "tag_delete": L_("Removed a tag from the list"),
+    "tag_add": L_("Tagged the case"), "tag_remove": L_("Removed a tag from the case"),
+    "handover_write": L_("Wrote a shift-handover note"), "handover_ack": L_("Acknowledged a shift-handover note"),
+    "media_view": L_("Viewed a file the user sent"),
 }
 AUDIT_FIELDS = {"previous": L_("before"), "status": L_("now"), "outcome": L_("outcome"), "to": L_("to"),
                 "reason": L_("reason"), "address": L_("address"), "length": L_("characters"),
                 "title": L_("title"), "language": L_("language"), "target": L_("account"), "role": L_("role"),
-                "priority": L_("priority"), "count": L_("count"), "minutes": L_("minutes"), "scope": L_("limit by")}
+                "priority": L_("priority"), "count": L_("count"), "minutes": L_("minutes"), "scope": L_("limit by"),
+                "kind": L_("kind"), "timezone": L_("time zone")}
 _AUDIT_VALUES = {"status": STATUS_LABELS, "previous": STATUS_LABELS, "outcome": OUTCOME_LABELS,
                  "priority": PRIORITY_LABELS, "reason": REASON_LABELS, "role": ROLE_LABELS,
                  "language": LANGUAGE_LABELS}
@@ -121,20 +118,36 @@ def is_urdu(text) -> bool:
 TEMPLATE_GLOBALS = {"is_urdu": is_urdu, "outcome_label": outcome_label, "delivery_label": delivery_label, "CASE_ROLES": CASE_ROLES}
 
 
+def clean_filters(view: str, language: str, priority: str, reason: str = "", tag: str = "",
+                  overdue: bool = False) -> dict:
+    """The queue's filters, unknown values dropped: view, language, priority, reason, tag (an id), overdue."""
+    return {"view": view if view in store.VIEWS else "", "language": language if language in LANGUAGE_LABELS else "",
+            "priority": priority if priority in PRIORITY_LABELS else "",
+            "reason": reason if reason in REASON_LABELS else "",
+            "tag": tag if tag.isdigit() and len(tag) < 10 else "", "overdue": bool(overdue)}
+
+
 def queue_filters(ctx: Ctx) -> dict:
-    """The queue's filters from the query string (unknown values are ignored): language, priority, overdue."""
-    language, priority = ctx.param("language"), ctx.param("priority")
-    return {"language": language if language in LANGUAGE_LABELS else "",
-            "priority": priority if priority in PRIORITY_LABELS else "", "overdue": ctx.param("overdue") == "1"}
+    """The queue's filters from the query string (unknown values are ignored)."""
+    filters = clean_filters(ctx.param("view"), ctx.param("language"), ctx.param("priority"), ctx.param("reason"),
+                            ctx.param("tag"), ctx.param("overdue") == "1")
+    del filters["view"]
+    return filters
 
 
 def queue_rows(conn, view: str, rows: list[dict], now, filters: dict | None = None) -> list[dict]:
-    """The queue's rows with their timing and what waits for whom, filtered, in the order of the view
-    (shift_store.sort_rows)."""
+    """The queue's rows with their timing, what waits for whom and their tags, filtered, in the order of the
+    view (shift_store.sort_rows)."""
+    from . import desk_routes, desk_store
+
     filters = filters or {}
+    tagged = desk_store.cases_with_tag(conn, int(filters["tag"])) if filters.get("tag") else None
     rows = [r for r in rows if (not filters.get("language") or r["language"] == filters["language"])
-            and (not filters.get("priority") or r["priority"] == filters["priority"])]
+            and (not filters.get("priority") or r["priority"] == filters["priority"])
+            and (not filters.get("reason") or r["reason"] == filters["reason"])
+            and (tagged is None or r["id"] in tagged)]
     ss.annotate(conn, rows, now)
+    desk_routes.annotate_tags(conn, rows)
     for row in rows:
         row["timing"] = store.timing(row, now)
     if filters.get("overdue"):
@@ -145,8 +158,10 @@ def queue_rows(conn, view: str, rows: list[dict], now, filters: dict | None = No
 def case_extras(conn, case: dict, now) -> dict:
     """For the case page: delivery states of hotline replies, waiting times and contact warnings, outcomes."""
     ss.annotate(conn, [case], now)
+    from . import desk_routes
+
     return {"delivery": ss.delivery(conn, case["id"]), "last_from_user": ss.last_message_from_user(conn, case["id"]),
-            "outcomes": ss.OUTCOMES, "history": ss.person_history(conn, case)}
+            "outcomes": ss.OUTCOMES, "history": ss.person_history(conn, case), **desk_routes.case_extras(conn, case)}
 
 
 async def not_found(request, exc) -> Response:
@@ -178,23 +193,39 @@ def pulse_api(ctx: Ctx) -> Response:
 
 @route("/settings", roles=ALL_ROLES)
 def settings_page(ctx: Ctx) -> Response:
+    from .desk_routes import zone_names
+
     notice = _("Saved.") if ctx.param("done") == "1" else None
-    return ctx.render("settings.html", prefs=ctx.staff.prefs or {}, notice=notice, fonts=ss.URDU_FONTS)
+    return ctx.render("settings.html", prefs=ctx.staff.prefs or {}, notice=notice, fonts=ss.URDU_FONTS,
+                      zones=zone_names(), console_zone=ctx.console.settings.console_timezone)
 
 
 @route("/settings", methods=("POST",), roles=ALL_ROLES)
 def settings_save(ctx: Ctx) -> Response:
+    from .desk_routes import zone_names
+
     f = ctx.form
     with ctx.begin() as conn:
-        prefs = ss.set_prefs(conn, ctx.staff, f.get("notify") == "1", f.get("sound") == "1", f.get("urdu_font", ""))
+        prefs = ss.set_prefs(conn, ctx.staff, f.get("notify") == "1", f.get("sound") == "1", f.get("urdu_font", ""),
+                             f.get("timezone", ""), zone_names())
         store.audit(conn, ctx.now, ctx.staff, "settings", **prefs)
     return redirect(safe_next(f.get("next")) if f.get("next") else "/settings?done=1")
 
 
 @route("/cases/{case_id:int}/resolve", methods=("POST",))
 def resolve(ctx: Ctx) -> Response:
+    """Resolves with an outcome; a closing message (suggested from the outcome, edited or not) is sent first,
+    in the same transaction: both happen or neither."""
     outcome = ctx.form.get("outcome", "")
-    return _act(ctx, lambda conn, case_id: store.resolve(conn, case_id, ctx.staff, outcome, ctx.now), "resolved")
+    closing = ctx.form.get("closing", "").strip()
+
+    def action(conn, case_id):
+        if outcome not in ss.OUTCOMES:
+            raise store.CaseError("no_outcome")
+        if closing:
+            store.reply(conn, case_id, ctx.staff, closing, ctx.now, ctx.console.case_text)
+        store.resolve(conn, case_id, ctx.staff, outcome, ctx.now)
+    return _act(ctx, action, "resolved")
 
 
 @route("/search")

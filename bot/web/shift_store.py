@@ -121,9 +121,13 @@ def delivery(conn, case_id: int) -> dict[int, str]:
 
 # -- staff preferences ---------------------------------------------------------------------------------------
 
-def set_prefs(conn, staff: Staff, notify: bool, sound: bool, urdu_font: str) -> dict:
+def set_prefs(conn, staff: Staff, notify: bool, sound: bool, urdu_font: str, timezone_name: str = "",
+              zones: tuple[str, ...] = ()) -> dict:
+    """timezone_name: one of `zones` (desk_routes.zone_names), else "" (the console's CONSOLE_TIMEZONE)."""
     prefs = {"notify": bool(notify), "sound": bool(sound),
              "urdu_font": urdu_font if urdu_font in URDU_FONTS else "nastaliq"}
+    if timezone_name and timezone_name in zones:
+        prefs["timezone"] = timezone_name
     conn.execute(update(staff_t).where(staff_t.c.id == staff.id).values(prefs=prefs))
     return prefs
 
@@ -145,14 +149,18 @@ def _like(text: str) -> str:
 
 
 def search(conn, text: str, limit: int = 100) -> list[dict]:
-    """Cases whose summary, report form, entities or messages contain `text` (any case), newest first.
-    (Report and entity fields are searched in their stored JSON: Latin text, such as an agent's name.)"""
+    """Cases whose summary, report form, entities or messages contain `text` (any case), or whose recruiter
+    checks asked about or found an agent or agency of that name, newest first. (Report and entity fields
+    are searched in their stored JSON, which holds Urdu as UTF-8 text since migration 0010.)"""
+    from .desk_store import cases_by_agent_check
+
     pattern = _like(text)
     in_messages = select(messages.c.case_id).where(messages.c.text.ilike(pattern, escape="\\"))
+    by_agent = cases_by_agent_check(conn, text, _like)
     query = (_case_select().where(or_(cases.c.summary.ilike(pattern, escape="\\"),
                                       cast(cases.c.report, Text).ilike(pattern, escape="\\"),
                                       cast(cases.c.entities, Text).ilike(pattern, escape="\\"),
-                                      cases.c.id.in_(in_messages)))
+                                      cases.c.id.in_(in_messages), cases.c.id.in_(sorted(by_agent))))
              .order_by(cases.c.id.desc()).limit(limit))
     return [dict(row._mapping) for row in conn.execute(query)]
 

@@ -218,6 +218,28 @@
     });
   }
 
+  // resolving: the closing message follows the chosen outcome until the person edits it
+  function closingSuggestions() {
+    var box = document.getElementById("closing-text");
+    var form = document.getElementById("resolve-form");
+    if (!box || !form) { return; }
+    var suggestions = {};
+    try { suggestions = JSON.parse(box.getAttribute("data-suggestions") || "{}"); } catch (e) { return; }
+    var suggested = "";
+    box.addEventListener("input", function () { box.setAttribute("data-edited", "1"); });
+    form.querySelectorAll("input[name=outcome]").forEach(function (radio) {
+      radio.addEventListener("change", function () {
+        if (!radio.checked) { return; }
+        // replaced while it is empty or still the last suggestion: a person's own words are never overwritten
+        if (box.value === "" || box.value === suggested || !box.hasAttribute("data-edited")) {
+          suggested = suggestions[radio.value] || "";
+          box.value = suggested;
+          box.removeAttribute("data-edited");
+        }
+      });
+    });
+  }
+
   function confirmForms() {
     document.querySelectorAll("button[data-confirm]").forEach(function (button) {
       button.addEventListener("click", function (event) {
@@ -236,6 +258,7 @@
     settings();
     confirmForms();
     unansweredConfirm();
+    closingSuggestions();
     restoreScroll();
     var replyForm = document.getElementById("reply-form");
     if (replyForm) { reply(replyForm); }
