@@ -64,6 +64,9 @@ class BotAPIState:
         self.webhook_queues: dict[int, collections.deque] = {}  # per chat, the updates not yet delivered
         self.webhook_busy: set[int] = set()  # chats with a delivery in flight
         self.deliveries: list[Delivery] = []  # every webhook POST and how it ended
+        self.files: dict[str, tuple[str, bytes]] = {}  # file_id -> (file_path, content): getFile and downloads
+        self.downloads: list[str] = []  # the paths of files downloaded (/file/bot<token>/<file_path>)
+        self.token: str | None = None  # when set, getFile and downloads answer 401/404 for another token
 
     # -- what tests do -------------------------------------------------------------------------------
     def push(self, update: dict) -> int:
@@ -84,6 +87,11 @@ class BotAPIState:
     def fault(self, method: str, *faults: Fault) -> None:
         with self.lock:
             self.faults.setdefault(method, []).extend(faults)
+
+    def add_file(self, file_id: str, file_path: str, content: bytes) -> None:
+        """A file a user sent: getFile gives its path, /file/bot<token>/<path> its bytes."""
+        with self.lock:
+            self.files[file_id] = (file_path, content)
 
     def messages_to(self, chat_id: int) -> list[SentMessage]:
         with self.lock:
@@ -132,6 +140,12 @@ class BotAPIState:
                 return 409, {"ok": False, "error_code": 409,
                              "description": "Conflict: can't use getUpdates method while webhook is active"}
             return 200, {"ok": True, "result": self._get_updates(params)}
+        if method == "getFile":
+            found = self.files.get(str(params.get("file_id") or ""))
+            if found is None:
+                return 400, {"ok": False, "error_code": 400, "description": "Bad Request: invalid file_id"}
+            return 200, {"ok": True, "result": {"file_id": params["file_id"], "file_unique_id": params["file_id"] + "u",
+                                                "file_size": len(found[1]), "file_path": found[0]}}
         if method == "sendMessage":
             chat_id = int(params["chat_id"])
             markup = params.get("reply_markup")
@@ -181,6 +195,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self):
         path = urlparse(self.path).path
+        if path.startswith("/file/bot"):  # a file download, as api.telegram.org/file/bot<token>/<file_path>
+            return self._file(path.removeprefix("/file/bot"))
+        token = path.removeprefix("/bot").split("/", 1)[0]
+        if self.state.token is not None and token != self.state.token:
+            return self._reply(401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
         method = path.rsplit("/", 1)[-1]
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
@@ -213,6 +232,21 @@ class _Handler(BaseHTTPRequestHandler):
         status, payload = state.handle(method, params)
         state.calls.append(Call(method, params, time.monotonic(), ok=status == 200))
         self._reply(status, payload)
+
+    def _file(self, rest: str) -> None:
+        token, _, file_path = rest.partition("/")
+        state = self.state
+        with state.lock:
+            content = next((data for path, data in state.files.values() if path == file_path), None)
+            if content is not None and (state.token is None or token == state.token):
+                state.downloads.append(file_path)
+        if content is None or (state.token is not None and token != state.token):
+            return self._reply(404, {"ok": False, "error_code": 404, "description": "Not Found"})
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(len(content)))
+        self.end_headers()
+        self.wfile.write(content)
 
     def _params(self, body: bytes, query: str) -> dict:
         ctype = self.headers.get("Content-Type", "")

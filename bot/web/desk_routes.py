@@ -230,7 +230,8 @@ def case_tag(ctx: Ctx) -> Response:
 def view_query(filters: dict) -> str:
     from urllib.parse import urlencode
 
-    return "/queue?" + urlencode({k: v for k, v in filters.items() if k in VIEW_FIELDS and v not in ("", None, False)})
+    return "/queue?" + urlencode({k: "1" if v is True else v for k, v in filters.items()
+                                  if k in VIEW_FIELDS and v not in ("", None, False)})
 
 
 @route("/views", methods=("POST",))
