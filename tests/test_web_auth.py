@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from bot.cli import main
 from bot.config import Settings
 from bot.storage import register_store
-from bot.web import store
+from bot.web import desk_store, store
 from bot.web.auth import MAX_FAILURES, MAX_FAILURES_ADDRESS, SESSION_COOKIE, Passwords, password_hasher
 from tests.web_support import PASSWORD, Harness, add_case, add_staff, csrf_from, get_case, rows, stage_register_import
 
@@ -44,6 +44,15 @@ EXPECTED = {
     ("GET", "/search"): CASE_WORKERS,
     ("GET", "/settings"): EVERYONE,
     ("POST", "/settings"): EVERYONE,
+    ("GET", "/cases/{case_id:int}/media/{message_id:int}"): CASE_WORKERS,
+    ("POST", "/cases/{case_id:int}/tags"): CASE_WORKERS,
+    ("GET", "/tags"): SUPERVISORS,
+    ("POST", "/tags"): SUPERVISORS,
+    ("POST", "/tags/{tag_id:int}/delete"): SUPERVISORS,
+    ("POST", "/views"): CASE_WORKERS,
+    ("POST", "/views/{view_id:int}/delete"): CASE_WORKERS,
+    ("POST", "/handover"): CASE_WORKERS,
+    ("POST", "/handover/{note_id:int}/ack"): CASE_WORKERS,
     ("GET", "/audit"): SUPERVISORS,
     ("GET", "/canned"): SUPERVISORS,
     ("POST", "/canned"): SUPERVISORS,
@@ -80,7 +89,11 @@ def snapshot(engine) -> dict:
             "canned": [tuple(r) for r in conn.execute(select(store.canned).order_by(store.canned.c.id))],
             **{name: conn.execute(select(func.count()).select_from(table)).scalar_one()
                for name, table in (("messages", store.messages), ("notes", store.notes), ("outbox", store.outbox),
+                                   ("tags", desk_store.tags_t), ("case_tags", desk_store.case_tags),
+                                   ("views", desk_store.views_t), ("handover", desk_store.handover_t),
                                    ("register_imports", register_store.IMPORTS))},
+            "handover_acks": [tuple(r) for r in conn.execute(select(desk_store.handover_t.c.id,
+                                                                    desk_store.handover_t.c.acknowledged_at))],
             "register": [tuple(r) for r in conn.execute(select(register_store.IMPORTS.c.id,
                                                                register_store.IMPORTS.c.status))],
         }
@@ -323,15 +336,21 @@ def test_every_route_refuses_no_session_wrong_role_and_bad_csrf(console: Harness
     canned_id = rows(engine, store.canned)[0].id
     target_id = add_staff(engine, "target", AGENT)
     import_id = stage_register_import(engine)  # pending: applying or discarding it would show in the snapshot
+    from tests.test_web_desk import desk_world
+
+    desk = desk_world(console, owner, case_id)  # a tag on the case, a saved view, a handover note, a media message
     # plausible form data: a refusal must come from the session, the role or the token, not from the data
-    form = {"text": "hello", "status": "resolved", "staff_id": str(owner), "expected": str(owner),
+    form = {"text": "hello", "status": "resolved", "staff_id": str(owner), "expected": str(owner), "kind": "agent",
+            "name": "a view", "tag_id": str(desk["tag"]), "action": "remove", "outcome": "information", "closing": "bye",
             "language": "ur", "title": "t", "username": "newperson", "role": "agent", "password": "x" * 12,
             "active": "0", "next": "/"}
 
     def url(path: str, method: str) -> str:
         case = resolved_id if path.endswith("/reopen") else case_id
         return (path.replace("{case_id:int}", str(case)).replace("{canned_id:int}", str(canned_id))
-                .replace("{staff_id:int}", str(target_id)).replace("{import_id:int}", str(import_id)))
+                .replace("{staff_id:int}", str(target_id)).replace("{import_id:int}", str(import_id))
+                .replace("{tag_id:int}", str(desk["tag"])).replace("{view_id:int}", str(desk["view"]))
+                .replace("{note_id:int}", str(desk["note"])).replace("{message_id:int}", str(desk["message"])))
 
     before = snapshot(engine)
     anonymous = console.client()

@@ -319,3 +319,19 @@ def case_tag_count(engine) -> int:
 
     with engine.connect() as conn:
         return conn.execute(select(func.count()).select_from(desk_store.case_tags)).scalar_one()
+
+
+def desk_world(console: Harness, owner: int, case_id: int) -> dict:
+    """For the route/role matrix (test_web_auth): a tag on the case, a saved view and a handover note of the
+    owner, a media message; every route of this file has something real to act on (and to leave alone)."""
+    from bot.web.store import get_staff
+
+    engine, now = console.engine, console.clock.now
+    with engine.begin() as conn:
+        owner_staff = get_staff(conn, owner)
+        tag = desk_store.create_tag(conn, owner_staff, "destination", "Libya", now)
+        desk_store.tag_case(conn, case_id, owner_staff, tag, True, now)
+        view = desk_store.save_view(conn, owner_staff, "mine", {"view": "mine"}, now)
+        note = desk_store.write_handover(conn, owner_staff, "handover", now)
+    message = add_message(engine, case_id, "", kind="media", meta={"media": "photo", "file_id": "P"})
+    return {"tag": tag, "view": view, "note": note, "message": message}
