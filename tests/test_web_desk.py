@@ -335,3 +335,15 @@ def desk_world(console: Harness, owner: int, case_id: int) -> dict:
         note = desk_store.write_handover(conn, owner_staff, "handover", now)
     message = add_message(engine, case_id, "", kind="media", meta={"media": "photo", "file_id": "P"})
     return {"tag": tag, "view": view, "note": note, "message": message}
+
+
+def test_only_images_audio_and_video_show_inline():
+    from bot.web.media import content_type
+
+    assert content_type("photo", "photos/file_1.jpg") == ("image/jpeg", True)
+    assert content_type("voice", "voice/file_2.oga") == ("audio/ogg", True)
+    assert content_type("voice", "voice/file_2") == ("audio/ogg", True)
+    assert content_type("document", "documents/page.html") == ("application/octet-stream", False)
+    assert content_type("document", "documents/contract.pdf") == ("application/octet-stream", False)
+    assert content_type("sticker", "stickers/file_3.tgs") == ("application/octet-stream", False)
+    assert content_type("document", "documents/scan.png") == ("image/png", True)

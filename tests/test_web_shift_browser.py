@@ -149,9 +149,22 @@ def test_a_shift_in_the_browser(db_url):
         page.click("#resolve")
         page.click("#resolve-confirm")  # no outcome chosen: the form does not go
         assert get_case(engine, mine)["status"] == "claimed"
+        # the closing message follows the outcome until the person writes their own
+        page.check('input[name=outcome][value="referred_1122"]')
+        emergency = page.input_value("#closing-text")
+        assert "1122" in emergency
+        page.check('input[name=outcome][value="no_contact"]')
+        assert page.input_value("#closing-text") not in ("", emergency)
+        page.fill("#closing-text", "my own words")
+        page.check('input[name=outcome][value="referred_fia"]')
+        assert page.input_value("#closing-text") == "my own words"
+        page.fill("#closing-text", "")
         page.check('input[name=outcome][value="information"]')
+        closing = page.input_value("#closing-text")
+        assert closing and closing != emergency
         page.click("#resolve-confirm")
         page.wait_for_url(f"{console.url}/cases/{mine}?done=resolved")
+        assert closing in [m.text for m in rows(engine, store.messages, store.messages.c.case_id == mine)]
         assert any(kind == "confirm" for kind, _ in page.dialogs)
         case = get_case(engine, mine)
         assert (case["status"], case["outcome"]) == ("resolved", "information")

@@ -24,17 +24,16 @@ def _queue_data(ctx: Ctx) -> dict:
     with ctx.begin() as conn:
         rows = shift_routes.queue_rows(conn, view, store.queue(conn, view, ctx.staff.id), now, filters)
         numbers = store.counts(conn, ctx.staff.id, now)
-        from . import desk_routes
-
-        extras = desk_routes.queue_extras(conn, ctx.staff.id)
-    return {"view": view, "rows": rows, "counts": numbers, "filters": filters, **extras}
+    return {"view": view, "rows": rows, "counts": numbers, "filters": filters}
 
 
 @route("/queue")
 def queue_page(ctx: Ctx) -> Response:
-    from .desk_routes import queue_flags
+    from .desk_routes import queue_extras, queue_flags
 
-    return ctx.render("queue.html", **_queue_data(ctx), **queue_flags(ctx))
+    with ctx.begin() as conn:
+        extras = queue_extras(conn, ctx.staff.id)  # saved views, tags, handover notes: the page only
+    return ctx.render("queue.html", **_queue_data(ctx), **extras, **queue_flags(ctx))
 
 
 @route("/api/queue", api=True)

@@ -26,7 +26,7 @@ TIMEOUT = httpx.Timeout(15.0, connect=5.0)
 # shown in the browser (inline): only these types; everything else is a download of application/octet-stream
 INLINE_TYPES = {"image/jpeg", "image/png", "image/gif", "image/webp", "audio/ogg", "audio/mpeg", "audio/mp4",
                 "audio/x-m4a", "video/mp4", "video/webm"}
-KIND_TYPES = {"photo": "image/jpeg", "voice": "audio/ogg", "video_note": "video/mp4", "sticker": "image/webp"}
+KIND_TYPES = {"photo": "image/jpeg", "voice": "audio/ogg", "video_note": "video/mp4"}  # when the name says nothing
 UNAVAILABLE = L_("The file could not be fetched through the bot. It may be too large (over 20 MB) or no longer "
                  "on Telegram's servers, or the bot is not reachable. Try again later.")
 NOT_CONFIGURED = L_("Files cannot be fetched: the console has no bot token (TELEGRAM_BOT_TOKEN).")
@@ -60,8 +60,9 @@ def _file_base(base_url: str) -> str:
 
 
 def content_type(kind: str, file_path: str) -> tuple[str, bool]:
-    """(Content-Type, inline): the media kind's type, else the file name's; unknown types download."""
-    guessed = KIND_TYPES.get(kind) or mimetypes.guess_type(file_path)[0] or ""
+    """(Content-Type, inline): the file name's type, else the media kind's; only INLINE_TYPES show in the
+    browser, anything else downloads as application/octet-stream (an HTML "document" never runs)."""
+    guessed = mimetypes.guess_type(file_path)[0] or KIND_TYPES.get(kind) or ""
     if guessed == "audio/oga":
         guessed = "audio/ogg"
     return (guessed, True) if guessed in INLINE_TYPES else ("application/octet-stream", False)
