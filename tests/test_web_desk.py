@@ -347,3 +347,19 @@ def test_only_images_audio_and_video_show_inline():
     assert content_type("document", "documents/contract.pdf") == ("application/octet-stream", False)
     assert content_type("sticker", "stickers/file_3.tgs") == ("application/octet-stream", False)
     assert content_type("document", "documents/scan.png") == ("image/png", True)
+
+
+def test_the_new_pages_speak_urdu_on_the_urdu_interface(console: Harness):
+    boss = console.as_staff("sara", "supervisor", language="ur")
+    other = console.as_staff("bilal", "agent")
+    post(console, other, "/handover", text="note")
+    assert post(console, boss, "/tags", kind="route", name="Gilgit - Karachi - Dubai").status_code == 303
+    tags = boss.get("/tags").text
+    assert "راستہ" in tags and "نیا ٹیگ" in tags and "Route" not in tags
+    queue = boss.get("/queue").text
+    assert "شفٹ کی حوالگی" in queue and "حوالگی کا نوٹ لکھیں" in queue and "یہ فلٹر منظر کے طور پر محفوظ کریں" in queue
+    assert "ٹائم زون" in boss.get("/settings").text
+    case_id = add_case(console.engine, status="claimed", assigned_to=1, language="ur")
+    add_message(console.engine, case_id, "", kind="media", meta={"media": "voice", "file_id": "V"})
+    page = boss.get(f"/cases/{case_id}").text
+    assert "صوتی پیغام" in page and "ٹیگ لگائیں" in page
