@@ -24,7 +24,7 @@ depends_on: Union[str, Sequence[str], None] = None
 _JSON_COLUMNS = (("cases", "id", ("report", "entities", "offer_check")), ("messages", "id", ("meta",)))
 
 
-def _rewrite_json(ascii_only: bool) -> None:
+def _rewrite_json() -> None:
     bind = op.get_bind()
     cast = "CAST(:value AS JSON)" if bind.dialect.name == "postgresql" else ":value"
     for table, key, columns in _JSON_COLUMNS:
@@ -36,7 +36,7 @@ def _rewrite_json(ascii_only: bool) -> None:
                     value = json.loads(raw)
                 except (TypeError, ValueError):
                     continue
-                text = json.dumps(value, ensure_ascii=ascii_only)
+                text = json.dumps(value, ensure_ascii=False)
                 if text != raw:
                     bind.execute(sa.text(f"UPDATE {table} SET {column} = {cast} WHERE {key} = :id"),
                                  {"value": text, "id": row_id})
@@ -88,10 +88,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_handover_notes_staff_id", "handover_notes", ["staff_id"])
-    _rewrite_json(ascii_only=False)
+    _rewrite_json()
 
 
-def downgrade() -> None:
+def downgrade() -> None:  # (UTF-8 JSON text stays: it is the same JSON)
     op.drop_index("ix_handover_notes_staff_id", table_name="handover_notes")
     op.drop_table("handover_notes")
     op.drop_index("ix_saved_views_staff_id", table_name="saved_views")
