@@ -84,6 +84,65 @@ def _content_check(args, settings: Settings) -> int:
     return 1 if report.errors else 0
 
 
+def _content_export(args, settings: Settings) -> int:
+    """`safesafar content export [DIR]`: the published state in content/'s layout (byte-stable)."""
+    from pathlib import Path
+
+    from .editorial.exchange import export
+    from .services import build_database, build_workbench
+
+    engine = build_database(settings)
+    try:
+        target = Path(args.dir) if args.dir else settings.content_dir
+        written = export(build_workbench(settings, engine), target, Path(args.countries) if args.countries else None,
+                         version="published")
+    finally:
+        engine.dispose()
+    print(f"exported {len(written)} files to {target}" + (f" (countries: {args.countries})" if args.countries else ""))
+    return 0
+
+
+def _content_import(args, settings: Settings) -> int:
+    """`safesafar content import PATH... --author NAME`: files as drafts, for review in the workbench."""
+    from pathlib import Path
+
+    from .editorial.exchange import ImportError_, read_paths
+    from .editorial.model import Actor, EditorialError
+    from .services import build_database, build_workbench
+
+    try:
+        documents, countries = read_paths([Path(p) for p in args.paths])
+    except ImportError_ as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    engine = build_database(settings)
+    try:
+        role = _staff_role(engine, args.author) or "editor"
+        saved = build_workbench(settings, engine).import_documents(
+            Actor(args.author, role), documents, countries, note=args.note or f"imported by {args.author}")
+    except EditorialError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    for result in saved:
+        flag = f"  ({len(result.issues)} errors)" if result.issues else ""
+        print(f"draft {result.item.kind} {result.item.key} version {result.revision.version}{flag}")
+        for issue in result.issues[:5]:
+            print(f"    - {issue.message}")
+    print(f"{len(saved)} drafts from {len(documents) + (countries is not None)} files (unchanged items skipped)")
+    return 0
+
+
+def _staff_role(engine, username: str) -> str | None:
+    from sqlalchemy import select
+
+    from .storage.db import StaffRow
+
+    with engine.connect() as conn:
+        return conn.execute(select(StaffRow.role).where(StaffRow.username == username)).scalar()
+
+
 def _run(args, settings: Settings) -> int:
     """The assistant, with the staff console beside it (its own process, stopped on exit) unless
     --no-staff-console, CONSOLE_AUTOSTART=false, or something already listens on the console's port."""
@@ -148,6 +207,12 @@ def _db_upgrade(args, settings: Settings) -> int:
     upgrade(settings.database_url, revision=args.revision)
     engine = make_engine(settings.database_url)
     print(f"database at revision {current(engine)} (newest {head(settings.database_url)}): {_safe_url(settings.database_url)}")
+    if current(engine) == head(settings.database_url):
+        from .services import seed_content
+
+        added = seed_content(settings, engine)
+        print(f"content: {added} items seeded from {settings.content_dir}" if added else
+              "content: the database has every item of content/ (nothing seeded)")
     engine.dispose()
     return 0
 
@@ -306,6 +371,16 @@ def main(argv: list[str] | None = None) -> int:
     p = content.add_parser("check", help="validate content/: schema, every intent in every language, buttons, sources, review dates")
     p.add_argument("--stats", action="store_true", help="first print the words of every first message per language")
     p.set_defaults(func=_content_check)
+    p = content.add_parser("export", help="write the published content (database) in content/'s layout, byte-stable")
+    p.add_argument("dir", nargs="?", help="the folder (default: CONTENT_DIR, content/)")
+    p.add_argument("--countries", help="also write the published country list to this file "
+                                       "(nlu/entities/countries.txt: then `safesafar nlu train`)")
+    p.set_defaults(func=_content_export)
+    p = content.add_parser("import", help="load content files (or a content folder) into the workbench as drafts")
+    p.add_argument("paths", nargs="+", help="files under a content folder, or the folder; countries.txt too")
+    p.add_argument("--author", required=True, help="the drafts' author (a staff username)")
+    p.add_argument("--note", help="the drafts' note")
+    p.set_defaults(func=_content_import)
 
     nlu = sub.add_parser("nlu", help="the NLU model: train, evaluate, serve").add_subparsers(dest="nlu_command", required=True)
     p = nlu.add_parser("train", help="train the Rasa model (cached by a hash of nlu/)")

@@ -52,6 +52,10 @@ class Settings:
     nlu_project: Path = ROOT / "nlu"
     models_dir: Path = ROOT / "nlu" / "models"
     content_dir: Path = ROOT / "content"
+    # where the bot's answers come from: "database" (the published revisions of the editors' workbench,
+    # seeded from content/), "files" (content/, reloaded when a file changes), "auto": the Telegram bot
+    # the database, the terminal chat the files
+    content_source: str = "auto"
     contract_path: Path = ROOT / "nlu" / "contract" / "intents.yml"
     danger_lexicon: Path = ROOT / "content" / "safety" / "danger_lexicon.yml"
     telegram_token: str = ""
@@ -88,6 +92,7 @@ class Settings:
             nlu_max_batch=max(1, int(_env("NLU_MAX_BATCH", str(cls.nlu_max_batch), dotenv))),
             models_dir=Path(_env("NLU_MODELS_DIR", str(cls.models_dir), dotenv)),
             content_dir=Path(_env("CONTENT_DIR", str(cls.content_dir), dotenv)),
+            content_source=_env("CONTENT_SOURCE", cls.content_source, dotenv).lower(),
             danger_lexicon=Path(_env("DANGER_LEXICON", str(cls.danger_lexicon), dotenv)),
             telegram_token=_env("TELEGRAM_BOT_TOKEN", "", dotenv),
             database_url=_env("DATABASE_URL", cls.database_url, dotenv),

@@ -84,7 +84,9 @@ def run_console(settings: Settings, stdin: TextIO | None = None, stdout: TextIO 
             stream.reconfigure(errors="surrogateescape" if stream is stdin else "replace")
     try:
         with nlu_server(settings, log=sys.stderr) as url:
-            service, close = build_service(settings, url, durable_replies=False)
+            # the terminal chat answers from content/ (edits show within a second) unless CONTENT_SOURCE says otherwise
+            source = "files" if settings.content_source == "auto" else settings.content_source
+            service, close = build_service(settings, url, durable_replies=False, content_source=source)
 
             async def main() -> None:
                 try:

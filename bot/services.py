@@ -44,10 +44,66 @@ def case_text(settings: Settings):
     return TelegramCaseText(settings.console_url)
 
 
-def build_service(settings: Settings, nlu_url: str, durable_replies: bool = True):
+def seed_content(settings: Settings, engine) -> int:
+    """The workbench's published state from content/ (and nlu/entities/countries.txt): items the database
+    does not have yet are added as published; items it has are never changed (idempotent). Returns how
+    many were added. `safesafar db upgrade` (so `make setup`) runs it; so do the builders that read content
+    from the database."""
+    from .dialogue.content import read_documents
+
+    from sqlalchemy.exc import IntegrityError
+
+    countries = settings.nlu_project / "entities" / "countries.txt"
+    documents = read_documents(settings.content_dir)
+    countries_text = countries.read_text(encoding="utf-8") if countries.is_file() else None
+    workbench = build_workbench(settings, engine)
+    for _attempt in range(3):
+        try:
+            return workbench.seed(documents, countries_text)
+        except IntegrityError:  # another worker seeded the same items at the same moment: look again
+            continue
+    return workbench.seed(documents, countries_text)
+
+
+def build_workbench(settings: Settings, engine, clock=None):
+    """The editors' workbench (bot/editorial/) on the database: what the console's pages and the
+    `safesafar content` commands call."""
+    from .editorial.checks import Checker
+    from .editorial.workbench import Workbench, utcnow
+    from .storage.editorial import SqlEditorialRepository
+
+    return Workbench(SqlEditorialRepository(engine), Checker(contract(), settings.root / "locales"), clock or utcnow)
+
+
+def build_content_store(settings: Settings, engine, source: str | None = None, understander=None):
+    """The content the dialogue reads: from the database (the published revisions, rebuilt within ~1 s of
+    a publish; the danger lexicon of `understander` too), or from content/ (ContentStore). source: "database",
+    "files" or "auto"/None (settings.content_source; auto = database)."""
+    source = source or settings.content_source
+    if source == "files":
+        from .dialogue.content import ContentStore
+
+        return ContentStore(settings.content_dir)
+    if source not in ("database", "auto"):
+        raise ValueError(f"CONTENT_SOURCE must be database, files or auto (not {source!r})")
+    from .editorial.live import LiveContent
+    from .safety import DangerLexicon
+    from .storage.editorial import ContentSource
+
+    seed_content(settings, engine)
+    callbacks = []
+    if understander is not None:
+        def danger(content) -> None:  # the safety net follows the published danger lexicon
+            text = content.documents.get("safety/danger_lexicon.yml")
+            if text is not None:
+                understander.danger.lexicon = DangerLexicon.from_yaml(text)
+        callbacks.append(danger)
+    return LiveContent(ContentSource(engine), interval=1.0, on_change=callbacks)
+
+
+def build_service(settings: Settings, nlu_url: str, durable_replies: bool = True, content_source: str | None = None):
     """The conversation service with the real NLU, the content store and the database (migrated to the
     newest schema first). Returns (service, async close)."""
-    from .dialogue.content import ContentStore
     from .dialogue.engine import Dialogue
     from .hotline.service import ConversationService
     from .i18n import default_i18n
@@ -59,13 +115,16 @@ def build_service(settings: Settings, nlu_url: str, durable_replies: bool = True
     i18n = default_i18n()
     register = RegisterSource(engine)
     register.refresh()  # loaded before the first message (later imports are picked up in the background)
-    dialogue = Dialogue(understander, ContentStore(settings.content_dir), i18n, register=register)
+    content = build_content_store(settings, engine, content_source, understander)
+    dialogue = Dialogue(understander, content, i18n, register=register)
     store = HotlineStore(engine, staff_chat_id=settings.staff_chat_id, console_url=settings.console_url)
     service = ConversationService(dialogue, store, i18n, durable_replies=durable_replies,
                                   case_text=case_text(settings))
 
     async def close() -> None:
         await client.aclose()
+        if hasattr(content, "close"):
+            content.close()
         engine.dispose()
 
     return service, close
@@ -101,4 +160,6 @@ def build_console(settings: Settings, **options):
     """The staff console (a Starlette app) on the migrated database; options: web.app.create_app's."""
     from .web.app import create_app
 
-    return create_app(settings, engine=build_database(settings), case_text=case_text(settings), **options)
+    engine = build_database(settings)
+    seed_content(settings, engine)  # the workbench edits the published state: it exists from the start
+    return create_app(settings, engine=engine, case_text=case_text(settings), **options)

@@ -7,6 +7,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Mapping
 
 import yaml
 
@@ -61,6 +62,11 @@ class Topic:
     menu: int | None = None  # its place in the "All topics" list (None: not listed)
 
 
+def read_documents(root: Path) -> dict[str, str]:
+    """Every YAML file under `root`: {path relative to root, with "/": text}."""
+    return {p.relative_to(root).as_posix(): p.read_text(encoding="utf-8") for p in sorted(root.rglob("*.yml"))}
+
+
 def _as_date(value) -> date | None:
     if value is None or isinstance(value, date):
         return value
@@ -73,18 +79,26 @@ def _as_date(value) -> date | None:
 class Content:
     """One consistent snapshot of content/."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path | None = None, documents: Mapping[str, str] | None = None):
+        """From the files under `root`, or from `documents`: {path relative to content/ ("facts.yml",
+        "topics/greet.yml"): its YAML text}, as the database-backed store assembles them; both parse the
+        same way."""
+        if documents is None:
+            if root is None:
+                raise ContentError("content needs a folder or documents")
+            documents = read_documents(root)
         self.root = root
-        self.languages = self._load_languages(root / "languages.yml")
-        self.facts = self._load_facts(root / "facts.yml")
+        self.documents = dict(documents)
+        self.languages = self._load_languages(self._yaml("languages.yml"))
+        self.facts = self._load_facts(self._yaml("facts.yml") or {})
         self.topics: dict[str, Topic] = {}
-        for path in sorted((root / "topics").glob("*.yml")):
-            topic = self._load_topic(path)
+        for name in sorted(n for n in self.documents if n.startswith("topics/") and n.endswith(".yml")):
+            topic = self._load_topic(Path(name), self.documents[name])
             if topic.id in self.topics:
-                raise ContentError(f"{path.name}: topic id {topic.id!r} is used twice")
+                raise ContentError(f"{Path(name).name}: topic id {topic.id!r} is used twice")
             self.topics[topic.id] = topic
         # an intent's main topic is the first (by file name) that lists it without keywords; the topics
-        # with keywords answer instead when the message contains one of their keywords
+        # with keywords answer instead when the message contains one of them
         self.by_intent: dict[str, Topic] = {}
         self.refined: dict[str, list[Topic]] = {}
         for topic in self.topics.values():
@@ -96,31 +110,40 @@ class Content:
         for intent, topics in self.refined.items():
             self.by_intent.setdefault(intent, topics[0])
         self.derived: dict = {}  # things computed from this snapshot once (the compiled offer check)
-        offer = root / "offer_check.yml"
-        self.offer_check = yaml.safe_load(offer.read_text(encoding="utf-8")) if offer.is_file() else None
-        conversation = root / "conversation.yml"  # crisis mode, questions inside forms, typed answers
-        self.conversation = (yaml.safe_load(conversation.read_text(encoding="utf-8")) or {}) if conversation.is_file() else {}
+        self.offer_check = self._yaml("offer_check.yml") if "offer_check.yml" in self.documents else None
+        # crisis mode, questions inside forms, typed answers
+        self.conversation = (self._yaml("conversation.yml") or {}) if "conversation.yml" in self.documents else {}
+
+    @classmethod
+    def from_documents(cls, documents: Mapping[str, str]) -> "Content":
+        return cls(documents=documents)
+
+    def _yaml(self, name: str):
+        if name not in self.documents:
+            raise ContentError(f"{name} is missing")
+        try:
+            return yaml.safe_load(self.documents[name])
+        except yaml.YAMLError as exc:
+            raise ContentError(f"{name}: not valid YAML: {exc}") from exc
 
     @staticmethod
-    def _load_languages(path: Path) -> dict[str, Language]:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    def _load_languages(data: dict) -> dict[str, Language]:
         return {code: Language(code=code, name=spec["name"], catalog=spec.get("catalog", code),
                                babel=spec.get("babel", code), direction=spec.get("direction", "ltr"),
                                fallback=spec.get("fallback"), date_format=spec.get("date_format", "medium"))
                 for code, spec in data["languages"].items()}
 
     @staticmethod
-    def _load_facts(path: Path) -> dict[str, Fact]:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    def _load_facts(data: dict) -> dict[str, Fact]:
         return {fid: Fact(fid, str(spec.get("value", "")), bool(spec.get("needs_review", True)),
                           dict(spec.get("unconfirmed") or {}), _as_date(spec.get("reviewed")),
                           list(spec.get("sources") or []))
                 for fid, spec in (data.get("facts") or {}).items()}
 
     @staticmethod
-    def _load_topic(path: Path) -> Topic:
+    def _load_topic(path: Path, text: str) -> Topic:
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = yaml.safe_load(text)
         except yaml.YAMLError as exc:
             raise ContentError(f"{path.name}: not valid YAML: {exc}") from exc
         if not isinstance(data, dict) or "id" not in data:

@@ -15,12 +15,13 @@ from urllib.parse import urlparse
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Mapping
 
 import yaml
 from babel.messages.pofile import read_po
 
 from ..contract import Contract
-from .content import ACTIONS, FACT, Content, ContentError
+from .content import ACTIONS, FACT, Content, ContentError, read_documents
 
 NO_SOURCES_NEEDED = {"greet", "goodbye", "thank", "affirm", "deny", "out_of_scope", "bot_capabilities", "privacy",
                      "ask_human", "check_study_offer", "check_job_offer"}
@@ -67,13 +68,15 @@ class Avoid:
     severity: str = "error"
 
 
-def load_glossary(root: Path) -> list[Avoid]:
-    """content/glossary.yml: terms with their form per language and the forms to avoid (regular
-    expressions, case-insensitive)."""
-    path = root / "glossary.yml"
-    if not path.is_file():
-        return []
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+def load_glossary(root: Path | None, text: str | None = None) -> list[Avoid]:
+    """content/glossary.yml (or its text): terms with their form per language and the forms to avoid
+    (regular expressions, case-insensitive)."""
+    if text is None:
+        path = root / "glossary.yml" if root is not None else None
+        if path is None or not path.is_file():
+            return []
+        text = path.read_text(encoding="utf-8")
+    data = yaml.safe_load(text) or {}
     rules = []
     for term, spec in (data.get("terms") or {}).items():
         for lang, forms in (spec.get("avoid") or {}).items():
@@ -83,7 +86,7 @@ def load_glossary(root: Path) -> list[Avoid]:
     return rules
 
 
-def _glossary_texts(root: Path, content: Content, locales: Path | None):
+def _glossary_texts(content: Content, locales: Path | None):
     """(where, language, text) of everything users read."""
     for topic in content.topics.values():
         for part in ("title", "answer", "more"):
@@ -120,20 +123,22 @@ def _glossary_texts(root: Path, content: Content, locales: Path | None):
                             yield f"locales/{lang.catalog}/{po.name} {str(message.id)[:40]!r}", lang.code, text
 
 
-def glossary_check(root: Path, content: Content, locales: Path | None, report: "Report") -> int:
+def glossary_check(content: Content, locales: Path | None, report: "Report") -> int:
+    """The glossary of the same snapshot (content.documents["glossary.yml"]) over its texts."""
+    text = content.documents.get("glossary.yml")
+    if text is None:
+        report.warnings.append("glossary.yml is missing: avoided forms are not checked")
+        return 0
     try:
-        rules = load_glossary(root)
+        rules = load_glossary(None, text)
+        data = yaml.safe_load(text) or {}
     except (yaml.YAMLError, re.error, AttributeError, TypeError) as exc:
         report.errors.append(f"glossary.yml does not load: {exc}")
         return 0
-    if not (root / "glossary.yml").is_file():
-        report.warnings.append("glossary.yml is missing: avoided forms are not checked")
-        return 0
-    data = yaml.safe_load((root / "glossary.yml").read_text(encoding="utf-8")) or {}
     known = [(str(k.get("where", "")), str(k.get("term", "")), str(k.get("note", "")))
              for k in data.get("known_exceptions") or ()]
     checked = 0
-    for where, lang, text in _glossary_texts(root, content, locales):
+    for where, lang, text in _glossary_texts(content, locales):
         checked += 1
         for rule in rules:
             if rule.language == lang and rule.pattern.search(text):
@@ -184,10 +189,17 @@ def _facts_used(text: str, content: Content, where: str, report: Report) -> None
 
 
 def check(root: Path, contract: Contract, locales: Path | None = None, today: date | None = None) -> Report:
+    return check_documents(read_documents(root), contract, locales, today)
+
+
+def check_documents(documents: Mapping[str, str], contract: Contract, locales: Path | None = None,
+                    today: date | None = None) -> Report:
+    """The same checks on content given as documents ({path under content/: YAML text}): what the
+    editors' workbench runs on the content a change would make."""
     report = Report()
     today = today or date.today()
     try:
-        content = Content(root)
+        content = Content(documents=documents)
     except (ContentError, KeyError, TypeError, ValueError, OSError) as exc:
         report.errors.append(f"content does not load: {exc}")
         return report
@@ -263,7 +275,7 @@ def check(root: Path, contract: Contract, locales: Path | None = None, today: da
             _facts_used(text, content, f"topics/{topic.id}.yml more.{lang}", report)
         if topic.more:
             _texts_missing(topic.more, languages, f"topics/{topic.id}.yml more", report)
-    glossary_check(root, content, locales, report)
+    glossary_check(content, locales, report)
 
     for intent in contract.intents:
         if intent not in content.by_intent or content.by_intent[intent].keywords:

@@ -409,3 +409,5 @@ class WalCheckpointer:
         self._thread = None
         event.remove(self.engine, "connect", self._no_autocheckpoint)
         self.engine.dispose()
+
+from . import content_tables  # noqa: E402,F401 - the workbench tables join Base.metadata
