@@ -20,6 +20,14 @@ class ContentError(ValueError):
     pass
 
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: the same data, ~10x faster
+
+
+def load_yaml(text: str):
+    """yaml.safe_load, with libyaml's parser when it is there."""
+    return yaml.load(text, Loader=_LOADER)
+
+
 @dataclass(frozen=True)
 class Language:
     code: str
@@ -122,7 +130,7 @@ class Content:
         if name not in self.documents:
             raise ContentError(f"{name} is missing")
         try:
-            return yaml.safe_load(self.documents[name])
+            return load_yaml(self.documents[name])
         except yaml.YAMLError as exc:
             raise ContentError(f"{name}: not valid YAML: {exc}") from exc
 
@@ -143,7 +151,7 @@ class Content:
     @staticmethod
     def _load_topic(path: Path, text: str) -> Topic:
         try:
-            data = yaml.safe_load(text)
+            data = load_yaml(text)
         except yaml.YAMLError as exc:
             raise ContentError(f"{path.name}: not valid YAML: {exc}") from exc
         if not isinstance(data, dict) or "id" not in data:

@@ -21,7 +21,7 @@ import yaml
 from babel.messages.pofile import read_po
 
 from ..contract import Contract
-from .content import ACTIONS, FACT, Content, ContentError, read_documents
+from .content import ACTIONS, FACT, Content, ContentError, load_yaml, read_documents
 
 NO_SOURCES_NEEDED = {"greet", "goodbye", "thank", "affirm", "deny", "out_of_scope", "bot_capabilities", "privacy",
                      "ask_human", "check_study_offer", "check_job_offer"}
@@ -76,7 +76,7 @@ def load_glossary(root: Path | None, text: str | None = None) -> list[Avoid]:
         if path is None or not path.is_file():
             return []
         text = path.read_text(encoding="utf-8")
-    data = yaml.safe_load(text) or {}
+    data = load_yaml(text) or {}
     rules = []
     for term, spec in (data.get("terms") or {}).items():
         for lang, forms in (spec.get("avoid") or {}).items():
@@ -131,7 +131,7 @@ def glossary_check(content: Content, locales: Path | None, report: "Report") -> 
         return 0
     try:
         rules = load_glossary(None, text)
-        data = yaml.safe_load(text) or {}
+        data = load_yaml(text) or {}
     except (yaml.YAMLError, re.error, AttributeError, TypeError) as exc:
         report.errors.append(f"glossary.yml does not load: {exc}")
         return 0

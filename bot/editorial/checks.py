@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 from datetime import date
 from pathlib import Path
-from typing import Mapping
 
 from ..dialogue.content_check import check_documents
 from .layout import (COUNTRIES, DANGER, LayoutError, Piece, SPLIT, assemble, file_item, item_data,
@@ -67,13 +66,20 @@ class Checker:
         self.locales = locales
         self.today = today or date.today
         self._baseline: tuple[object, frozenset[str]] | None = None
+        self._danger: tuple[str | None, list[str]] | None = None
+
+    def _danger_errors(self, text: str | None) -> list[str]:
+        """The danger lexicon compiled as the bot compiles it (the last text's result is kept: ~1 s)."""
+        if self._danger is None or self._danger[0] != text:
+            self._danger = (text, _danger_errors(text))
+        return self._danger[1]
 
     def errors(self, pieces: list[Piece]) -> list[str]:
         """Every error of the content the pieces make (messages as `safesafar content check` prints them)."""
         documents = assemble(pieces)
         report = check_documents(documents, self.contract, self.locales, self.today())
         errors = list(report.errors)
-        errors += _danger_errors(documents)
+        errors += self._danger_errors(documents.get("safety/danger_lexicon.yml"))
         for piece in pieces:
             if piece.kind == COUNTRIES:
                 try:
@@ -114,11 +120,10 @@ def _locate_any(message: str) -> Issue:
     return locate(message)
 
 
-def _danger_errors(documents: Mapping[str, str]) -> list[str]:
+def _danger_errors(text: str | None) -> list[str]:
     """The danger lexicon must load as the bot loads it (bot/safety.py): every phrase compiles."""
     from ..safety import DangerLexicon
 
-    text = documents.get("safety/danger_lexicon.yml")
     if text is None:
         return ["safety/danger_lexicon.yml: missing"]
     try:

@@ -32,6 +32,8 @@ from typing import Iterable, Mapping
 
 import yaml
 
+from ..dialogue.content import load_yaml
+
 TOPIC, FACT, OFFER_CHECK, DANGER, GLOSSARY, CONVERSATION, FILE, FRAME, COUNTRIES = (
     "topic", "fact", "offer_check", "danger_lexicon", "glossary", "conversation", "file", "frame", "countries")
 KINDS = (TOPIC, FACT, OFFER_CHECK, DANGER, GLOSSARY, CONVERSATION, COUNTRIES, FILE, FRAME)
@@ -143,7 +145,7 @@ def split_file(path: str, text: str) -> list[Piece]:
             pieces += [Piece(kind, key, path, body, n + 1) for n, (key, body) in enumerate(entries)]
             if assemble_file(pieces) != text:
                 raise LayoutError("the pieces do not give the file back")
-            if parse_data(pieces) != yaml.safe_load(text):
+            if parse_data(pieces) != load_yaml(text):
                 raise LayoutError("the pieces do not give the same data")
             return pieces
         except (LayoutError, yaml.YAMLError):
@@ -196,7 +198,7 @@ def assemble(pieces: Iterable[Piece]) -> dict[str, str]:
 def parse_data(pieces: list[Piece]) -> object:
     """The data the pieces of one file make together (to compare with the whole file's)."""
     text = assemble_file(pieces)
-    return yaml.safe_load(text)
+    return load_yaml(text)
 
 
 def item_data(kind: str, key: str, text: str):
@@ -212,7 +214,7 @@ def item_data(kind: str, key: str, text: str):
     if kind == COUNTRIES:
         return read_countries_text(text)
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.YAMLError as exc:
         raise LayoutError(f"not valid YAML: {exc}") from exc
     if kind in (FACT, DANGER, GLOSSARY, CONVERSATION):
