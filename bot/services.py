@@ -69,10 +69,12 @@ def build_workbench(settings: Settings, engine, clock=None):
     """The editors' workbench (bot/editorial/) on the database: what the console's pages and the
     `safesafar content` commands call."""
     from .editorial.checks import Checker
+    from .editorial.model import Item, Revision
     from .editorial.workbench import Workbench, utcnow
     from .storage.editorial import SqlEditorialRepository
 
-    return Workbench(SqlEditorialRepository(engine), Checker(contract(), settings.root / "locales"), clock or utcnow)
+    return Workbench(SqlEditorialRepository(engine, Item, Revision), Checker(contract(), settings.root / "locales"),
+                     clock or utcnow)
 
 
 def build_content_store(settings: Settings, engine, source: str | None = None, understander=None):

@@ -15,7 +15,7 @@ from bot.editorial.exchange import export, read_paths
 from bot.editorial.live import LiveContent
 from bot.services import build_workbench
 from bot.storage.db import AuditRow, make_engine
-from bot.storage.editorial import ContentSource, SqlEditorialRepository
+from bot.storage.editorial import ContentSource
 
 EDITOR = Actor("erum", "editor", None)
 EDITOR2 = Actor("bilal", "editor", None)
@@ -232,7 +232,7 @@ def test_export_import_export_round_trip_is_lossless(wb, engine, tmp_path, db_ur
     wb.approve(PUB, "fact", "rescue_1122_gb", saved.revision.version)
     export(wb, tmp_path / "first")
 
-    other = SqlEditorialRepository(engine)
+    other = wb.repository
     with other.unit() as unit:  # empty the tables: a second deployment, seeded from the repository
         from bot.storage.editorial import ITEMS, REVISIONS
         unit.conn.execute(REVISIONS.delete())
@@ -266,7 +266,7 @@ def test_the_live_store_follows_publishing_and_keeps_the_last_good_content(wb, e
     assert live.refresh() and live.reloads == reloads  # same version: not rebuilt
 
     # a published revision that does not build (written past the workbench's checks): the last good stays
-    repo = SqlEditorialRepository(engine)
+    repo = wb.repository
     from bot.editorial.model import Revision
     from bot.editorial.workbench import utcnow
     with repo.unit() as unit:
@@ -291,3 +291,29 @@ def test_countries_are_published_but_not_live(wb):
     assert wb.countries_text().endswith("Testland | testland\n")
     dup = wb.validate("countries", "countries", text + "Testland | t2\n")
     assert dup and dup[0].kind == "countries"
+
+
+def test_the_command_line_seeds_exports_and_imports(tmp_path, safesafar_bin):
+    """`safesafar db upgrade` seeds (once), `content export` writes the repository's files back, `content
+    import` makes drafts of what differs."""
+    import os
+    import subprocess
+
+    env = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp_path / 'cli.db'}", PYTHONPATH=str(ROOT))
+
+    def run(*args: str) -> str:
+        done = subprocess.run([str(safesafar_bin), *args], env=env, cwd=tmp_path, capture_output=True, text=True,
+                              timeout=300)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    assert "items seeded" in run("db", "upgrade")
+    assert "nothing seeded" in run("db", "upgrade")
+    run("content", "export", str(tmp_path / "out"))
+    for path, text in SEED.items():
+        assert (tmp_path / "out" / path).read_text(encoding="utf-8") == text, path
+    greet = tmp_path / "out" / "topics" / "greet.yml"
+    greet.write_text(greet.read_text(encoding="utf-8").replace("Welcome", "Welcome!", 1), encoding="utf-8")
+    out = run("content", "import", str(greet), "--author", "erum")
+    assert "draft topic greet version 2" in out and "1 drafts" in out
+    assert "0 drafts" in run("content", "import", str(tmp_path / "out" / "facts.yml"), "--author", "erum")
