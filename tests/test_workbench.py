@@ -213,6 +213,20 @@ def test_only_publishers_change_the_offer_checks_scoring(wb):
     wb.save_draft(PUB, "offer_check", "offer_check", 2, text=heavier)  # publishers may
 
 
+def test_the_topics_overview_shows_drafts_placeholders_and_missing_translations(wb):
+    data = wb.data("topic", "greet")
+    data["title"]["ur"] = ""
+    wb.save_draft(EDITOR, "topic", "greet", 1, data=data)
+    rows = {row.key: row for row in wb.topic_overview()}
+    assert len(rows) == len([i for i in wb.items("topic")])
+    assert rows["greet"].head_status == "draft" and rows["greet"].published_version == 1
+    assert rows["greet"].missing == {}  # the published topic has every translation; the draft is not published
+    assert rows["thank"].head_status == "published"
+    assert all(set(row.words) == {"en", "ur", "ur-Latn"} and row.over_limit == [] for row in rows.values())
+    placeholders = {row.key for row in rows.values() if row.needs_review}
+    assert placeholders == {k for k, t in Content(ROOT / "content").topics.items() if t.needs_review}
+
+
 def test_where_a_fact_is_used(wb):
     used = wb.where_used("fia_tip_hotline")
     assert ("topic", "hotline_info") in {(u.kind, u.key) for u in used}

@@ -128,6 +128,23 @@ class Saved:
 
 
 @dataclass(frozen=True)
+class TopicStatus:
+    """One row of the topics list: the published topic and its working change, per language."""
+    key: str
+    title: str  # English title
+    published_version: int | None
+    head_version: int
+    head_status: str  # the newest revision's status (published: no working change)
+    needs_review: bool  # a placeholder waiting for an editor
+    reviewed: str | None  # the review date (ISO)
+    review_overdue: bool  # reviewed more than a year ago (or never)
+    missing: dict[str, list[str]]  # language -> fields without a text (title, answer, more)
+    words: dict[str, int]  # language -> words of the rendered first message
+    over_limit: list[str]  # languages whose first message is over the limit
+    text: str  # every text of the topic (for a search)
+
+
+@dataclass(frozen=True)
 class Usage:
     """Where a fact is quoted ({fact:id})."""
     kind: str

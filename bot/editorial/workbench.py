@@ -27,10 +27,10 @@ from typing import Callable, Protocol
 from .checks import Checker
 from .diff import diff as diff_texts
 from .diff import flatten
-from .layout import (COUNTRIES, COUNTRIES_PATH, FACT, FRAME, LayoutError, OFFER_CHECK, Piece, assemble,
+from .layout import (COUNTRIES, COUNTRIES_PATH, FRAME, TOPIC, LayoutError, OFFER_CHECK, Piece, assemble,
                      dump_entry, item_data, item_path, normalise_text, split_documents)
 from .model import (DRAFT, OPEN, PENDING, PUBLISHED, PUBLISHER_ONLY_KINDS, REJECTED, SCORING_KEYS, SUPERSEDED,
-                    Actor, Conflict, Diff, Forbidden, Invalid, Issue, Item, NotFound, Revision, Saved, Usage,
+                    Actor, Conflict, Diff, Forbidden, Invalid, Issue, Item, NotFound, Revision, Saved, TopicStatus, Usage,
                     WorkflowError)
 
 SEED_AUTHOR = "seed"
@@ -159,6 +159,36 @@ class Workbench:
             except LayoutError:
                 continue
             out += [Usage(item.kind, item.key, path, lang) for path, (lang, text) in leaves.items() if needle in text]
+        return out
+
+    def topic_overview(self, today=None) -> list[TopicStatus]:
+        """The topics list: per topic its published state, working change, placeholder mark, review date,
+        missing translations and first-message words against the limit (as `content check` counts them)."""
+        from datetime import date, timedelta
+
+        from ..dialogue.content import Content
+        from ..dialogue.content_check import MAX_WORDS, words
+
+        with self.repository.unit(write=False) as unit:
+            published = unit.published()
+            items = {i.key: i for i in unit.items(TOPIC)}
+            heads = {i.key: r for i, r in unit.heads(OPEN) if i.kind == TOPIC}
+        content = Content.from_documents(assemble(piece(i, r.document) for i, r in published))
+        today = today or date.today()
+        out = []
+        for key, topic in content.topics.items():
+            item = items.get(key)
+            missing = {lang: [part for part in ("title", "answer") + (("more",) if topic.more else ())
+                              if not str(getattr(topic, part).get(lang) or "").strip()] for lang in content.languages}
+            counts = {lang: words(content.answer(key, lang)) for lang in content.languages}
+            texts = [str(v) for part in (topic.title, topic.answer, topic.more) for v in part.values()]
+            out.append(TopicStatus(
+                key, topic.title.get("en", key), item.published_version if item else None,
+                item.head_version if item else 0, heads[key].status if key in heads else PUBLISHED,
+                topic.needs_review, topic.reviewed.isoformat() if topic.reviewed else None,
+                topic.reviewed is None or topic.reviewed < today - timedelta(days=365),
+                {lang: fields for lang, fields in missing.items() if fields}, counts,
+                [lang for lang, n in counts.items() if n > MAX_WORDS], "\n".join(texts)))
         return out
 
     def validate(self, kind: str, key: str, text: str) -> list[Issue]:
