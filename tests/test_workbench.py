@@ -227,6 +227,19 @@ def test_the_topics_overview_shows_drafts_placeholders_and_missing_translations(
     assert placeholders == {k for k, t in Content(ROOT / "content").topics.items() if t.needs_review}
 
 
+def test_new_items_and_keys_that_name_nothing_outside_content(wb):
+    topic = wb.data("topic", "thank")
+    topic["id"] = "thank_more"
+    saved = wb.save_draft(EDITOR, "topic", "thank_more", 0, data=topic)
+    assert saved.item.path == "topics/thank_more.yml" and saved.revision.version == 1
+    with pytest.raises(Invalid):
+        wb.save_draft(EDITOR, "topic", "../../evil", 0, data=topic)
+    with pytest.raises(Invalid):
+        wb.save_draft(PUB, "file", "../outside.yml", 0, text="x: 1\n")
+    with pytest.raises(Conflict):  # "new" over an item that exists
+        wb.save_draft(EDITOR, "topic", "thank_more", 0, data=topic)
+
+
 def test_where_a_fact_is_used(wb):
     used = wb.where_used("fia_tip_hotline")
     assert ("topic", "hotline_info") in {(u.kind, u.key) for u in used}

@@ -21,8 +21,11 @@ def export(workbench: Workbench, target: Path, countries: Path | None = None, ve
     """Writes every published file under `target` (and the country list to `countries` if given).
     Files under `target` that the database does not hold are left alone. Returns the files written."""
     written = []
+    root = target.resolve()
     for relpath, text in workbench.published_documents().items():
         path = target / relpath
+        if not path.resolve().is_relative_to(root):  # keys are checked when items are made; never write outside
+            raise ValueError(f"{relpath!r} is outside {target}")
         path.parent.mkdir(parents=True, exist_ok=True)
         _write(path, text)
         written.append(path)

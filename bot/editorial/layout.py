@@ -68,6 +68,24 @@ def file_item(path: str) -> tuple[str, str]:
     return FILE, path
 
 
+_KEY = re.compile(r"^[A-Za-z_][\w\-]{0,127}$")
+_PATH = re.compile(r"^[\w\-]+(/[\w\-]+)*\.yml$")
+
+
+def check_key(kind: str, key: str) -> None:
+    """A key that names an entry or a file under content/ and nothing outside it (LayoutError)."""
+    if kind not in KINDS:
+        raise LayoutError(f"unknown kind {kind!r}")
+    if kind in (FILE, FRAME):
+        if not _PATH.match(key) or len(key) > 200:
+            raise LayoutError(f"{key!r} is not a file under content/")
+    elif kind in (OFFER_CHECK, COUNTRIES):
+        if key != kind:
+            raise LayoutError(f"the {kind} item's key is {kind!r}")
+    elif not _KEY.match(key):
+        raise LayoutError(f"{key!r}: a key is letters, digits, _ and - (starting with a letter or _)")
+
+
 def item_path(kind: str, key: str) -> str:
     """The file an item lives in."""
     if kind == TOPIC:

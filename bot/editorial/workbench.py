@@ -28,7 +28,7 @@ from .checks import Checker
 from .diff import diff as diff_texts
 from .diff import flatten
 from .layout import (COUNTRIES, COUNTRIES_PATH, FRAME, TOPIC, LayoutError, OFFER_CHECK, Piece, assemble,
-                     dump_entry, item_data, item_path, normalise_text, split_documents)
+                     check_key, dump_entry, item_data, item_path, normalise_text, split_documents)
 from .model import (DRAFT, OPEN, PENDING, PUBLISHED, PUBLISHER_ONLY_KINDS, REJECTED, SCORING_KEYS, SUPERSEDED,
                     Actor, Conflict, Diff, Forbidden, Invalid, Issue, Item, NotFound, Revision, Saved, TopicStatus, Usage,
                     WorkflowError)
@@ -350,6 +350,10 @@ class Workbench:
             if item is None:
                 if base_version != 0:
                     raise NotFound(f"{kind} {key}")
+                try:
+                    check_key(kind, key)
+                except LayoutError as exc:
+                    raise Invalid([Issue(str(exc), kind, key)]) from exc
                 path = item_path(kind, key)
                 item = unit.create_item(kind, key, path, unit.next_position(path) if position is None else position)
             if item.head_version != base_version:
