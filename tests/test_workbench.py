@@ -87,7 +87,7 @@ def test_an_editor_drafts_a_publisher_publishes_and_the_content_version_moves(wb
         wb.approve(EDITOR, "topic", "greet", 2)  # editors draft, publishers publish
     with pytest.raises(Forbidden):
         wb.save_draft(AGENT, "topic", "greet", 2, text="id: greet\n")
-    assert [(i.key, r.version) for i, r in wb.pending()] == [("greet", 2)]
+    assert [(i.key, r.version, r.created_at) for i, r in wb.pending()] == [("greet", 2, saved.revision.created_at)]
     published = wb.approve(PUB, "topic", "greet", 2, note="ok")
     assert published.status == "published" and published.reviewer == "amina"
     assert wb.item("topic", "greet").published_version == 2

@@ -5,7 +5,7 @@ domain: the wiring gives it the types to build (bot.editorial.model's Item and R
 from __future__ import annotations
 
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Iterator
 
 from sqlalchemy import func, insert, select, update
@@ -19,6 +19,11 @@ ITEMS, REVISIONS, STATE, AUDIT = (ContentItemRow.__table__, ContentRevisionRow._
 _REVISION_FIELDS = ("status", "submitted_by", "submitted_at", "reviewer", "reviewer_id", "review_note", "decided_at")
 
 
+def _utc(value: datetime | None) -> datetime | None:
+    """SQLite gives the stored UTC times back without their zone."""
+    return value.replace(tzinfo=timezone.utc) if value is not None and value.tzinfo is None else value
+
+
 class SqlUnit:
     """One transaction on `conn`; items and revisions are built with `types` (item type, revision type)."""
 
@@ -30,10 +35,11 @@ class SqlUnit:
         return self.item_type(row.id, row.kind, row.key, row.path, row.position, row.head_version, row.published_version)
 
     def _revision(self, row):
-        return self.revision_type(row.version, row.status, row.document, row.author, row.author_id, row.created_at,
+        return self.revision_type(row.version, row.status, row.document, row.author, row.author_id, _utc(row.created_at),
                                   note=row.note or "", base_version=row.base_version, reviewer=row.reviewer,
                                   reviewer_id=row.reviewer_id, review_note=row.review_note or "",
-                                  decided_at=row.decided_at, submitted_by=row.submitted_by, submitted_at=row.submitted_at)
+                                  decided_at=_utc(row.decided_at), submitted_by=row.submitted_by,
+                                  submitted_at=_utc(row.submitted_at))
 
     def item(self, kind: str, key: str, for_update: bool = False):
         query = select(ITEMS).where(ITEMS.c.kind == kind, ITEMS.c.key == key)
@@ -88,23 +94,13 @@ class SqlUnit:
         self.conn.execute(update(ITEMS).where(ITEMS.c.id == item_id).values(published_version=version))
 
     def published(self) -> list:
-        query = (select(ITEMS, REVISIONS.c.version, REVISIONS.c.status, REVISIONS.c.document, REVISIONS.c.author,
-                        REVISIONS.c.author_id, REVISIONS.c.created_at, REVISIONS.c.note, REVISIONS.c.base_version,
-                        REVISIONS.c.reviewer, REVISIONS.c.reviewer_id, REVISIONS.c.review_note, REVISIONS.c.decided_at,
-                        REVISIONS.c.submitted_by, REVISIONS.c.submitted_at)
-                 .select_from(ITEMS.join(REVISIONS, (REVISIONS.c.item_id == ITEMS.c.id)
-                                         & (REVISIONS.c.version == ITEMS.c.published_version)))
-                 .order_by(ITEMS.c.path, ITEMS.c.position, ITEMS.c.key))
+        """(item, its published revision) of every published item, in file order."""
+        query = _with_revision(ITEMS.c.published_version).order_by(ITEMS.c.path, ITEMS.c.position, ITEMS.c.key)
         return [(self._item(row), self._revision(row)) for row in self.conn.execute(query)]
 
     def heads(self, statuses: tuple[str, ...]) -> list:
-        query = (select(ITEMS, REVISIONS.c.version, REVISIONS.c.status, REVISIONS.c.document, REVISIONS.c.author,
-                        REVISIONS.c.author_id, REVISIONS.c.created_at, REVISIONS.c.note, REVISIONS.c.base_version,
-                        REVISIONS.c.reviewer, REVISIONS.c.reviewer_id, REVISIONS.c.review_note, REVISIONS.c.decided_at,
-                        REVISIONS.c.submitted_by, REVISIONS.c.submitted_at)
-                 .select_from(ITEMS.join(REVISIONS, (REVISIONS.c.item_id == ITEMS.c.id)
-                                         & (REVISIONS.c.version == ITEMS.c.head_version)))
-                 .where(REVISIONS.c.status.in_(statuses))
+        """(item, its newest revision) where that revision's status is one of `statuses`, oldest first."""
+        query = (_with_revision(ITEMS.c.head_version).where(REVISIONS.c.status.in_(statuses))
                  .order_by(REVISIONS.c.created_at, ITEMS.c.kind, ITEMS.c.key))
         return [(self._item(row), self._revision(row)) for row in self.conn.execute(query)]
 
@@ -119,6 +115,14 @@ class SqlUnit:
         """actor: .name and .staff_id (the console's audit log)."""
         self.conn.execute(insert(AUDIT).values(at=at, staff_id=actor.staff_id, actor=actor.name[:64], action=action,
                                                case_id=None, detail=detail))
+
+
+def _with_revision(version_column):
+    """Items joined with one revision each: the one whose number is in `version_column`."""
+    item_columns = [c for c in ITEMS.c if c.name != "created_at"]  # the revision's created_at is meant
+    revision_columns = [c for c in REVISIONS.c if c.name not in ("id", "item_id")]
+    return select(*item_columns, *revision_columns).select_from(
+        ITEMS.join(REVISIONS, (REVISIONS.c.item_id == ITEMS.c.id) & (REVISIONS.c.version == version_column)))
 
 
 def content_version(conn: Connection) -> int:
