@@ -344,3 +344,33 @@ def test_the_command_line_seeds_exports_and_imports(tmp_path, safesafar_bin):
     out = run("content", "import", str(greet), "--author", "erum")
     assert "draft topic greet version 2" in out and "1 drafts" in out
     assert "0 drafts" in run("content", "import", str(tmp_path / "out" / "facts.yml"), "--author", "erum")
+
+
+def test_a_worker_reading_the_database_follows_the_published_danger_lexicon(wb, engine, db_url):
+    """build_content_store (the wiring): the content and the safety net's lexicon follow a publish."""
+    from dataclasses import replace
+    from types import SimpleNamespace
+
+    from bot.safety import DangerNet
+    from bot.services import build_content_store
+
+    understander = SimpleNamespace(danger=DangerNet.from_file(ROOT / "content" / "safety" / "danger_lexicon.yml"))
+    store = build_content_store(replace(Settings.from_env(), database_url=db_url), engine, "database", understander)
+    try:
+        phrase = "zorblax captured"
+        assert not understander.danger.lexicon.scan(f"they {phrase} my brother").strong
+        text = wb.revision("danger_lexicon", "strong").document.replace("    - locked up\n", f"    - locked up\n    - {phrase}\n", 1)
+        saved = wb.save_draft(EDITOR, "danger_lexicon", "strong", 1, text=text)
+        wb.submit(EDITOR, "danger_lexicon", "strong", saved.revision.version)
+        wb.approve(PUB, "danger_lexicon", "strong", saved.revision.version)
+        store.refresh()
+        assert understander.danger.lexicon.scan(f"they {phrase} my brother").strong
+    finally:
+        store.close()
+
+
+def test_the_terminal_chat_reads_the_files():
+    from bot.dialogue.content import ContentStore
+    from bot.services import build_content_store
+
+    assert isinstance(build_content_store(Settings.from_env(), None, "files"), ContentStore)
