@@ -1,7 +1,7 @@
 """the editors' workbench (issue 19): content items, their revisions, the content version workers poll
 
 Revision ID: 0007
-Revises: 0006
+Revises: 0010
 Create Date: 2026-12-05
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = '0007'
-down_revision: Union[str, Sequence[str], None] = '0006'
+down_revision: Union[str, Sequence[str], None] = '0010'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
