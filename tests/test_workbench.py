@@ -240,6 +240,17 @@ def test_new_items_and_keys_that_name_nothing_outside_content(wb):
         wb.save_draft(EDITOR, "topic", "thank_more", 0, data=topic)
 
 
+def test_a_preview_is_the_published_content_with_the_draft_text(wb):
+    text = changed_greet(wb, "پیش نظارہ۔")
+    content = Content.from_documents(wb.documents_with({("topic", "greet"): text}))
+    assert content.answer("greet", "ur").startswith("پیش نظارہ۔")
+    assert Content.from_documents(wb.published_documents()).answer("greet", "ur") == Content(ROOT / "content").answer("greet", "ur")
+    topic = wb.data("topic", "thank")
+    topic["id"] = "brand_new"
+    from bot.editorial import dump_entry
+    assert "brand_new" in Content.from_documents(wb.documents_with({("topic", "brand_new"): dump_entry("topic", "brand_new", topic)})).topics
+
+
 def test_where_a_fact_is_used(wb):
     used = wb.where_used("fia_tip_hotline")
     assert ("topic", "hotline_info") in {(u.kind, u.key) for u in used}

@@ -385,6 +385,21 @@ class Workbench:
                         diff_texts(item.kind, item.key, base.document if base else None,
                                    current.document if current else None, base_version, item.head_version))
 
+    def _pieces_with(self, unit: Unit, changes: dict[tuple[str, str], str]) -> list[Piece]:
+        """The published pieces with some items' texts replaced (or added, for an item not published yet).
+        (workbench-ui: documents_with called it; see the request in /tmp/helpers/workbench-api.md)"""
+        from dataclasses import replace
+
+        published = [piece(i, r.document) for i, r in unit.published()]
+        have = {(p.kind, p.key) for p in published}
+        out = [replace(p, text=changes[(p.kind, p.key)]) if (p.kind, p.key) in changes else p for p in published]
+        for (kind, key), text in changes.items():
+            if (kind, key) not in have:
+                item = unit.item(kind, key)
+                path = item.path if item else item_path(kind, key)
+                out.append(Piece(kind, key, path, text, item.position if item else unit.next_position(path)))
+        return out
+
     def _issues(self, unit: Unit, changed: list[Piece]) -> list[Issue]:
         published = [piece(i, r.document) for i, r in unit.published()]
         return self.checker.issues(unit.content_version(), published, changed)
