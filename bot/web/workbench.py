@@ -118,7 +118,17 @@ def _lines(text: str) -> list[str]:
 
 
 def _words(text: str) -> list[str]:
-    return [w.strip() for w in (text or "").replace("،", ",").split(",") if w.strip()]
+    """A comma-separated list; a word with spaces at its ends (" hr ") or a comma is in double quotes."""
+    import csv
+
+    rows = list(csv.reader([" ".join((text or "").splitlines())], skipinitialspace=True))
+    return [w if w != w.strip() else w.strip() for w in (rows[0] if rows else []) if w.strip()]
+
+
+def _join(words) -> str:
+    def quote(w: str) -> str:
+        return '"' + w.replace('"', '""') + '"' if w != w.strip() or "," in w or '"' in w else w
+    return ", ".join(quote(str(w)) for w in words)
 
 
 SOURCE_KEYS = ("publisher", "title", "url", "published")
@@ -133,8 +143,8 @@ def topic_form(topic: Topic | None, languages) -> dict[str, str]:
         key = field_key(code)
         for name in FIELDS:
             form[f"{name}_{key}"] = getattr(topic, name).get(code, "")
-        form[f"keywords_{key}"] = ", ".join(topic.keywords.get(code, []))
-    form["intents"] = ", ".join(topic.intents)
+        form[f"keywords_{key}"] = _join(topic.keywords.get(code, []))
+    form["intents"] = _join(topic.intents)
     form["buttons"] = "\n".join(f"topic: {b['topic']}" if "topic" in b else f"action: {b.get('action', '')}"
                                 for b in topic.buttons)
     form["sources"] = "\n".join(" | ".join(str(s.get(k) or "") for k in SOURCE_KEYS).rstrip(" |")
