@@ -106,6 +106,3 @@ def home(ctx: Ctx) -> Response:
     return redirect("/content" if ctx.staff.role == "editor" else "/queue")
 
 
-@route("/content", roles=ALL_ROLES)
-def content(ctx: Ctx) -> Response:
-    return ctx.render("content.html")
