@@ -147,8 +147,7 @@ def topic_form(topic: Topic | None, languages) -> dict[str, str]:
     form["intents"] = _join(topic.intents)
     form["buttons"] = "\n".join(f"topic: {b['topic']}" if "topic" in b else f"action: {b.get('action', '')}"
                                 for b in topic.buttons)
-    form["sources"] = "\n".join(" | ".join(str(s.get(k) or "") for k in SOURCE_KEYS).rstrip(" |")
-                                for s in topic.sources)
+    form["sources"] = sources_form(topic.sources)
     form["placeholders"] = "\n".join(str(p) for p in topic.placeholders)
     form["reviewed"] = topic.reviewed.isoformat() if topic.reviewed else ""
     form["menu"] = "" if topic.menu is None else str(topic.menu)
@@ -156,32 +155,17 @@ def topic_form(topic: Topic | None, languages) -> dict[str, str]:
     return form
 
 
-def topic_data(topic_id: str, form: dict[str, str], languages) -> tuple[dict, dict[str, list[str]]]:
-    """The topic as data (the YAML document's fields) from the editor's form, and the form's own errors by
-    field (a button line or a source line that does not parse, a date that is not one). Empty texts are
-    left out: a missing translation stays missing."""
-    errors: dict[str, list[str]] = {}
-    data: dict = {"id": topic_id}
-    for name in ("title", "answer", "more"):
-        texts = {code: form.get(f"{name}_{field_key(code)}", "").replace("\r\n", "\n").strip() for code in languages}
-        texts = {k: v for k, v in texts.items() if v}
-        if texts:
-            data[name] = texts
-    keywords = {code: _words(form.get(f"keywords_{field_key(code)}", "")) for code in languages}
-    keywords = {k: v for k, v in keywords.items() if v}
-    if keywords:
-        data["keywords"] = keywords
-    data["intents"] = _words(form.get("intents", ""))
-    buttons = []
-    for line in _lines(form.get("buttons", "")):
-        kind, _sep, value = line.partition(":")
-        if kind.strip() in ("topic", "action") and value.strip():
-            buttons.append({kind.strip(): value.strip()})
-        else:
-            errors.setdefault("buttons", []).append(f"{line!r}: write “topic: ID” or “action: NAME”")
-    data["buttons"] = buttons
+ORDER = ("id", "intents", "keywords", "menu", "title", "answer", "more", "buttons", "sources", "reviewed",
+         "needs_review", "placeholders")  # the files' order of a topic's keys
+
+
+def sources_form(sources) -> str:
+    return "\n".join(" | ".join(str(s.get(k) or "") for k in SOURCE_KEYS).rstrip(" |") for s in sources or [])
+
+
+def sources_data(text: str, errors: dict, name: str = "sources") -> list[dict]:
     sources = []
-    for line in _lines(form.get("sources", "")):
+    for line in _lines(text):
         parts = [p.strip() for p in line.split("|")]
         given = {k: v for k, v in zip(SOURCE_KEYS, parts) if v}
         source = {k: given[k] for k in ("title", "publisher", "url", "published") if k in given}  # the files' order
@@ -191,23 +175,72 @@ def topic_data(topic_id: str, form: dict[str, str], languages) -> tuple[dict, di
             except ValueError:
                 pass
         if len(parts) > len(SOURCE_KEYS) or not source.get("publisher") or not source.get("title"):
-            errors.setdefault("sources", []).append(f"{line!r}: write “publisher | title | link | date”")
+            errors.setdefault(name, []).append(f"{line!r}: write “publisher | title | link | date”")
         sources.append(source)
-    data["sources"] = sources
-    reviewed = form.get("reviewed", "").strip()
-    if reviewed:
-        try:
-            data["reviewed"] = date.fromisoformat(reviewed)
-        except ValueError:
-            errors.setdefault("reviewed", []).append(f"{reviewed!r}: a date like 2026-12-05")
+    return sources
+
+
+def date_data(text: str, errors: dict, name: str = "reviewed") -> date | None:
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        errors.setdefault(name, []).append(f"{text!r}: a date like 2026-12-05")
+        return None
+
+
+def _put(data: dict, key: str, value) -> None:
+    """Set a key, or remove it when the value is empty (None, "", [], {}); a key the document has with an
+    empty list or mapping (`sources: []`) stays as it is."""
+    if value is None or value == "" or value == [] or value == {}:
+        if not (isinstance(data.get(key), (list, dict)) and not data[key]):
+            data.pop(key, None)
+    else:
+        data[key] = value
+
+
+def topic_data(topic_id: str, form: dict[str, str], languages, base: dict | None = None
+               ) -> tuple[dict, dict[str, list[str]]]:
+    """The topic as data (the YAML document's fields) from the editor's form over `base` (the version the
+    editor started from: keys the form does not show are kept, in their order), and the form's own errors by
+    field (a button line or a source line that does not parse, a date that is not one). Empty texts are left
+    out: a missing translation stays missing."""
+    errors: dict[str, list[str]] = {}
+    data: dict = dict(base) if isinstance(base, dict) else {}
+    data["id"] = topic_id
+    values: dict = {}
+    for name in ("title", "answer", "more"):
+        texts = {code: form.get(f"{name}_{field_key(code)}", "").replace("\r\n", "\n").strip() for code in languages}
+        values[name] = {k: (v + "\n" if "\n" in v else v) for k, v in texts.items() if v}
+    keywords = {code: _words(form.get(f"keywords_{field_key(code)}", "")) for code in languages}
+    values["keywords"] = {k: v for k, v in keywords.items() if v}
+    values["intents"] = _words(form.get("intents", ""))
+    buttons = []
+    for line in _lines(form.get("buttons", "")):
+        kind, _sep, value = line.partition(":")
+        if kind.strip() in ("topic", "action") and value.strip():
+            buttons.append({kind.strip(): value.strip()})
+        else:
+            errors.setdefault("buttons", []).append(f"{line!r}: write “topic: ID” or “action: NAME”")
+    values["buttons"] = buttons
+    values["sources"] = sources_data(form.get("sources", ""), errors)
+    values["reviewed"] = date_data(form.get("reviewed", ""), errors)
     menu = form.get("menu", "").strip()
+    values["menu"] = None
     if menu:
         if menu.isascii() and menu.isdigit() and len(menu) < 6:
-            data["menu"] = int(menu)
+            values["menu"] = int(menu)
         else:
             errors.setdefault("menu", []).append(f"{menu!r}: a number")
-    data["needs_review"] = form.get("needs_review") == "1"
-    placeholders = _lines(form.get("placeholders", ""))
-    if placeholders:
-        data["placeholders"] = placeholders
-    return data, errors
+    values["needs_review"] = True if form.get("needs_review") == "1" else (False if "needs_review" in data else None)
+    values["placeholders"] = _lines(form.get("placeholders", ""))
+    for key in ORDER[1:]:
+        _put(data, key, values[key])
+    # keys new to the document go where the files have them
+    ordered = {k: data[k] for k in ORDER if k in data}
+    ordered.update({k: v for k, v in data.items() if k not in ordered})
+    if isinstance(base, dict):  # the base's own order first, new keys after
+        ordered = {**{k: ordered[k] for k in base if k in ordered}, **ordered}
+    return ordered, errors
