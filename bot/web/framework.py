@@ -238,8 +238,8 @@ def _endpoint(fn, policy: Policy):
             if uploads and request.app.state.console.current_session(request)[0] is None:
                 uploads = 0
             try:
-                data: FormData = await request.form(max_files=uploads, max_fields=50 + uploads,
-                                                    max_part_size=64 * 1024)
+                data: FormData = await request.form(max_files=uploads, max_fields=50 + uploads,  # a larger field:
+                                                    max_part_size=getattr(fn, "max_part_size", 64 * 1024))  # the workbench's documents
             except HTTPException as exc:
                 return Response(str(exc.detail), status_code=400)
             ctx.form = {k: v for k, v in data.items() if isinstance(v, str)}

@@ -82,6 +82,20 @@ def content(ctx: Ctx) -> Content:
     return cached[1]
 
 
+def working_content(ctx: Ctx) -> Content:
+    """The content with every working change (drafts and changes waiting for review) in place of the
+    published versions: what the editors are working on (the topics list, the translators' files). A set of
+    drafts that does not load together gives the published content."""
+    bench = workbench(ctx)
+    changes = {(item.kind, item.key): revision.document for item, revision in bench.drafts()}
+    if not changes:
+        return content(ctx)
+    try:
+        return Content.from_documents(bench.documents_with(changes))
+    except Exception:  # noqa: BLE001 - a draft that does not parse: its errors are on its own page
+        return content(ctx)
+
+
 def actor(ctx: Ctx) -> em.Actor:
     return em.Actor(ctx.staff.username, ctx.staff.role, ctx.staff.id)
 
@@ -181,7 +195,7 @@ def shown_changes(diff) -> list[diffs.Change]:
 
 @route("/content", roles=VIEWERS)
 def topics_page(ctx: Ctx) -> Response:
-    snapshot = content(ctx)
+    snapshot = working_content(ctx)
     flag = ctx.param("flag") if ctx.param("flag") in wb.FILTERS else ""
     query = ctx.param("q")[:200]
     drafts = {i.key for i, _r in workbench(ctx).drafts() if i.kind == "topic"}
@@ -245,7 +259,7 @@ def _save(ctx: Ctx, kind: str, key: str, data=None, text: str | None = None, ret
     except em.Conflict as conflict:
         return _conflict_page(ctx, conflict, data=data, text=text)
     except em.Forbidden as exc:
-        return retry({"": [_("Refused: %(reason)s", reason=str(exc))]}, 403)
+        return retry({"": [_("Refused: %(reason)s") % {"reason": str(exc)}]}, 403)
     if saved.issues:
         return retry(_errors_by_field(saved.issues, list(content(ctx).languages)), 422)
     try:
@@ -305,9 +319,9 @@ def _conflict_page(ctx: Ctx, conflict, data=None, text: str | None = None) -> Re
     mine = diff_texts(conflict.kind, conflict.key, current.document, mine_text, conflict.current_version, None)
     return ctx.render("workbench_conflict.html", status=409, key=conflict.key, kind=conflict.kind,
                       base_version=conflict.base_version, current_version=conflict.current_version,
-                      changes=diffs.tables(conflict.diff, _("Version %(n)s", n=conflict.base_version),
-                                           _("Version %(n)s", n=conflict.current_version)),
-                      mine=diffs.tables(mine, _("Version %(n)s", n=conflict.current_version), _("Yours")),
+                      changes=diffs.tables(conflict.diff, _("Version %(n)s") % {"n": conflict.base_version},
+                                           _("Version %(n)s") % {"n": conflict.current_version}),
+                      mine=diffs.tables(mine, _("Version %(n)s") % {"n": conflict.current_version}, _("Yours")),
                       item_url=item_url(conflict.kind, conflict.key))
 
 
@@ -327,8 +341,8 @@ def history_page(ctx: Ctx) -> Response:
     for r in revisions[:30]:
         before = r.base_version if r.base_version in by_version else (r.version - 1 if r.version > 1 else None)
         changes[r.version] = diffs.tables(bench.diff(kind, key, before, r.version),
-                                          _("Version %(n)s", n=before) if before else "",
-                                          _("Version %(n)s", n=r.version))
+                                          _("Version %(n)s") % {"n": before} if before else "",
+                                          _("Version %(n)s") % {"n": r.version})
     return ctx.render("workbench_history.html", kind=kind, key=key, revisions=revisions, diffs=changes,
                       head_version=item.head_version, published_version=item.published_version,
                       item_url=item_url(kind, key), can_edit=ctx.staff.role in EDITORS, notice=_notice(ctx))
@@ -358,7 +372,7 @@ def history_revert(ctx: Ctx) -> Response:
 
 def _refused(ctx: Ctx, reason: str, status: int = 403) -> Response:
     return ctx.render("error.html", status=status, code=status,
-                      message=_("Refused: %(reason)s", reason=reason))
+                      message=_("Refused: %(reason)s") % {"reason": reason})
 
 
 # -- the review queue -----------------------------------------------------------------------------------
@@ -374,7 +388,7 @@ def review_page(ctx: Ctx, status: int = 200, error: str | None = None) -> Respon
                         "url": item_url(item.kind, item.key),
                         "changes": diffs.tables(bench.diff(item.kind, item.key, item.published_version,
                                                            revision.version),
-                                                _("Published"), _("Version %(n)s", n=revision.version))})
+                                                _("Published"), _("Version %(n)s") % {"n": revision.version})})
     return ctx.render("workbench_review.html", status=status, waiting=waiting, error=error,
                       can_publish=ctx.staff.role in PUBLISHERS, notice=_notice(ctx) if status == 200 else None)
 
@@ -400,11 +414,12 @@ def _decide(ctx: Ctx, approve: bool) -> Response:
                         "person. Ask another publisher to approve it.")
         return review_page(ctx, status=403, error=f"{message} ({exc})")
     except em.Invalid as exc:
-        return review_page(ctx, status=409, error=_("It fails the checks and cannot be published: %(errors)s",
-                                                    errors="; ".join(str(i) for i in exc.issues[:5])))
+        errors = "; ".join(str(i) for i in exc.issues[:5])
+        return review_page(ctx, status=409,
+                           error=_("It fails the checks and cannot be published: %(errors)s") % {"errors": errors})
     except em.WorkflowError as exc:
-        return review_page(ctx, status=409, error=_("This change is no longer waiting for review: %(reason)s",
-                                                    reason=str(exc)))
+        return review_page(ctx, status=409, error=_("This change is no longer waiting for review: %(reason)s")
+                           % {"reason": str(exc)})
     return redirect("/content/review?done=" + ("approved" if approve else "rejected"))
 
 
@@ -581,6 +596,9 @@ def document_save(ctx: Ctx) -> Response:
     return _save(ctx, kind, key, text=text, retry=retry)
 
 
+document_save.max_part_size = 200 * 1024  # offer_check.yml is one item of ~56 KB (~100 KB as a form field)
+
+
 # -- translators' PO files --------------------------------------------------------------------------------
 
 @route("/content/translate", roles=VIEWERS)
@@ -591,7 +609,7 @@ def translate_page(ctx: Ctx, result: dict | None = None, status: int = 200, erro
 
 @route("/content/translate/export", roles=VIEWERS)
 def translate_export(ctx: Ctx) -> Response:
-    snapshot = content(ctx)
+    snapshot = working_content(ctx)
     language = ctx.param("language")
     if language not in snapshot.languages or language == translation.SOURCE:
         from .edge import BadRequest
@@ -607,7 +625,7 @@ def translate_export(ctx: Ctx) -> Response:
 
 @route("/content/translate/import", methods=("POST",), roles=EDITORS)
 def translate_import(ctx: Ctx) -> Response:
-    snapshot = content(ctx)
+    snapshot = working_content(ctx)
     language = ctx.form.get("language", "")
     if language not in snapshot.languages or language == translation.SOURCE:
         return translate_page(ctx, status=400, error=_("Choose the language of the file."))
@@ -618,7 +636,8 @@ def translate_import(ctx: Ctx) -> Response:
     try:
         found, skipped = translation.import_po(files[0][1], known)
     except translation.PoError as exc:
-        return translate_page(ctx, status=400, error=_("The file is not a PO file: %(reason)s", reason=str(exc)[:300]))
+        return translate_page(ctx, status=400,
+                              error=_("The file is not a PO file: %(reason)s") % {"reason": str(exc)[:300]})
     drafts, errors = translation_drafts(ctx, language, found)
     return translate_page(ctx, result={"texts": len(found), "drafts": drafts, "skipped": skipped + errors})
 
