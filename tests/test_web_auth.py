@@ -12,12 +12,14 @@ from bot.config import Settings
 from bot.storage import register_store
 from bot.web import desk_store, store
 from bot.web.auth import MAX_FAILURES, MAX_FAILURES_ADDRESS, SESSION_COOKIE, Passwords, password_hasher
+from bot.storage.content_tables import ContentRevisionRow
 from tests.web_support import PASSWORD, Harness, add_case, add_staff, csrf_from, get_case, rows, stage_register_import
 
 AGENT, SUPERVISOR, EDITOR, ADMIN = "agent", "supervisor", "editor", "admin"
 EVERYONE = {AGENT, SUPERVISOR, EDITOR, ADMIN}
 CASE_WORKERS = {AGENT, SUPERVISOR, ADMIN}
 SUPERVISORS = {SUPERVISOR, ADMIN}
+EDITORS = {EDITOR, SUPERVISOR, ADMIN}  # the content workbench: editors draft, supervisors and admins publish too
 PUBLIC = "public"
 
 # every route of the console and who may use it: a route added without a line here fails the test below
@@ -28,6 +30,23 @@ EXPECTED = {
     ("POST", "/language"): EVERYONE,
     ("GET", "/"): EVERYONE,
     ("GET", "/content"): EVERYONE,
+    ("GET", "/content/topics/{topic_id}"): EVERYONE,
+    ("POST", "/content/topics/{topic_id}"): EDITORS,
+    ("POST", "/api/content/preview/{topic_id}"): EDITORS,
+    ("GET", "/content/history/{kind}/{key:path}"): EVERYONE,
+    ("POST", "/content/history/{kind}/{key:path}/revert"): EDITORS,
+    ("GET", "/content/review"): EDITORS,
+    ("POST", "/content/review/{kind}/{key:path}/approve"): EDITORS,  # editors get the domain's refusal
+    ("POST", "/content/review/{kind}/{key:path}/reject"): SUPERVISORS,
+    ("GET", "/content/facts"): EVERYONE,
+    ("GET", "/content/facts/{fact_id}"): EVERYONE,
+    ("POST", "/content/facts/{fact_id}"): EDITORS,
+    ("GET", "/content/documents"): EVERYONE,
+    ("GET", "/content/items/{kind}/{key:path}"): EVERYONE,
+    ("POST", "/content/items/{kind}/{key:path}"): EDITORS,
+    ("GET", "/content/translate"): EVERYONE,
+    ("GET", "/content/translate/export"): EVERYONE,
+    ("POST", "/content/translate/import"): EDITORS,
     ("GET", "/queue"): CASE_WORKERS,
     ("GET", "/api/queue"): CASE_WORKERS,
     ("GET", "/cases/{case_id:int}"): CASE_WORKERS,
@@ -96,6 +115,10 @@ def snapshot(engine) -> dict:
                                                                     desk_store.handover_t.c.acknowledged_at))],
             "register": [tuple(r) for r in conn.execute(select(register_store.IMPORTS.c.id,
                                                                register_store.IMPORTS.c.status))],
+            "content": [tuple(r) for r in conn.execute(select(ContentRevisionRow.__table__.c.item_id,
+                                                              ContentRevisionRow.__table__.c.version,
+                                                              ContentRevisionRow.__table__.c.status)
+                                                       .order_by(ContentRevisionRow.__table__.c.id))],
         }
 
 
@@ -350,7 +373,9 @@ def test_every_route_refuses_no_session_wrong_role_and_bad_csrf(console: Harness
         return (path.replace("{case_id:int}", str(case)).replace("{canned_id:int}", str(canned_id))
                 .replace("{staff_id:int}", str(target_id)).replace("{import_id:int}", str(import_id))
                 .replace("{tag_id:int}", str(desk["tag"])).replace("{view_id:int}", str(desk["view"]))
-                .replace("{note_id:int}", str(desk["note"])).replace("{message_id:int}", str(desk["message"])))
+                .replace("{note_id:int}", str(desk["note"])).replace("{message_id:int}", str(desk["message"]))
+                .replace("{topic_id}", "abroad_in_trouble").replace("{fact_id}", "fia_helpline")
+                .replace("{kind}", "topic").replace("{key:path}", "abroad_in_trouble"))
 
     before = snapshot(engine)
     anonymous = console.client()
@@ -377,3 +402,44 @@ def test_every_route_refuses_no_session_wrong_role_and_bad_csrf(console: Harness
                     assert response.status_code == 403, (role, target, bad)
     assert snapshot(engine) == before
     assert get_case(engine, case_id)["assigned_to"] == owner
+
+
+def test_an_editor_cannot_approve_their_own_change(console: Harness):
+    """The workbench (issue 19): an editor's change waits for a publisher; the editor's own approval is refused
+    with a clear message and audit-logged as nothing published; a publisher cannot approve their own fact
+    (four eyes); a second publisher can."""
+    import re
+
+    editor = console.as_staff("kiran", EDITOR)
+    publisher = console.as_staff("sana", SUPERVISOR)
+    second = console.as_staff("omar", ADMIN)
+    for client, path, field in ((editor, "/content/topics/abroad_in_trouble", "answer_en"),
+                                (publisher, "/content/facts/fia_helpline", "unconfirmed_en")):
+        page = client.get(path).text
+        form = dict(re.findall(r'<input type="hidden" name="(csrf|base)" value="([^"]*)"', page))
+        form.update({name: value for name, value in re.findall(
+            r'<(?:input type="text"|input type="date") name="(\w+)" value="([^"]*)"', page)})
+        form.update(re.findall(r'<textarea name="(\w+)"[^>]*>(.*?)</textarea>', page, re.S))
+        import html
+        form = {k: html.unescape(v) for k, v in form.items()}
+        if "needs_review" in page and 'name="needs_review" value="1" checked' in page:
+            form["needs_review"] = "1"
+        form[field] = form[field] + " (checked)"
+        assert client.post(path, data=form).status_code == 303, path
+    review = publisher.get("/content/review").text
+    versions = dict(re.findall(r'action="/content/review/(topic/abroad_in_trouble|fact/fia_helpline)/approve".*?'
+                               r'name="version" value="(\d+)"', review, re.S))
+    assert set(versions) == {"topic/abroad_in_trouble", "fact/fia_helpline"}
+    before = snapshot(console.engine)
+    own = editor.post("/content/review/topic/abroad_in_trouble/approve",
+                      data={"csrf": console.token(editor, "/content"), "version": versions["topic/abroad_in_trouble"]})
+    assert own.status_code == 403
+    assert "Only publishers (supervisors and admins) approve changes, and nobody approves their own change" in own.text
+    fact = publisher.post("/content/review/fact/fia_helpline/approve",
+                          data={"csrf": console.token(publisher, "/content"), "version": versions["fact/fia_helpline"]})
+    assert fact.status_code == 403 and "need a second person" in fact.text
+    assert snapshot(console.engine) == before  # nothing published
+    ok = second.post("/content/review/fact/fia_helpline/approve",
+                     data={"csrf": console.token(second, "/content"), "version": versions["fact/fia_helpline"]})
+    assert ok.status_code == 303
+    assert snapshot(console.engine) != before

@@ -84,7 +84,10 @@ class World:
         self.tokens = {role: console.token(client, "/content") for role, client in self.clients.items()}
         self.case_id = add_case(console.engine, assigned_to=self.ids["agent"], status="claimed")
         self.values = {"case_id": self.case_id, "canned_id": rows(console.engine, store.canned)[0].id,
-                       "staff_id": add_staff(console.engine, "target", "agent")}
+                       "staff_id": add_staff(console.engine, "target", "agent"),
+                       # the content workbench (issue 19): a real topic, fact and item
+                       "topic_id": "abroad_in_trouble", "fact_id": "fia_helpline", "kind": "topic",
+                       "key": "abroad_in_trouble"}
 
     def role_for(self, policy) -> str:
         return "admin" if "admin" in policy.roles else policy.roles[0]
