@@ -148,7 +148,7 @@ def test_editor_publisher_and_telegram_user(db_url, tmp_path):
             # the history shows the change per language; the editor reverts to version 1
             editor.goto(f"{console.url}/content/history/topic/{TOPIC}")
             editor.wait_for_selector('#v2 .change[data-language="ur"] table.diff')
-            editor.screenshot(path=str(SHOTS / "workbench-history-diff.png"), full_page=True)
+            editor.locator("#v2").screenshot(path=str(SHOTS / "workbench-history-diff.png"))
             editor.click('#v1 button.revert')
             editor.wait_for_url(f"{console.url}/content/history/topic/{TOPIC}?done=reverted")
             approve(publisher, console.url)

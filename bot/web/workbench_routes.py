@@ -340,6 +340,8 @@ def history_page(ctx: Ctx) -> Response:
     changes = {}
     for r in revisions[:30]:
         before = r.base_version if r.base_version in by_version else (r.version - 1 if r.version > 1 else None)
+        if before is None:  # the first version: nothing to compare with
+            continue
         changes[r.version] = diffs.tables(bench.diff(kind, key, before, r.version),
                                           _("Version %(n)s") % {"n": before} if before else "",
                                           _("Version %(n)s") % {"n": r.version})
