@@ -1,14 +1,12 @@
-"""The workbench's topics list: each topic's state per language as the console shows it (published, a draft
-waiting for review, needs review with its placeholders, a review date older than a year, a missing
-translation, a first message over content check's word limit), the filters and the search over the texts.
-Computed from a content snapshot (bot/dialogue/content.py) and content check's word count; the drafts
-waiting come from the editorial store. Pure."""
+"""The workbench's topics list as the console shows it (the states come from the editorial domain's
+Workbench.topic_overview: published, a working change, needs review, a review date older than a year, a
+missing translation, a first message over content check's word limit), its filters and search; and the
+topic editor's form, to and from the topic's data. Pure."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
-from ..dialogue import content_check
 from ..dialogue.content import Content, Topic
 from .i18n import L_
 
@@ -30,36 +28,27 @@ class LanguageState:
     language: str
     words: int
     missing: list[str] = field(default_factory=list)  # fields without text in this language
-
-    @property
-    def too_long(self) -> bool:
-        return self.words > content_check.MAX_WORDS
+    too_long: bool = False
 
 
 @dataclass
 class TopicRow:
+    """A row of the list: the editorial domain's TopicStatus (Workbench.topic_overview) as the page shows it."""
     id: str
     title: str
     languages: list[LanguageState]
     needs_review: bool
     placeholders: list[str]
-    reviewed: date | None
+    reviewed: str | None
     old_review: bool
-    draft: bool = False  # a draft of it waits for review
+    draft: bool = False  # a working change of it (draft or waiting for review)
 
     @property
     def flags(self) -> list[str]:
-        flags = []
-        if self.draft:
-            flags.append("draft")
-        if self.needs_review:
-            flags.append("needs_review")
-        if self.old_review:
-            flags.append("old_review")
-        if any(s.missing for s in self.languages):
-            flags.append("missing")
-        if any(s.too_long for s in self.languages):
-            flags.append("too_long")
+        flags = [name for name, on in (("draft", self.draft), ("needs_review", self.needs_review),
+                                       ("old_review", self.old_review),
+                                       ("missing", any(s.missing for s in self.languages)),
+                                       ("too_long", any(s.too_long for s in self.languages))) if on]
         return flags or ["published"]
 
 
@@ -68,37 +57,23 @@ def missing_fields(topic: Topic, language: str) -> list[str]:
     return [name for name in FIELDS if getattr(topic, name) and not str(getattr(topic, name).get(language) or "").strip()]
 
 
-def topic_row(content: Content, topic: Topic, today: date, language: str = "en", drafts: set[str] = frozenset()) -> TopicRow:
-    states = []
-    for code in content.languages:
-        words = content_check.words(content.render(topic.answer.get(code, ""), code))
-        states.append(LanguageState(code, words, missing_fields(topic, code)))
-    return TopicRow(id=topic.id, title=content.title(topic.id, language), languages=states,
-                    needs_review=topic.needs_review, placeholders=[str(p) for p in topic.placeholders],
-                    reviewed=topic.reviewed,
-                    old_review=topic.reviewed is None or topic.reviewed < today - timedelta(days=365),
-                    draft=topic.id in drafts)
-
-
-def _matches(topic: Topic, query: str) -> bool:
-    """The search: every word of the query somewhere in the topic's id, titles, answers, details or keywords
-    (case-insensitive, any language)."""
-    texts = [topic.id, *topic.intents]
-    for name in FIELDS:
-        texts += [str(v) for v in getattr(topic, name).values()]
-    texts += [w for words in topic.keywords.values() for w in words]
-    haystack = "\n".join(texts).casefold()
-    return all(word in haystack for word in query.casefold().split())
-
-
-def topic_rows(content: Content, today: date, language: str = "en", drafts: set[str] = frozenset(),
-               flag: str = "", query: str = "") -> list[TopicRow]:
-    """The list: every topic (by id), only those carrying `flag` (one of FILTERS) and matching `query`."""
+def topic_rows(statuses, content: Content, languages, language: str = "en", flag: str = "", query: str = ""
+               ) -> list[TopicRow]:
+    """The list from the domain's overview: only the topics carrying `flag` (one of FILTERS) and whose texts
+    (any language) contain every word of `query`, by id. `content` gives the titles in the interface's
+    language and the placeholders' notes."""
     rows = []
-    for topic in sorted(content.topics.values(), key=lambda t: t.id):
-        if query.strip() and not _matches(topic, query):
+    words = query.casefold().split()
+    for status in sorted(statuses, key=lambda s: s.key):
+        if words and not all(w in f"{status.key}\n{status.text}".casefold() for w in words):
             continue
-        row = topic_row(content, topic, today, language, drafts)
+        topic = content.topics.get(status.key)
+        row = TopicRow(id=status.key, title=content.title(status.key, language) if topic else status.title,
+                       languages=[LanguageState(code, status.words.get(code, 0), status.missing.get(code, []),
+                                                code in status.over_limit) for code in languages],
+                       needs_review=status.needs_review, placeholders=[str(p) for p in topic.placeholders] if topic else [],
+                       reviewed=status.reviewed, old_review=status.review_overdue,
+                       draft=status.head_status in ("draft", "pending"))
         if flag and flag not in row.flags:
             continue
         rows.append(row)

@@ -195,12 +195,11 @@ def shown_changes(diff) -> list[diffs.Change]:
 
 @route("/content", roles=VIEWERS)
 def topics_page(ctx: Ctx) -> Response:
-    snapshot = working_content(ctx)
+    snapshot = content(ctx)
     flag = ctx.param("flag") if ctx.param("flag") in wb.FILTERS else ""
     query = ctx.param("q")[:200]
-    drafts = {i.key for i, _r in workbench(ctx).drafts() if i.kind == "topic"}
-    rows = wb.topic_rows(snapshot, ctx.now.date(), "ur" if ctx.lang == "ur" else "en", drafts=drafts, flag=flag,
-                         query=query)
+    rows = wb.topic_rows(workbench(ctx).topic_overview(ctx.now.date()), snapshot, list(snapshot.languages),
+                         "ur" if ctx.lang == "ur" else "en", flag=flag, query=query)
     return ctx.render("workbench_topics.html", rows=rows, filters=wb.FILTERS, flag=flag, q=query,
                       languages=list(snapshot.languages), notice=_notice(ctx))
 
