@@ -214,16 +214,20 @@ COMMON_FIELDS = (("intents", L_("Intents (comma-separated)"), 0, None),
                  ("menu", L_("Place in the topics menu"), 0, L_("A number; empty: not in the menu.")))
 
 
+def _head(ctx: Ctx, kind: str, key: str):
+    """The item and its newest revision (404 for an unknown item)."""
+    bench = workbench(ctx)
+    try:
+        return bench.item(kind, key), bench.revision(kind, key)
+    except em.NotFound:
+        _not_found(key)
+
+
 def _editor(ctx: Ctx, topic_id: str, form: dict[str, str] | None = None, errors: dict | None = None,
             status: int = 200) -> Response:
     snapshot = content(ctx)
-    bench = workbench(ctx)
     languages = list(snapshot.languages)
-    try:
-        item = bench.item("topic", topic_id)
-    except em.NotFound:
-        _not_found(topic_id)
-    head = bench.revision("topic", topic_id)
+    item, head = _head(ctx, "topic", topic_id)
     if form is None:  # the newest version (a draft waiting included): editors continue from it
         form = wb.topic_form(pv.topic_from(item_data("topic", topic_id, head.document) or {}), languages)
         form["base"] = str(item.head_version)
@@ -475,13 +479,8 @@ def _fact_data(form: dict[str, str], languages, base: dict | None) -> tuple[dict
 def _fact_editor(ctx: Ctx, fact_id: str, form: dict | None = None, errors: dict | None = None,
                  status: int = 200) -> Response:
     snapshot = content(ctx)
-    bench = workbench(ctx)
     languages = list(snapshot.languages)
-    try:
-        item = bench.item("fact", fact_id)
-    except em.NotFound:
-        _not_found(fact_id)
-    head = bench.revision("fact", fact_id)
+    item, head = _head(ctx, "fact", fact_id)
     base_data = item_data("fact", fact_id, head.document) or {}
     if form is None:
         form = _fact_form(base_data, languages)
@@ -556,12 +555,7 @@ DOCUMENT_HINTS = {"offer_check": L_("The questions and texts are yours to change
 
 def _document_editor(ctx: Ctx, kind: str, key: str, text: str | None = None, errors: list | None = None,
                      status: int = 200) -> Response:
-    bench = workbench(ctx)
-    try:
-        item = bench.item(kind, key)
-    except em.NotFound:
-        _not_found(key)
-    head = bench.revision(kind, key)
+    item, head = _head(ctx, kind, key)
     base = ctx.form.get("base") if text is not None else str(item.head_version)
     hint = _(DOCUMENT_HINTS[kind]) if kind in DOCUMENT_HINTS else ""
     return ctx.render("workbench_document.html", status=status, kind=kind, key=key,
