@@ -139,22 +139,46 @@ class TelegramBot:
     checkpointer: Any  # storage.db.WalCheckpointer, started
 
 
-def build_telegram(settings: Settings, service) -> TelegramBot:
-    """The Telegram front end on `service`: this worker's outbox (the front end's dispatcher delivers
-    it), the per-user rate limit, python-telegram-bot's Application (its HTTP transports, httpx, and the
-    durable update queue are built by TelegramFrontEnd.build), and the SQLite WAL checkpointer (started;
-    stop it after the bot)."""
-    from .i18n import default_i18n
+def build_telegram(settings: Settings, service, timeout: float = 15.0) -> TelegramBot:
+    """The Telegram front end on `service`, and its parts: python-telegram-bot's Bot (two HTTPXRequest
+    transports, one for getUpdates that keeps the raw answer; AIORateLimiter at settings.telegram_max_rate
+    messages/s to all chats: Telegram allows about 30, a local Bot API server in a benchmark takes more),
+    the sender on it, this worker's outbox and the dispatcher that delivers it, the per-user rate limit,
+    the Application with the durable update queue and the front end's handlers, and the SQLite WAL
+    checkpointer (started; stop it after the bot)."""
+    from telegram.ext import AIORateLimiter, Application, ExtBot
+    from telegram.request import HTTPXRequest
+
+    from .hotline.dispatch import Dispatcher
     from .storage.db import WalCheckpointer
     from .storage.outbox import Outbox
-    from .telegram.app import TelegramFrontEnd, UserRateLimit
+    from .telegram.app import DurableQueue, TelegramFrontEnd, UserRateLimit
+    from .telegram.polling import PollingRequest
+    from .telegram.sender import TelegramSender
 
-    checkpointer = WalCheckpointer(service.store.engine).start()
-    front = TelegramFrontEnd(service, default_i18n(), staff_chat_id=settings.staff_chat_id,
+    engine = service.store.engine
+    checkpointer = WalCheckpointer(engine).start()
+    timeouts = dict(read_timeout=timeout, write_timeout=timeout, connect_timeout=timeout, pool_timeout=timeout)
+    # 8 connections carry Telegram's 30 messages/s at ~100 ms per request with room to spare
+    requests = HTTPXRequest(connection_pool_size=8, **timeouts)
+    polling = PollingRequest(connection_pool_size=1, **timeouts)
+    urls = {}
+    if base := settings.telegram_api_base_url.rstrip("/"):
+        urls = {"base_url": base if base.endswith("/bot") else base + "/bot",
+                "base_file_url": base.removesuffix("/bot") + "/file/bot"}
+    bot = ExtBot(settings.telegram_token, request=requests, get_updates_request=polling,
+                 rate_limiter=AIORateLimiter(overall_max_rate=settings.telegram_max_rate, overall_time_period=1,
+                                             max_retries=5), **urls)
+    sender = TelegramSender(bot)
+    outbox = Outbox(engine)
+    service.claim_as, service.lease_seconds = outbox.worker, outbox.lease.total_seconds()
+    front = TelegramFrontEnd(service, service.i18n, sender=sender, outbox=outbox,
+                             dispatcher=Dispatcher(outbox, sender.deliver),
                              rate_limit=UserRateLimit(settings.user_rate_per_minute, settings.user_burst),
-                             outbox=Outbox(service.store.engine))
-    app = front.build(settings.telegram_token, base_url=settings.telegram_api_base_url,
-                      overall_rate=settings.telegram_max_rate)
+                             staff_chat_id=settings.staff_chat_id)
+    app = (Application.builder().bot(bot).update_queue(DurableQueue(service.store, polling.take_answer))
+           .concurrent_updates(64).post_init(front.on_startup).post_shutdown(front.on_shutdown).build())
+    front.install(app)
     return TelegramBot(front, app, checkpointer)
 
 

@@ -7,14 +7,14 @@ import time
 
 import pytest
 
-from bot.config import ROOT
+from bot.config import ROOT, Settings
 from bot.dialogue.content import ContentStore
 from bot.dialogue.engine import Dialogue
 from bot.hotline.service import ConversationService
 from bot.i18n import I18n
 from bot.storage.db import make_engine
 from bot.storage.hotline_store import HotlineStore, Inbound
-from bot.telegram.app import TelegramFrontEnd, UserRateLimit
+from bot.services import TelegramBot, build_telegram
 from tests.botapi_server import BotAPIServer, Fault, button_update, media_update, text_update
 
 pytestmark = pytest.mark.rasa
@@ -22,8 +22,8 @@ URDU = re.compile(r"[\u0600-\u06ff]")
 
 
 @contextlib.asynccontextmanager
-async def running(front: TelegramFrontEnd, server: BotAPIServer, timeout: float = 5.0):
-    app = front.build("123456:TEST-TOKEN", base_url=server.base_url, timeout=timeout)
+async def running(bot: TelegramBot):
+    front, app = bot.front, bot.app
     async with app:
         await front.on_startup(app)  # what run_polling does through post_init
         await app.start()
@@ -36,25 +36,29 @@ async def running(front: TelegramFrontEnd, server: BotAPIServer, timeout: float 
             await front.on_shutdown(app)
 
 
-def make_front(understander, db_url: str, staff_chat_id: str = "", **kwargs) -> TelegramFrontEnd:
-    """The front end as `safesafar run` builds it: the service over a real database."""
+def make_bot(understander, db_url: str, server: BotAPIServer, staff_chat_id: str = "", **settings) -> TelegramBot:
+    """The front end as `safesafar run` builds it (services.build_telegram), on a conversation service with
+    the test's NLU over a real database, against the test's Bot API server."""
     engine = make_engine(db_url)
     i18n = I18n()
     dialogue = Dialogue(understander, ContentStore(ROOT / "content"), i18n)
     store = HotlineStore(engine, staff_chat_id=staff_chat_id, console_url="http://console.test")
-    return TelegramFrontEnd(ConversationService(dialogue, store, i18n), i18n, staff_chat_id=staff_chat_id, **kwargs)
+    config = Settings(telegram_token="123456:TEST-TOKEN", telegram_api_base_url=server.base_url,
+                      staff_chat_id=staff_chat_id, **settings)
+    return build_telegram(config, ConversationService(dialogue, store, i18n), timeout=5.0)
 
 
-def drive(understander, db_url, body, unsupported: tuple[str, ...] = (), **front_kwargs) -> None:
+def drive(understander, db_url, body, unsupported: tuple[str, ...] = (), **settings) -> None:
     """Runs `await body(server, front)` with the bot polling a fresh Bot API server."""
     async def scenario():
         with BotAPIServer(unsupported=unsupported) as server:
-            front = make_front(understander, db_url, **front_kwargs)
+            bot = make_bot(understander, db_url, server, **settings)
             try:
-                async with running(front, server):
-                    await body(server, front)
+                async with running(bot):
+                    await body(server, bot.front)
             finally:
-                front.store.engine.dispose()
+                bot.checkpointer.stop()
+                bot.front.store.engine.dispose()
     asyncio.run(scenario())
 
 
@@ -133,7 +137,7 @@ def test_conversation_across_languages(understander, db_url):
 
 def test_faults_429_500_slow_and_dropped_connections(understander, db_url):
     async def body(server, front):
-        front.backoff = 0.1
+        front.sender.backoff = 0.1
         uid = 5002
         server.state.fault("sendMessage", Fault(status=429, retry_after=1), Fault(status=500),
                            Fault(delay=1.5), Fault(drop=True))
@@ -193,7 +197,7 @@ def test_media_edits_groups_and_limits(understander, db_url):
         assert len(slow) == 1 and len(sent) < 8 + 1
 
     # a Bot API server without setMyCommands (an emulator may lack it): logged, not fatal
-    drive(understander, db_url, body, unsupported=("setMyCommands",), rate_limit=UserRateLimit(per_minute=6, burst=3))
+    drive(understander, db_url, body, unsupported=("setMyCommands",), user_rate_per_minute=6, user_burst=3)
 
 
 def test_webhook_checks_the_secret_token(understander, db_url):
@@ -203,8 +207,8 @@ def test_webhook_checks_the_secret_token(understander, db_url):
 
     async def scenario():
         with BotAPIServer() as server:
-            front = make_front(understander, db_url)
-            app = front.build("123456:TEST-TOKEN", base_url=server.base_url, timeout=5)
+            bot = make_bot(understander, db_url, server)
+            front, app = bot.front, bot.app
             port = free_port()
             async with app:
                 await app.start()
@@ -230,6 +234,7 @@ def test_webhook_checks_the_secret_token(understander, db_url):
                 finally:
                     await app.updater.stop()
                     await app.stop()
+                    bot.checkpointer.stop()
                     front.store.engine.dispose()
     asyncio.run(scenario())
 
@@ -257,7 +262,7 @@ def test_urgent_case_alert_retried_until_delivered_and_staff_commands_only_from_
     staff_chat = -100_4242
 
     async def body(server, front):
-        front.send_retries = 0  # every failure goes back to the outbox (its backoff: 1 s, 2 s, ...)
+        front.sender.send_retries = 0  # every failure goes back to the outbox (its backoff: 1 s, 2 s, ...)
         uid = 5007
         server.state.fault("sendMessage", Fault(status=500), Fault(status=500), Fault(status=502))
         server.state.push(text_update(uid, "they locked my brother in a room in Tripoli, please help"))

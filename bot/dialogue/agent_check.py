@@ -19,10 +19,15 @@ from typing import TYPE_CHECKING, Callable
 from ..register import licence as lic
 from ..register.match import Entry, Lookup, Register
 from .content import Content
+from .flow import Flow
+from .kit import CONFIDENT, SOCIAL
+from .offer_check import check_of
+from .replies import Button, Out, Turn
 from .state import ConversationState
 
 if TYPE_CHECKING:
-    from .engine import Dialogue, _Out
+    from ..understanding import Understanding
+    from .kit import Kit
 
 FLOW = "agent_check"
 LICENCE_QUESTION = "verified"  # the offer check's question on the agent's licence (content/offer_check.yml)
@@ -39,11 +44,51 @@ class FixedRegister:
         return self.register
 
 
-class AgentCheck:
-    def __init__(self, dialogue: "Dialogue", source, today: Callable[[], date] = date.today):
-        self.d = dialogue
+def case_of(record: dict | None) -> dict:
+    """An agent check's result for the user's open case (Turn.case)."""
+    return {"agent_check": record} if record else {}
+
+
+class AgentCheck(Flow):
+    name = FLOW
+    prefix = "ag"
+    commands = ("agent",)
+    actions = ("agent", "agent_again", "agent_howto")
+
+    def __init__(self, kit: "Kit", source, today: Callable[[], date] = date.today):
+        super().__init__(kit)
         self.source = source
         self.today = today
+
+    # -- the router's interface (flow.py) -------------------------------------------------------------
+    def command(self, out: Out, content: Content, state: ConversationState, text: str) -> Turn:
+        return out.turn(case=case_of(self.start(out, content, state, text.partition(" ")[2])))  # /agent 0848/LHR
+
+    def action(self, out: Out, content: Content, state: ConversationState, action: str) -> Turn:
+        if action == "agent_howto":
+            return out.turn(case=case_of(self.pressed(out, content, state, "howto")))
+        return out.turn(case=case_of(self.start(out, content, state)))
+
+    def action_label(self, out: Out, action: str) -> str:
+        t = self.kit.t
+        return {"agent": t(out, "Check an agent"), "agent_again": t(out, "Check another agent"),
+                "agent_howto": t(out, "How to check an agent")}[action]
+
+    def button(self, out: Out, content: Content, state: ConversationState, value: str) -> Turn:
+        return out.turn(case=case_of(self.pressed(out, content, state, value)))
+
+    def text(self, out: Out, content: Content, state: ConversationState, text: str,
+             result: "Understanding") -> Turn | None:
+        other = (result.intent not in (None, "verify_agent") and not result.fallback
+                 and result.confidence >= CONFIDENT and result.intent not in SOCIAL
+                 and result.intent in content.by_intent)
+        handled, record = self.typed(out, content, state, text, other_topic=other)
+        if handled:
+            return out.turn(result, topic="verify_agent", case=case_of(record))
+        return None
+
+    def topic_action(self, topic_id: str) -> str | None:
+        return "agent" if topic_id == "verify_agent" and self.register() is not None else None
 
     def register(self) -> Register | None:
         register = self.source.get() if self.source is not None else None
@@ -60,14 +105,14 @@ class AgentCheck:
         return bool(numbers) and len(text.split()) <= 6 and self.register() is not None
 
     # -- entry -----------------------------------------------------------------------------------------------
-    def start(self, out: "_Out", content: Content, state: ConversationState, text: str = "") -> dict | None:
+    def start(self, out: Out, content: Content, state: ConversationState, text: str = "") -> dict | None:
         """Opens the check. A licence number in `text` is checked at once. Returns the case record of a
         result, if one was given."""
         register = self.register()
-        t = self.d._t
+        t = self.kit.t
         if register is None:
             if "verify_agent" in content.topics:
-                self.d._answer_topic(out, content, state, "verify_agent")
+                self.kit.answer_topic(out, content, state, "verify_agent")
             out.say(t(out, "I cannot check agencies in this chat yet: the register of licensed agencies has not "
                            "been loaded. Please check on the BE&OE website ({website}) as explained above.",
                       website=self._website(out)))
@@ -80,43 +125,43 @@ class AgentCheck:
         out.say(t(out, "Send me the licence number of the agency (for example 1234/RWP) or its name, and I will "
                        "look it up in the register of licensed Overseas Employment Promoters published by the "
                        "Bureau of Emigration & Overseas Employment (BE&OE).") + "\n" + self._dated(out, register),
-                [self.d._action_button(out, "agent_howto")], [Button(t(out, "Stop"), "ag:stop")])
+                [self.kit.action_button(out, "agent_howto")], [Button(t(out, "Stop"), "ag:stop")])
         return None
 
     # -- typed text and buttons ------------------------------------------------------------------------------
-    def text(self, out: "_Out", content: Content, state: ConversationState, text: str,
-             other_topic: bool = False) -> tuple[bool, dict | None]:
+    def typed(self, out: Out, content: Content, state: ConversationState, text: str,
+              other_topic: bool = False) -> tuple[bool, dict | None]:
         """Typed text while the check waits: the number or name to look up. (False, None) when it is not
         on the register and reads as a question on another topic (other_topic): the flow closes and the
-        engine answers the question."""
+        free-text policy answers the question."""
         from .report_form import is_cancel
 
         if is_cancel(text):
-            return True, self.button(out, content, state, "stop")
+            return True, self.pressed(out, content, state, "stop")
         register = self.register()
         if other_topic and register is not None and register.lookup(text).kind == "none":
             state.flow = None
             return False, None
         return True, self.check(out, content, state, text)
 
-    def button(self, out: "_Out", content: Content, state: ConversationState, value: str) -> dict | None:
-        t = self.d._t
+    def pressed(self, out: Out, content: Content, state: ConversationState, value: str) -> dict | None:
+        t = self.kit.t
         flow = state.flow if state.flow and state.flow.get("name") == FLOW else None
         action, _, arg = value.partition(":")
         if action == "stop":
             state.flow = None
             out.say(t(out, "The agent check is stopped."))
-            self.d._menu(out, content)
+            self.kit.menu(out, content)
             return None
         if action == "again":
             return self.start(out, content, state)
         if action == "howto":
             if "verify_agent" in content.topics:
-                self.d._answer_topic(out, content, state, "verify_agent")
+                self.kit.answer_topic(out, content, state, "verify_agent")
             return None
         register = self.register()
         if register is None or flow is None or flow.get("step") != "choose":
-            out.say(t(out, "That check is over. Start a new one?"), [self.d._action_button(out, "agent")])
+            out.say(t(out, "That check is over. Start a new one?"), [self.kit.action_button(out, "agent")])
             return None
         if action == "pick" and arg in flow.get("options", []) and arg in register.by_licence:
             state.flow = None
@@ -124,11 +169,11 @@ class AgentCheck:
         if action == "none":
             state.flow = None
             return self._not_found(out, content, register, Lookup("none", flow.get("query", "")))
-        out.say(t(out, "That check is over. Start a new one?"), [self.d._action_button(out, "agent")])
+        out.say(t(out, "That check is over. Start a new one?"), [self.kit.action_button(out, "agent")])
         return None
 
     # -- inside the offer check -------------------------------------------------------------------------------
-    def offer_licence(self, out: "_Out", content: Content, state: ConversationState, text: str) -> dict | None:
+    def offer_licence(self, out: Out, content: Content, state: ConversationState, text: str) -> dict | None:
         """A licence number typed where the offer check asks whether the agent showed one: looked up, and
         the question answered by the register (on it and valid: no; not on it or not valid: yes, a critical
         flag of the score). None when this is not that case (the check handles the text as before)."""
@@ -146,9 +191,7 @@ class AgentCheck:
             record = self._not_found(out, content, register, found, buttons=False)
         else:
             return None  # a number without its region, in several cities: the question is asked again
-        from .offer_check import OfferCheck
-
-        check = content.derived.get("offer_check") or OfferCheck(content.offer_check)
+        check = check_of(content)
         question = check.by_id.get(LICENCE_QUESTION)
         if question is None:
             return record
@@ -160,14 +203,14 @@ class AgentCheck:
         return record
 
     # -- the check -------------------------------------------------------------------------------------------
-    def check(self, out: "_Out", content: Content, state: ConversationState, text: str) -> dict | None:
+    def check(self, out: Out, content: Content, state: ConversationState, text: str) -> dict | None:
         register = self.register()
         if register is None:
             state.flow = None
             return self.start(out, content, state)
         query = " ".join(text.split())[:200]
         found = register.lookup(query)
-        t = self.d._t
+        t = self.kit.t
         if found.kind in ("licence", "name"):
             state.flow = None
             return self._result(out, content, register, found.entries[0], query, found.by)
@@ -187,8 +230,8 @@ class AgentCheck:
         state.flow = None
         return self._not_found(out, content, register, found)
 
-    def _dated(self, out: "_Out", register: Register) -> str:
-        t = self.d._t
+    def _dated(self, out: Out, register: Register) -> str:
+        t = self.kit.t
         today = self.today()
         if register.register_date is None:
             return t(out, "The date of this copy of the register is not known: confirm on {website} before you pay "
@@ -199,20 +242,20 @@ class AgentCheck:
             days = (today - register.register_date).days
             line += "\n" + t(out, "Warning: this copy of the register is {days} days old. A licence may have changed "
                                   "since then: confirm on {website} before you pay or sign anything.",
-                             days=self.d.i18n.number(days, out.language), website=self._website(out))
+                             days=self.kit.i18n.number(days, out.language), website=self._website(out))
         return line
 
-    def _date(self, out: "_Out", value: date) -> str:
-        content = self.d.content_store.get()
-        return self.d.i18n.date(value, out.language, content.languages[out.language].date_format)
+    def _date(self, out: Out, value: date) -> str:
+        content = self.kit.content_store.get()
+        return self.kit.i18n.date(value, out.language, content.languages[out.language].date_format)
 
-    def _website(self, out: "_Out") -> str:
-        content = self.d.content_store.get()
+    def _website(self, out: Out) -> str:
+        content = self.kit.content_store.get()
         return content.fact("beoe_website", out.language) or "BE&OE"
 
-    def _result(self, out: "_Out", content: Content, register: Register, entry: Entry, query: str,
+    def _result(self, out: Out, content: Content, register: Register, entry: Entry, query: str,
                 by: str, buttons: bool = True) -> dict:
-        t = self.d._t
+        t = self.kit.t
         agency = entry.agency
         status = entry.status
         lines = [agency.title, t(out, "Licence {licence} · {city}", licence=agency.licence, city=agency.city)]
@@ -246,16 +289,16 @@ class AgentCheck:
             lines.append(t(out, "BE&OE notice of {date}: {title}",
                            date=self._date(out, notice.day), title=notice.title))
         lines += ["", self._dated(out, register)]
-        rows = [[self.d._action_button(out, "report")]] if status in BAD else []
-        rows.append([self.d._action_button(out, "agent_again"), self.d._action_button(out, "menu")])
+        rows = [[self.kit.action_button(out, "report")]] if status in BAD else []
+        rows.append([self.kit.action_button(out, "agent_again"), self.kit.action_button(out, "menu")])
         out.say("\n".join(lines), *(rows if buttons else []))
         return {"query": query, "by": by, "outcome": "found", "licence": agency.licence, "title": agency.title,
                 "status": status, "expiry": agency.expiry.isoformat() if agency.expiry else None,
                 "register_date": register.register_date.isoformat() if register.register_date else None}
 
-    def _not_found(self, out: "_Out", content: Content, register: Register, found: Lookup,
+    def _not_found(self, out: Out, content: Content, register: Register, found: Lookup,
                    buttons: bool = True) -> dict:
-        t = self.d._t
+        t = self.kit.t
         when = (self._date(out, register.register_date) if register.register_date
                 else t(out, "unknown date"))
         numbers = lic.find(found.query)
@@ -274,11 +317,9 @@ class AgentCheck:
                    "SafeSafar team can help you and pass it on."),
             self._dated(out, register),
         ])
-        rows = [[self.d._action_button(out, "report"), self.d._action_button(out, "hotline")],
-                [self.d._action_button(out, "agent_again"), self.d._action_button(out, "menu")]]
+        rows = [[self.kit.action_button(out, "report"), self.kit.action_button(out, "hotline")],
+                [self.kit.action_button(out, "agent_again"), self.kit.action_button(out, "menu")]]
         out.say(text, *(rows if buttons else []))
         return {"query": found.query, "by": found.by, "outcome": "not_found",
                 "register_date": register.register_date.isoformat() if register.register_date else None}
 
-
-from .engine import Button  # noqa: E402  (engine imports this module lazily; Button is a plain dataclass)

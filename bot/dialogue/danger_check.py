@@ -5,12 +5,19 @@
     No  (button, or a typed no)   -> no case; the question the message asked is answered
     anything else typed           -> no case; the conversation goes on with the new message
 
-Pure: the state it keeps is a small dict in ConversationState.data (no words of the user), and the
+The state it keeps is a small dict in ConversationState.data (no words of the user), not
+ConversationState.flow: the question may be asked while a form is open, and the form stays open. The
 numbers come from the content (the facts quoted by the emergency topic, confirmed ones only).
+DangerCheck is registered with the flows for its buttons ("dg:yes", "dg:no"); the free-text policy asks
+the question and reads a typed answer.
 """
 from __future__ import annotations
 
+from ..understanding import Understanding
 from .content import FACT, Content
+from .flow import Flow
+from .replies import Button, Out, Turn
+from .state import ConversationState
 
 KEY = "danger_check"
 
@@ -49,3 +56,43 @@ def emergency_numbers(content: Content, language: str) -> list[tuple[str, str]]:
             name = name[:1].upper() + name[1:]
         out.append((name, fact.value))
     return out
+
+
+class DangerCheck(Flow):
+    name = KEY
+    prefix = "dg"
+
+    def button(self, out: Out, content: Content, state: ConversationState, value: str) -> Turn:
+        escalation, reason, case, topic = self.answer(out, content, state, value == "yes")
+        return out.turn(escalation=escalation, topic=topic, reason=reason, case=case)
+
+    def ask(self, out: Out, content: Content, state: ConversationState, result: Understanding) -> Turn:
+        """An ambiguous danger signal: the confirmed emergency numbers first, then the question."""
+        t = self.kit.t
+        state.misses = 0
+        intent = result.intent if result.intent != "emergency" and not result.fallback else None
+        start(state.data, result.safety.describe(), result.safety.brief(), intent)
+        numbers = emergency_numbers(content, out.language)
+        if numbers:
+            out.say(t(out, "If someone is in danger right now, call:") + "\n"
+                    + "\n".join(f"• {name}: {number}" for name, number in numbers))
+        out.say(t(out, "Is someone in danger right now?"),
+                [Button(t(out, "Yes"), "dg:yes"), Button(t(out, "No"), "dg:no")])
+        return out.turn(result)
+
+    def answer(self, out: Out, content: Content, state: ConversationState, yes: bool,
+               pending: dict | None = None) -> tuple[str | None, str | None, dict, str | None]:
+        """Yes: an urgent case (also when the question was asked earlier: someone says there is danger).
+        No: no case, and the message's own question is answered. Returns (escalation, reason, case, topic)."""
+        if pending is None:
+            pending = take(state.data)
+        if yes:
+            self.kit.urgent(out, content, state)
+            return "urgent", "safety_net", fired_by_yes(pending), "emergency"
+        out.say(self.kit.t(out, "Thank you. If that changes, write to me at any time: the SafeSafar team is there "
+                                "for you."))
+        topic = content.by_intent.get((pending or {}).get("intent") or "")
+        if topic is not None and topic.id != "emergency":
+            self.kit.answer_topic(out, content, state, topic.id)
+            return None, None, {}, topic.id
+        return None, None, {}, None

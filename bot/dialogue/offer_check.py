@@ -236,3 +236,11 @@ class OfferCheck:
             level, rule = "low", f"red flags {total:g} + doubt {doubt:g} < {medium:g}"
         breakdown.append(f"=> {level} ({rule})")
         return Scored(level, total, reasons, unsure, breakdown, combinations, doubt)
+
+
+def check_of(content) -> OfferCheck:
+    """The offer check of a content snapshot (dialogue/content.Content), built once: its phrases are compiled."""
+    check = content.derived.get("offer_check")
+    if check is None:
+        check = content.derived["offer_check"] = OfferCheck(content.offer_check)
+    return check

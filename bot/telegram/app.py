@@ -16,22 +16,19 @@ import logging
 import time
 from collections.abc import Callable
 
-from telegram import BotCommand, BotCommandScopeDefault, LinkPreviewOptions, Update
-from telegram.constants import ChatType, ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
-from telegram.ext import (AIORateLimiter, Application, ApplicationHandlerStop, CallbackQueryHandler,
-                          CommandHandler, ContextTypes, MessageHandler, TypeHandler, filters)
-from telegram.request import HTTPXRequest
+from telegram import BotCommand, BotCommandScopeDefault, Update
+from telegram.constants import ChatType
+from telegram.error import BadRequest, NetworkError, TelegramError, TimedOut
+from telegram.ext import (Application, ApplicationHandlerStop, CallbackQueryHandler, CommandHandler, ContextTypes,
+                          MessageHandler, TypeHandler, filters)
 
-from ..dialogue.engine import Button, Reply
-from ..hotline.dispatch import Dispatcher, PermanentFailure, crash_point
+from ..hotline.dispatch import Dispatcher, crash_point
 from ..hotline.service import MEDIA_KINDS, ConversationService
 from ..i18n import I18n
 from ..storage.executor import run_db
-from ..storage.hotline_store import HotlineStore, Inbound, Outbox, OutboxItem
+from ..storage.hotline_store import HotlineStore, Inbound, Outbox
 from ..text import isolate_ltr, valid_utf8, valid_utf8_tree
-from .polling import PollingRequest
-from .render import messages, to_html
+from .sender import TelegramSender
 
 log = logging.getLogger("safesafar.telegram")
 
@@ -136,19 +133,18 @@ def inbox_user_key(payload: dict) -> str | None:
 
 
 class TelegramFrontEnd:
-    def __init__(self, service: ConversationService, i18n: I18n, rate_limit: UserRateLimit | None = None,
-                 send_retries: int = 5, backoff: float = 0.5, staff_chat_id: str = "",
-                 outbox_interval: float = 0.5, outbox_loop: bool = True, outbox: Outbox | None = None):
-        """outbox: this worker's outbox (services.build_telegram; default: one on the store's engine)."""
+    def __init__(self, service: ConversationService, i18n: I18n, *, sender: TelegramSender, outbox: Outbox,
+                 dispatcher: Dispatcher, rate_limit: UserRateLimit | None = None, staff_chat_id: str = "",
+                 outbox_loop: bool = True):
+        """The parts come from the wiring (services.build_telegram): the sender on python-telegram-bot's
+        Bot, this worker's outbox and the dispatcher that delivers it through the sender. `install`
+        puts the handlers on the Application."""
         self.service, self.i18n = service, i18n
         self.dialogue = service.dialogue
         self.store: HotlineStore = service.store
-        self.outbox = outbox or Outbox(self.store.engine)
-        service.claim_as, service.lease_seconds = self.outbox.worker, self.outbox.lease.total_seconds()
-        self.dispatcher = Dispatcher(self.outbox, self._deliver, interval=outbox_interval)
+        self.sender, self.outbox, self.dispatcher = sender, outbox, dispatcher
         self.outbox_loop = outbox_loop
         self.rate_limit = rate_limit or UserRateLimit()
-        self.send_retries, self.backoff = send_retries, backoff
         self.bot_username: str | None = None
         self.staff_chat_id = str(staff_chat_id or "")
         self.app: Application | None = None
@@ -159,27 +155,6 @@ class TelegramFrontEnd:
         self._delivering: dict[int, dict[int, asyncio.Future]] = {}
 
     # -- building ----------------------------------------------------------------------------------
-    def build(self, token: str, base_url: str | None = None, timeout: float = 15.0,
-              overall_rate: float = 30.0) -> Application:
-        """overall_rate: messages per second to all chats together. Telegram allows about 30 (its
-        broadcast limit); a local Bot API server in a benchmark takes more."""
-        limiter = AIORateLimiter(overall_max_rate=overall_rate, overall_time_period=1, max_retries=5)
-        # 8 connections carry Telegram's 30 messages/s at ~100 ms per request with room to spare
-        requests = HTTPXRequest(connection_pool_size=8, read_timeout=timeout, write_timeout=timeout,
-                                connect_timeout=timeout, pool_timeout=timeout)
-        polling = PollingRequest(connection_pool_size=1, read_timeout=timeout, write_timeout=timeout,
-                                 connect_timeout=timeout, pool_timeout=timeout)
-        builder = (Application.builder().token(token).rate_limiter(limiter).update_queue(DurableQueue(self.store, polling.take_answer))
-                   .post_shutdown(self.on_shutdown).concurrent_updates(64)
-                   .request(requests).get_updates_request(polling).post_init(self.on_startup))
-        if base_url:
-            builder = builder.base_url(base_url.rstrip("/") + ("" if base_url.rstrip("/").endswith("/bot") else "/bot"))
-            builder = builder.base_file_url(base_url.rstrip("/").removesuffix("/bot") + "/file/bot")
-        app = builder.build()
-        self.install(app)
-        self.app = app
-        return app
-
     def install(self, app: Application) -> None:
         app.add_handler(TypeHandler(Update, self._throttle), group=-1)
         private = filters.ChatType.PRIVATE
@@ -195,6 +170,7 @@ class TelegramFrontEnd:
         # channel posts and everything else: no handler, deliberately ignored
         app.add_handler(TypeHandler(Update, self._mark_done), group=1)
         app.add_error_handler(self.on_error)
+        self.app = app
 
     async def on_startup(self, app: Application) -> None:
         """Learns the bot's username (for mentions in groups), registers the command menus, queues the
@@ -259,7 +235,7 @@ class TelegramFrontEnd:
         if not self.rate_limit.allow(user.id):
             if self.rate_limit.should_warn(user.id):
                 lang = await self._language(update)
-                await self._send_text(context, chat.id, self.i18n.tr(
+                await self.sender.send_text(chat.id, self.i18n.tr(
                     lang, "You are sending messages very fast. Please wait a minute, then try again."))
             await run_db(self.store.engine, self.store.mark_done, SOURCE, update.update_id)
             raise ApplicationHandlerStop
@@ -348,7 +324,7 @@ class TelegramFrontEnd:
         if not (message.text.startswith("/") or mentioned):
             return  # ordinary group chatter is not for the bot
         lang = await self._language(update)
-        await self._send_text(context, message.chat_id, self.i18n.tr(
+        await self.sender.send_text(message.chat_id, self.i18n.tr(
             lang, "I answer questions in a private chat, where what you write stays between you and the assistant. "
                   "Open a chat with me and press Start."))
 
@@ -362,7 +338,7 @@ class TelegramFrontEnd:
             return
         text = await run_db(self.store.engine, staff_command, self.store, str(update.effective_user.id), message.text)
         if text:
-            await self._send(context, message.chat_id, text, None)
+            await self.sender.send(message.chat_id, text, None)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         # no message text or personal data in the log: the error's type and the update id only
@@ -378,59 +354,11 @@ class TelegramFrontEnd:
             lang = await self._language(update)
             try:
                 rescue = self.dialogue.content_store.get().fact("rescue_1122_gb", lang)
-                await self._send_text(context, update.effective_chat.id, self.i18n.tr(
+                await self.sender.send_text(update.effective_chat.id, self.i18n.tr(
                     lang, "Sorry, something went wrong on our side. Please try again in a moment. "
                           "If someone is in danger now, call {rescue}.", rescue=rescue))
             except TelegramError:
                 pass
-
-    # -- sending -----------------------------------------------------------------------------------
-    async def _deliver(self, item: OutboxItem) -> None:
-        """One outbox row to Telegram: a dialogue reply (plain text, rendered and split here), or a staff
-        alert or a hotline reply (HTML already). Raises PermanentFailure when it can never arrive."""
-        if not item.chat_id or not item.chat_id.lstrip("-").isdigit():
-            raise PermanentFailure("no Telegram chat")
-        assert self.app is not None
-        payload = valid_utf8_tree(item.payload)  # a console reply form's text included
-        if item.kind == "reply":
-            reply = Reply(payload.get("text", ""),
-                          tuple(tuple(Button(label, data) for label, data in row) for row in payload.get("buttons", [])),
-                          rtl=bool(payload.get("rtl")))
-            parts = messages(reply)
-        else:
-            parts = [(payload.get("text", ""), None)]
-        for html_text, markup in parts:
-            await self._send(self.app, int(item.chat_id), html_text, markup, raise_forbidden=True)
-
-    async def _send_text(self, context, chat_id: int, text: str) -> None:
-        await self._send(context, chat_id, to_html(text), None)
-
-    async def _send(self, context, chat_id: int, html_text: str, markup, raise_forbidden: bool = False) -> None:
-        """sendMessage, retried with backoff on network errors and timeouts (a 429 is retried by the
-        rate limiter). A user who blocked the bot is not retried."""
-        delay = self.backoff
-        for attempt in range(self.send_retries + 1):
-            try:
-                await send_message(context.bot, chat_id, html_text, markup)
-                return
-            except Forbidden as exc:
-                log.info("chat %s blocked the bot", chat_id)
-                if raise_forbidden:
-                    raise PermanentFailure("the user blocked the bot") from exc
-                return
-            except BadRequest as exc:
-                if raise_forbidden and "chat not found" in str(exc).lower():
-                    raise PermanentFailure("chat not found") from exc
-                raise
-            except RetryAfter as exc:  # the rate limiter gave up: wait as told, once more
-                if attempt == self.send_retries:
-                    raise
-                await asyncio.sleep(float(getattr(exc, "retry_after", 1)))
-            except (TimedOut, NetworkError):
-                if attempt == self.send_retries:
-                    raise
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 8)
 
     # -- helpers -----------------------------------------------------------------------------------
     async def _language(self, update: Update) -> str:
@@ -442,17 +370,6 @@ class TelegramFrontEnd:
             if (user.language_code or "").startswith("ur"):
                 return "ur"
         return "en"
-
-
-async def send_message(bot, chat_id: int, html_text: str, markup) -> None:
-    """Bot.send_message without turning Telegram's answer into a Message (nothing here reads it; building
-    one cost ~10% of the bot's CPU per update). The request itself is python-telegram-bot's, through
-    ExtBot's rate limiter and its error mapping: the same call send_message makes."""
-    await bot._post("sendMessage", {"chat_id": chat_id, "text": html_text, "parse_mode": ParseMode.HTML,
-                                    "reply_markup": markup, "link_preview_options": _NO_PREVIEW})
-
-
-_NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
 def _media_kind(message) -> str:

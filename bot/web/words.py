@@ -10,7 +10,7 @@ from ..dialogue.content import ContentStore
 from ..dialogue.offer_check import OfferCheck
 from ..i18n import default_i18n
 
-# payloads with a fixed label (the bot's catalog msgid, as engine.py writes the buttons)
+# payloads with a fixed label (the bot's catalog msgid, as the dialogue's flows write the buttons)
 FIXED = {"oc:kind:study": "Study", "oc:kind:job": "Job", "oc:stop": "Stop the check",
          "rf:cancel": "Cancel the report", "rf:send": "Send to the SafeSafar team", "rf:change": "Change an answer",
          "rf:yes": "Yes", "rf:no": "No", "rf:skip": "Skip"}
