@@ -196,13 +196,12 @@ class Review:
     def relabel(self, text: str, language: str, intent: str, by: str, names: Iterable[str] = (),
                 case_id: int | None = None, entities: Iterable[dict] = ()) -> str:
         """A staff member says which intent a user's message meant: a labelled row (editors see it and
-        publishers apply it). Returns "added", "counted", "known" or "in_training"."""
+        publishers apply it), also for a text in the training data (under another intent: apply moves
+        it). Returns "added", "counted", "known" (applied or ignored before) or "empty"."""
         with self.engine.begin() as conn:
             row = candidate(text, language, "staff", list(names) + db.staff_names(conn), entities=entities)
             if row is None:
                 return "empty"
-            if (language, row["norm"]) in self.training:
-                return "in_training"
             now = self.clock()
             result = db.add_item(conn, {**row, "status": "labelled", "label": intent, "labelled_by": by,
                                         "case_id": case_id}, now)
