@@ -15,7 +15,7 @@ from ..i18n import I18n
 from ..text import clean, letters
 from ..understanding import Understanding
 from .content import ACTIONS, Content, ContentStore
-from . import danger_check, report_form
+from . import danger_check, feedback, report_form
 from .listening import Listening
 from .offer_check import ANSWERS, KINDS, OfferCheck, variant
 from .state import ConversationState
@@ -67,6 +67,10 @@ class Turn:
     case: dict = field(default_factory=dict)  # what the case carries besides the transcript (report, offer check)
     case_told: bool = False  # the replies already tell the user about their open case (no reminder needed)
     entities: list = field(default_factory=list)  # what the turn adds to the case besides the NLU's entities
+    # for the learning inbox (issue 20): {"source": "fallback" | "ask_back"} for the turn's own message;
+    # {"source": "not_helpful", "text", "intent", ...} for a 👎 (the question of the answer it was under)
+    learn: dict | None = None
+    vote: dict | None = None  # a 👍 / 👎 pressed: {"vote": "up" | "down", "topic"}
 
 
 MERGE_LIMIT = 3500  # characters: Telegram takes 4096 per message
@@ -363,6 +367,18 @@ class Dialogue:
                 escalation, reason, case = "high", "report", {"report": sent}
         elif kind == "dg":
             escalation, reason, case, topic = self._danger_answer(out, content, state, value == "yes")
+        elif kind == "fb":  # 👍 / 👎 under an answer: once per answer
+            record = feedback.press(state, value)
+            if record is None:
+                return Turn([], out.language)
+            vote = {"vote": record["vote"], "topic": record["topic"]}
+            if record["vote"] == "up":
+                out.say(self._t(out, "Thank you for telling me."))
+                return Turn(out.replies, out.language, vote=vote)
+            out.say(self._t(out, "Sorry that this did not help. Your question goes to the SafeSafar team so that the "
+                                 "answers get better. Would you like to ask a person?"),
+                    [self._action_button(out, "human")], [self._action_button(out, "menu")])
+            return Turn(out.replies, out.language, vote=vote, learn={"source": "not_helpful", **record})
         elif kind == "del":
             if value == "yes":
                 state.__init__(state.user)  # the caller deletes what is stored; nothing is kept
@@ -447,7 +463,7 @@ class Dialogue:
         if self._job_or_study(result):  # both offer checks near the top: ask which, not "not sure"
             state.misses = 0
             self._start_check(out, content, state, None, text, result)
-            return Turn(out.replies, out.language, result, topic="check_job_offer")
+            return Turn(out.replies, out.language, result, topic="check_job_offer", learn={"source": "ask_back"})
         if self._describes_offer(result, text, listening) and intent not in FORMS:
             state.misses = 0
             kind = self._kind_word(text)
@@ -474,6 +490,8 @@ class Dialogue:
             extra = [self._action_button(out, back)]
         self._answer_or_recall(out, content, state, topic.id, extra)
         escalation = result.priority if result.priority in ("urgent", "normal") else None
+        if escalation != "urgent":
+            feedback.offer(out.replies, state, topic.id, text, result, Reply, Button)
         if escalation == "normal" and case is not None:
             escalation = None  # the open case already reaches a person
         return Turn(out.replies, out.language, result, escalation, topic.id,
@@ -503,7 +521,7 @@ class Dialogue:
                     + "\n".join(f"• {name}: {number}" for name, number in numbers))
         out.say(self._t(out, "Is someone in danger right now?"),
                 [Button(self._t(out, "Yes"), "dg:yes"), Button(self._t(out, "No"), "dg:no")])
-        return Turn(out.replies, out.language, result)
+        return Turn(out.replies, out.language, result, learn={"source": "ask_back"})
 
     def _danger_answer(self, out: _Out, content: Content, state: ConversationState, yes: bool,
                        pending: dict | None = None) -> tuple[str | None, str | None, dict, str | None]:
@@ -660,7 +678,7 @@ class Dialogue:
             out.say(self._t(out, "Sorry, I still did not understand. Someone from the SafeSafar team can help you, "
                                  "or choose a topic from the menu."),
                     [Button(self._t(out, "Talk to the SafeSafar team"), "act:human:fallback")], [self._action_button(out, "menu")])
-            return Turn(out.replies, out.language, result)
+            return Turn(out.replies, out.language, result, learn={"source": "fallback"})
         options = []
         for intent, _conf in result.ranking:
             topic = content.by_intent.get(intent)
@@ -671,7 +689,7 @@ class Dialogue:
         buttons = [self._topic_button(out, content, t) for t in options]
         out.say(self._t(out, "I am not sure I understood. Did you mean one of these?"), buttons,
                 [self._action_button(out, "menu")])
-        return Turn(out.replies, out.language, result)
+        return Turn(out.replies, out.language, result, learn={"source": "ask_back" if buttons else "fallback"})
 
     # -- the offer check -------------------------------------------------------------------------
     @staticmethod
