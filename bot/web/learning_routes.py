@@ -205,11 +205,11 @@ def case_relabel(ctx: Ctx) -> Response:
     case_id = int(ctx.request.path_params["case_id"])
     message_id = ctx.int_field("message_id")
     intent = ctx.form.get("intent", "")
-    if message_id is None or intent not in intents():
-        return redirect(f"/cases/{case_id}")
     messages = store.messages
     with ctx.begin() as conn:
-        case = store.get_case(conn, case_id)
+        case = store.get_case(conn, case_id)  # 404 for a case that does not exist
+        if message_id is None or intent not in intents():
+            return redirect(f"/cases/{case_id}")
         row = conn.execute(select(messages.c.text, messages.c.meta).where(
             messages.c.id == message_id, messages.c.case_id == case_id, messages.c.direction == "in",
             messages.c.kind == "text")).first()
