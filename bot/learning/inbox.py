@@ -92,12 +92,13 @@ class Review:
 
     def __init__(self, engine, data_dir: Path | str, clock: Callable[[], datetime] = utcnow):
         self.engine, self.data_dir, self.clock = engine, Path(data_dir), clock
-        self.training = TrainingIndex(self.data_dir, every=1)
+        self.training = TrainingIndex(self.data_dir)
 
     # -- listing --------------------------------------------------------------------------------
     def groups(self, status: Iterable[str] = db.OPEN, **filters) -> list[GroupView]:
         """Open rows grouped (near-identical: one group), the biggest first. Rows whose text reached the
         training data meanwhile, or near a text ignored before, are taken out of the inbox here."""
+        self.training.refresh()  # the data as it is now (an apply, or someone's commit, may have changed it)
         with self.engine.begin() as conn:
             rows = db.items(conn, statuses=tuple(status), **filters)
             ignored: dict[str, list[str]] = {}
@@ -206,10 +207,7 @@ class Review:
             result = db.add_item(conn, {**row, "status": "labelled", "label": intent, "labelled_by": by,
                                         "case_id": case_id}, now)
             if result == "counted":  # the same text was in the inbox already: the staff's label is set on it
-                conn.execute(db.update(db.ITEMS).where(db.ITEMS.c.language == language, db.ITEMS.c.norm == row["norm"],
-                                                       db.ITEMS.c.status.in_(db.OPEN + ("new_topic",)))
-                             .values(status="labelled", label=intent, labelled_by=by, labelled_at=now,
-                                     source="staff", case_id=case_id))
+                db.label_text(conn, language, row["norm"], intent, by, now, case_id)
             return result
 
     def new_topics(self) -> list[dict]:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import bisect
 import os
 import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
@@ -112,12 +113,13 @@ def render(intent: str, lines: Iterable[str]) -> str:
 
 
 class TrainingIndex:
-    """The keys (group.normalize) of every example under data_dir, per language; reloaded when a file
-    changes (checked at most every `every` calls)."""
+    """The keys (group.normalize) of every example under data_dir, per language; the files are looked at
+    again (their modification times) at most every `seconds`, or at refresh()."""
 
-    def __init__(self, data_dir: Path | str | None, every: int = 50):
+    def __init__(self, data_dir: Path | str | None, seconds: float = 5.0):
         self.data_dir = Path(data_dir) if data_dir else None
-        self.every, self._calls = every, 0
+        self.seconds = seconds
+        self._checked = float("-inf")
         self._stamp: tuple | None = None
         self._keys: dict[str, set[str]] = {}
 
@@ -126,7 +128,8 @@ class TrainingIndex:
             return []
         return [p for p in sorted(self.data_dir.glob("*/*.yml")) if p.parent.name != "entities"]
 
-    def _refresh(self) -> None:
+    def refresh(self) -> None:
+        self._checked = time.monotonic()
         files = self._files()
         stamp = tuple((str(p), p.stat().st_mtime_ns) for p in files)
         if stamp == self._stamp:
@@ -138,9 +141,8 @@ class TrainingIndex:
         self._keys, self._stamp = keys, stamp
 
     def keys(self, language: str) -> set[str]:
-        self._calls += 1
-        if self._stamp is None or self._calls % self.every == 0:
-            self._refresh()
+        if time.monotonic() - self._checked >= self.seconds:
+            self.refresh()
         return self._keys.get(language, set())
 
     def __contains__(self, item: tuple[str, str]) -> bool:

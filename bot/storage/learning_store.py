@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Iterable
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update  # noqa: F401 (update: inbox.relabel)
+from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -109,6 +109,15 @@ def fingerprint(conn: Connection, rows: Iterable[dict], reason: str, now: dateti
         if conn.execute(update(PRINTS).where(where).values(reason=reason)).rowcount == 0:
             conn.execute(insert(PRINTS).values(language=row["language"], norm=row["norm"], reason=reason,
                                                created_at=now))
+
+
+def label_text(conn: Connection, language: str, norm: str, label: str, by: str, now: datetime,
+               case_id: int | None) -> int:
+    """A staff member's label on the row of this text (still open, or marked as a new topic)."""
+    return conn.execute(update(ITEMS).where(ITEMS.c.language == language, ITEMS.c.norm == norm,
+                                            ITEMS.c.status.in_(OPEN + ("new_topic",)))
+                        .values(status="labelled", label=label, labelled_by=by, labelled_at=now, source="staff",
+                                case_id=case_id)).rowcount
 
 
 def mark_applied(conn: Connection, ids: Iterable[int], by: str, now: datetime) -> int:
