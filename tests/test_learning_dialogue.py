@@ -138,3 +138,27 @@ def test_urdu_fallbacks_land_in_their_language(bot, language, text):
     send(service, 7, text)
     [item] = items(engine)
     assert item["language"] == language and item["text"] == text
+
+
+def test_an_ask_back_lands_with_the_nlu_ranking(db_url, languages, tmp_path):
+    from bot.understanding import NLUResult
+
+    class Unsure(KeywordNLU):
+        async def parse(self, text):
+            return NLUResult("visa_rules", 0.31, [("visa_rules", 0.31), ("agent_fees", 0.3), ("safe_migration", 0.2),
+                                                  ("warning_signs", 0.1), ("greet", 0.05)], [], fallback=True)
+
+    engine = make_engine(db_url)
+    understander = Understander(Unsure({}), languages,
+                                DangerNet.from_file(ROOT / "content" / "safety" / "danger_lexicon.yml"), load_contract())
+    i18n = I18n()
+    service = ConversationService(Dialogue(understander, ContentStore(ROOT / "content"), i18n), HotlineStore(engine),
+                                  i18n, training=TrainingIndex(tmp_path))
+    try:
+        handled = send(service, 8, "can my cousin's wife's brother come on the same papers")
+        assert any(b.payload.startswith("topic:") for b in buttons(handled))  # "Did you mean one of these?"
+        [item] = items(engine)
+        assert item["source"] == "ask_back"
+        assert [name for name, _ in item["ranking"]] == ["visa_rules", "agent_fees", "safe_migration", "warning_signs"]
+    finally:
+        engine.dispose()

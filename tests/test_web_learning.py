@@ -151,3 +151,12 @@ def test_staff_relabel_from_the_case_page(web):
                                                  "intent": "nonsense"})
     with engine.connect() as conn:
         assert len(learning_store.items(conn, statuses=("new", "labelled"))) == 1
+
+
+def test_texts_are_escaped(web):
+    console, _data = web
+    inbox(console.engine, console.clock.now, '<script>alert("x")</script> agent <b>fee</b>', intent="agent_fees",
+          confidence=0.3, ranking=[("agent_fees", 0.3)])
+    editor = console.as_staff("erum", "editor")
+    html = editor.get("/learning").text
+    assert "<script>alert" not in html and "&lt;script&gt;" in html and "<b>fee</b>" not in html
