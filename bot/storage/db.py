@@ -365,6 +365,8 @@ class AnswerFeedbackRow(Base):
     language: Mapped[str] = mapped_column(String(16))
     vote: Mapped[str] = mapped_column(String(8))  # up | down
     created_at: Mapped[datetime] = mapped_column(TZ, default=utcnow, index=True)
+
+
 def json_text(value) -> str:
     """JSON columns as the database stores them: UTF-8 text, not \\u escapes, so that a search finds Urdu."""
     return json.dumps(value, ensure_ascii=False)
