@@ -2,7 +2,7 @@
 reviewer's label), learning_fingerprints (ignored or applied: never back), answer_feedback (👍/👎)
 
 Revision ID: 0008
-Revises: 0010 (0006 before console-rest's 0010 landed on main)
+Revises: 0007 (on main: 0006 -> 0010 -> 0007 -> this)
 Create Date: 2026-12-05
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = '0008'
-down_revision: Union[str, Sequence[str], None] = '0010'
+down_revision: Union[str, Sequence[str], None] = '0007'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
