@@ -51,6 +51,7 @@ class Settings:
     nlu_venv: Path = ROOT / ".venv-nlu"
     nlu_project: Path = ROOT / "nlu"
     models_dir: Path = ROOT / "nlu" / "models"
+    nlu_data_dir: Path = ROOT / "nlu" / "data"  # the training data the learning inbox applies examples to
     content_dir: Path = ROOT / "content"
     # where the bot's answers come from: "database" (the published revisions of the editors' workbench,
     # seeded from content/), "files" (content/, reloaded when a file changes), "auto": the Telegram bot
@@ -93,6 +94,7 @@ class Settings:
             models_dir=Path(_env("NLU_MODELS_DIR", str(cls.models_dir), dotenv)),
             content_dir=Path(_env("CONTENT_DIR", str(cls.content_dir), dotenv)),
             content_source=_env("CONTENT_SOURCE", cls.content_source, dotenv).lower(),
+            nlu_data_dir=Path(_env("NLU_DATA_DIR", str(cls.nlu_data_dir), dotenv)),
             danger_lexicon=Path(_env("DANGER_LEXICON", str(cls.danger_lexicon), dotenv)),
             telegram_token=_env("TELEGRAM_BOT_TOKEN", "", dotenv),
             database_url=_env("DATABASE_URL", cls.database_url, dotenv),

@@ -120,8 +120,10 @@ def build_service(settings: Settings, nlu_url: str, durable_replies: bool = True
     content = build_content_store(settings, engine, content_source, understander)
     dialogue = Dialogue(understander, content, i18n, register=register)
     store = HotlineStore(engine, staff_chat_id=settings.staff_chat_id, console_url=settings.console_url)
+    from .learning.training import TrainingIndex
+
     service = ConversationService(dialogue, store, i18n, durable_replies=durable_replies,
-                                  case_text=case_text(settings))
+                                  case_text=case_text(settings), training=TrainingIndex(settings.nlu_data_dir))
 
     async def close() -> None:
         await client.aclose()

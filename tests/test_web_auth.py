@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from bot.cli import main
 from bot.config import Settings
-from bot.storage import register_store
+from bot.storage import learning_store, register_store
 from bot.web import desk_store, store
 from bot.web.auth import MAX_FAILURES, MAX_FAILURES_ADDRESS, SESSION_COOKIE, Passwords, password_hasher
 from bot.storage.content_tables import ContentRevisionRow
@@ -20,6 +20,7 @@ EVERYONE = {AGENT, SUPERVISOR, EDITOR, ADMIN}
 CASE_WORKERS = {AGENT, SUPERVISOR, ADMIN}
 SUPERVISORS = {SUPERVISOR, ADMIN}
 EDITORS = {EDITOR, SUPERVISOR, ADMIN}  # the content workbench: editors draft, supervisors and admins publish too
+REVIEWERS = {EDITOR, SUPERVISOR, ADMIN}  # the learning inbox (editors review, supervisors and admins apply)
 PUBLIC = "public"
 
 # every route of the console and who may use it: a route added without a line here fails the test below
@@ -85,6 +86,11 @@ EXPECTED = {
     ("GET", "/register/imports/{import_id:int}"): SUPERVISORS,
     ("POST", "/register/imports/{import_id:int}/apply"): SUPERVISORS,
     ("POST", "/register/imports/{import_id:int}/discard"): SUPERVISORS,
+    ("GET", "/learning"): REVIEWERS,
+    ("POST", "/learning/decide"): REVIEWERS,
+    ("POST", "/learning/apply"): SUPERVISORS,
+    ("GET", "/learning/topics"): REVIEWERS,
+    ("POST", "/cases/{case_id:int}/relabel"): CASE_WORKERS,
 }
 
 
@@ -119,7 +125,24 @@ def snapshot(engine) -> dict:
                                                               ContentRevisionRow.__table__.c.version,
                                                               ContentRevisionRow.__table__.c.status)
                                                        .order_by(ContentRevisionRow.__table__.c.id))],
+            "learning": [tuple(r) for r in conn.execute(select(learning_store.ITEMS.c.id, learning_store.ITEMS.c.status,
+                                                               learning_store.ITEMS.c.label)
+                                                        .order_by(learning_store.ITEMS.c.id))],
         }
+
+
+def seed_learning(engine, now) -> list[int]:
+    from bot.learning.inbox import candidate
+
+    ids = []
+    with engine.begin() as conn:
+        for text, label in (("what is the weather in gilgit today", None), ("can i work on a visit visa", "visa_rules")):
+            row = candidate(text, "en", "fallback")
+            if label:
+                row.update(status="labelled", label=label, labelled_by="someone")
+            learning_store.add_item(conn, row, now)
+        ids = [r["id"] for r in learning_store.items(conn, statuses=("new", "labelled"))]
+    return ids
 
 
 def test_login_ok_and_failed(console: Harness):
@@ -363,10 +386,12 @@ def test_every_route_refuses_no_session_wrong_role_and_bad_csrf(console: Harness
 
     desk = desk_world(console, owner, case_id)  # a tag on the case, a saved view, a handover note, a media message
     # plausible form data: a refusal must come from the session, the role or the token, not from the data
+    learning_ids = seed_learning(engine, console.clock.now)  # a new and a labelled inbox row: decide / apply would show
     form = {"text": "hello", "status": "resolved", "staff_id": str(owner), "expected": str(owner), "kind": "agent",
             "name": "a view", "tag_id": str(desk["tag"]), "action": "remove", "outcome": "information", "closing": "bye",
             "language": "ur", "title": "t", "username": "newperson", "role": "agent", "password": "x" * 12,
-            "active": "0", "next": "/"}
+            "active": "0", "next": "/", "ids": ",".join(map(str, learning_ids)), "pick": "ignore",
+            "intent": "visa_rules", "message_id": "1"}
 
     def url(path: str, method: str) -> str:
         case = resolved_id if path.endswith("/reopen") else case_id

@@ -3,9 +3,11 @@ accounts, users and cases written straight into the tables, logged-in clients.""
 from __future__ import annotations
 
 import re
+import tempfile
 import warnings
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 from sqlalchemy import insert, select
 
@@ -125,7 +127,9 @@ class Harness:
     def __init__(self, config, **options):
         """config: a database URL (the console then at http://testserver, TestClient's host), or Settings."""
         if isinstance(config, str):
-            config = replace(Settings.from_env(), database_url=config, console_url="http://testserver")
+            # the learning inbox's training data: an empty temporary folder, never the repository's nlu/data
+            config = replace(Settings.from_env(), database_url=config, console_url="http://testserver",
+                             nlu_data_dir=Path(tempfile.mkdtemp(prefix="nlu-data-")))
         self.clock = Clock()
         self.app = create_app(config, clock=self.clock, secret="test-secret", fast_hashing=True, **options)
         self.engine = self.app.state.console.engine

@@ -78,7 +78,9 @@ class DangerCheck(Flow):
                     + "\n".join(f"• {name}: {number}" for name, number in numbers))
         out.say(t(out, "Is someone in danger right now?"),
                 [Button(t(out, "Yes"), "dg:yes"), Button(t(out, "No"), "dg:no")])
-        return out.turn(result)
+        turn = out.turn(result)
+        turn.learn = {"source": "ask_back"}
+        return turn
 
     def answer(self, out: Out, content: Content, state: ConversationState, yes: bool,
                pending: dict | None = None) -> tuple[str | None, str | None, dict, str | None]:

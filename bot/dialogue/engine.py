@@ -21,6 +21,7 @@ from __future__ import annotations
 from ..i18n import I18n
 from .agent_check import AgentCheck
 from .content import Content, ContentStore
+from . import feedback
 from .danger_check import DangerCheck
 from .flow import FlowRegistry
 from .kit import Kit
@@ -165,6 +166,18 @@ class Dialogue:
                 self.kit.all_topics(out, content)
             else:
                 self.kit.menu(out, content)
+        elif kind == "fb":  # 👍 / 👎 under an answer: once per answer
+            record = feedback.press(state, value)
+            if record is None:
+                return Turn([], out.language)
+            vote = {"vote": record["vote"], "topic": record["topic"]}
+            if record["vote"] == "up":
+                out.say(self.kit.t(out, "Thank you for telling me."))
+                return Turn(out.replies, out.language, vote=vote)
+            out.say(self.kit.t(out, "Sorry that this did not help. Your question goes to the SafeSafar team so that the "
+                                    "answers get better. Would you like to ask a person?"),
+                    [self.kit.action_button(out, "human")], [self.kit.action_button(out, "menu")])
+            return Turn(out.replies, out.language, vote=vote, learn={"source": "not_helpful", **record})
         elif kind == "del":
             if value == "yes":
                 state.__init__(state.user)  # the caller deletes what is stored; nothing is kept

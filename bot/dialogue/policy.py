@@ -14,6 +14,7 @@ from ..text import clean, letters
 from ..understanding import Understanding
 from .agent_check import AgentCheck, case_of
 from .content import Content
+from . import feedback
 from .danger_check import DangerCheck, take
 from .kit import CONFIDENT, FORMS, SOCIAL, Kit
 from .listening import Listening
@@ -102,7 +103,7 @@ class FreeText:
         if self._job_or_study(result):  # both offer checks near the top: ask which, not "not sure"
             state.misses = 0
             self.offer.start(out, content, state, None, text, result)
-            return Turn(out.replies, out.language, result, topic="check_job_offer")
+            return Turn(out.replies, out.language, result, topic="check_job_offer", learn={"source": "ask_back"})
         if self._describes_offer(result, text, listening) and intent not in FORMS:
             state.misses = 0
             kind = kind_word(text)
@@ -129,6 +130,8 @@ class FreeText:
             extra = [self.kit.action_button(out, flow.continue_action)]
         self.kit.answer_or_recall(out, content, state, topic.id, extra)
         escalation = result.priority if result.priority in ("urgent", "normal") else None
+        if escalation != "urgent":
+            feedback.offer(out.replies, state, topic.id, text, result, Reply, Button)
         if escalation == "normal" and case is not None:
             escalation = None  # the open case already reaches a person
         return Turn(out.replies, out.language, result, escalation, topic.id,
@@ -264,7 +267,7 @@ class FreeText:
             out.say(self.kit.t(out, "Sorry, I still did not understand. Someone from the SafeSafar team can help you, "
                                  "or choose a topic from the menu."),
                     [Button(self.kit.t(out, "Talk to the SafeSafar team"), "act:human:fallback")], [self.kit.action_button(out, "menu")])
-            return Turn(out.replies, out.language, result)
+            return Turn(out.replies, out.language, result, learn={"source": "fallback"})
         options = []
         for intent, _conf in result.ranking:
             topic = content.by_intent.get(intent)
@@ -275,4 +278,4 @@ class FreeText:
         buttons = [self.kit.topic_button(out, content, t) for t in options]
         out.say(self.kit.t(out, "I am not sure I understood. Did you mean one of these?"), buttons,
                 [self.kit.action_button(out, "menu")])
-        return Turn(out.replies, out.language, result)
+        return Turn(out.replies, out.language, result, learn={"source": "ask_back" if buttons else "fallback"})

@@ -45,6 +45,10 @@ class Turn:
     case: dict = field(default_factory=dict)  # what the case carries besides the transcript (report, offer check)
     case_told: bool = False  # the replies already tell the user about their open case (no reminder needed)
     entities: list = field(default_factory=list)  # what the turn adds to the case besides the NLU's entities
+    # for the learning inbox (issue 20): {"source": "fallback" | "ask_back"} for the turn's own message;
+    # {"source": "not_helpful", "text", "intent", ...} for a 👎 (the question of the answer it was under)
+    learn: dict | None = None
+    vote: dict | None = None  # a 👍 / 👎 pressed: {"vote": "up" | "down", "topic"}
 
 
 MERGE_LIMIT = 3500  # characters: Telegram takes 4096 per message

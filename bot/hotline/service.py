@@ -44,12 +44,14 @@ class Handled:
 
 class ConversationService:
     def __init__(self, dialogue: Dialogue, store: HotlineStore, i18n: I18n, durable_replies: bool = True,
-                 claim_as: str | None = None, lease_seconds: float = 60.0, case_text: CaseText | None = None):
+                 claim_as: str | None = None, lease_seconds: float = 60.0, case_text: CaseText | None = None,
+                 training=None):
         """claim_as: the outbox worker that delivers a turn's rows right after the commit (they are
         written already claimed by it, so that no other worker sends them too). case_text: the staff
         alert's rendering (default: Telegram HTML, hotline/turn.py)."""
         self.dialogue, self.store, self.i18n = dialogue, store, i18n
         self.case_text = case_text
+        self.training = training  # learning.training.TrainingIndex: messages in it stay out of the learning inbox
         self.durable_replies = durable_replies
         self.claim_as, self.lease_seconds = claim_as, lease_seconds
         self._turn_done: dict[str, asyncio.Event] = {}  # user key -> set when a turn of the user is stored
@@ -135,7 +137,8 @@ class ConversationService:
         record = TurnRecord(inbound=inbound, state=state, language=turn.language, replies=turn.replies,
                             in_meta=in_meta, entities=entities, escalation=escalation,
                             durable_replies=self.durable_replies, claim_as=self.claim_as,
-                            lease_seconds=self.lease_seconds, version=loaded.version)
+                            lease_seconds=self.lease_seconds, version=loaded.version,
+                            learning=self._learning(turn, inbound), vote=turn.vote)
         acks: list[Reply] = []
         outcome_box: list[CaseOutcome | None] = []
 
@@ -148,6 +151,31 @@ class ConversationService:
         record.replies = []  # the acknowledgement returns the whole turn, merged
         items = await run_db(self.store.engine, commit_turn, self.store, record, acknowledge, self.case_text)
         return Handled(list(acks), items, outcome_box[0] if outcome_box else None)
+
+    def _learning(self, turn: Turn, inbound: Inbound):
+        """What the learning inbox gets from this turn (bot/learning/inbox.py): the message that fell back
+        or got an ask-back, or the question under an answer marked not helpful; redacted in the turn's
+        transaction (the staff's names are read there)."""
+        learn = turn.learn
+        if not learn:
+            return None
+        from ..learning.inbox import candidate
+
+        if learn["source"] == "not_helpful":
+            text, nlu = learn.get("text") or "", learn
+        elif inbound.kind == "text" and turn.understanding is not None:
+            u = turn.understanding
+            text, nlu = inbound.text, {"intent": u.intent, "confidence": u.confidence, "ranking": u.ranking,
+                                       "entities": u.entities}
+        else:
+            return None
+        language = turn.language
+
+        def row(staff_names: list[str]) -> dict | None:
+            return candidate(text, language, learn["source"], list(inbound.names) + staff_names,
+                             intent=nlu.get("intent"), confidence=nlu.get("confidence"), ranking=nlu.get("ranking") or (),
+                             entities=nlu.get("entities") or (), training=self.training)
+        return row
 
     # -- what the user is told -------------------------------------------------------------------------
     def _media_turn(self, state, has_case: bool, media: str) -> Turn:

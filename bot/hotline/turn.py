@@ -45,6 +45,9 @@ class TurnRecord:
     claim_as: str | None = None  # the outbox rows are written already claimed by this worker (delivered at once)
     lease_seconds: float = 60.0
     version: int | None = None  # Loaded.version: the state is stored only over it (None: unconditionally)
+    # the learning inbox (issue 20): learning(staff names) -> the redacted inbox row or None; vote: a 👍 / 👎
+    learning: Callable[[list[str]], dict | None] | None = None
+    vote: dict | None = None
 
 
 def load_turn(store: HotlineStore, inbound: Inbound) -> Loaded:
@@ -121,4 +124,10 @@ def _commit(store: HotlineStore, writes: TurnWrites, record: TurnRecord, acknowl
         else:
             log.warning("case %s (%s): no STAFF_CHAT_ID set, no staff alert", alert.case_id, alert.priority)
     writes.add_messages(messages)
+    if record.vote and record.vote.get("topic"):
+        writes.answer_feedback(record.vote["topic"], record.language, record.vote["vote"], now)
+    if record.learning is not None and not erased:
+        row = record.learning(writes.staff_names())
+        if row is not None:
+            writes.learning_item(row, now)
     return writes.add_outbox(outbox)

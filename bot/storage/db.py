@@ -316,6 +316,57 @@ class RegisterNoticeRow(Base):
     score: Mapped[float | None] = mapped_column(Float)
 
 
+class LearningItemRow(Base):
+    """A message the bot misunderstood (fell back, asked back, marked not helpful, relabelled by staff),
+    redacted before it was stored (bot/learning/redact.py), one row per normalized text (`norm`) with
+    its count; reviewed in the console, then applied to the training data (bot/learning/)."""
+    __tablename__ = "learning_items"
+    __table_args__ = (UniqueConstraint("language", "norm", name="uq_learning_items_language_norm"),
+                      Index("ix_learning_items_status_seen", "status", "last_seen"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    language: Mapped[str] = mapped_column(String(16))
+    norm: Mapped[str] = mapped_column(String(400))  # bot/learning/group.normalize of `text`
+    text: Mapped[str] = mapped_column(Text)  # redacted
+    source: Mapped[str] = mapped_column(String(16))  # fallback | ask_back | not_helpful | staff
+    intent: Mapped[str | None] = mapped_column(String(64))  # the NLU's best intent
+    confidence: Mapped[float | None] = mapped_column(Float)
+    ranking: Mapped[list] = mapped_column(JSON, default=list)  # [[intent, confidence], ...] the best 4
+    entities: Mapped[list] = mapped_column(JSON, default=list)  # detected: [[start, end, entity], ...] on text
+    count: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(16), default="new")  # new | labelled | new_topic | ignored | applied
+    label: Mapped[str | None] = mapped_column(String(64))  # the reviewer's intent (out_of_scope too)
+    label_entities: Mapped[list | None] = mapped_column(JSON)  # [[start, end, entity], ...] on text
+    labelled_by: Mapped[str | None] = mapped_column(String(64))
+    labelled_at: Mapped[datetime | None] = mapped_column(TZ)
+    applied_by: Mapped[str | None] = mapped_column(String(64))
+    applied_at: Mapped[datetime | None] = mapped_column(TZ)
+    case_id: Mapped[int | None] = mapped_column(Integer)  # relabelled from this case
+    first_seen: Mapped[datetime] = mapped_column(TZ, default=utcnow)
+    last_seen: Mapped[datetime] = mapped_column(TZ, default=utcnow)
+
+
+class LearningFingerprintRow(Base):
+    """A normalized message that must not come back to the inbox: ignored or applied before."""
+    __tablename__ = "learning_fingerprints"
+
+    language: Mapped[str] = mapped_column(String(16), primary_key=True)
+    norm: Mapped[str] = mapped_column(String(400), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(16))  # ignored | applied
+    created_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)
+
+
+class AnswerFeedbackRow(Base):
+    """A 👍 or 👎 under an answer: the topic and language only, nobody's id."""
+    __tablename__ = "answer_feedback"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    topic: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(16))
+    vote: Mapped[str] = mapped_column(String(8))  # up | down
+    created_at: Mapped[datetime] = mapped_column(TZ, default=utcnow, index=True)
+
+
 def json_text(value) -> str:
     """JSON columns as the database stores them: UTF-8 text, not \\u escapes, so that a search finds Urdu."""
     return json.dumps(value, ensure_ascii=False)

@@ -15,6 +15,7 @@ from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from . import learning_store
 from .cases import SqlCaseRepository
 from .db import CaseRow, ConversationRow, MessageRow, UserRow
 from .inbox import I_INBOX, S_INBOX_STATUS, U_INBOX_DONE_IF_NEW
@@ -78,6 +79,7 @@ class Inbound:
     meta: dict = field(default_factory=dict)
     source: str | None = None  # the inbox's source, e.g. "tg"
     update_id: int | None = None
+    names: tuple[str, ...] = ()  # the user's names on the channel: never stored, only redacted (learning inbox)
 
     @property
     def user_key(self) -> str:
@@ -197,6 +199,16 @@ class TurnWrites:
     def add_messages(self, rows: list[dict]) -> None:
         if rows:
             self.conn.execute(I_MESSAGES, rows)
+
+    def staff_names(self) -> list[str]:
+        return learning_store.staff_names(self.conn)
+
+    def learning_item(self, row: dict, now: datetime) -> str:
+        """A misunderstood message for the learning inbox (redacted by the caller)."""
+        return learning_store.add_item(self.conn, row, now)
+
+    def answer_feedback(self, topic: str, language: str, vote: str, now: datetime) -> None:
+        learning_store.add_feedback(self.conn, topic, language, vote, now)
 
     def add_outbox(self, rows: list[dict]) -> list[OutboxItem]:
         """One INSERT ... RETURNING a row (one or two rows a turn)."""

@@ -264,7 +264,8 @@ class TelegramFrontEnd:
         user = update.effective_user
         inbound = Inbound(channel=SOURCE, external_id=str(user.id), chat_id=str(update.effective_chat.id), kind=kind,
                           text=valid_utf8(text or ""), meta=valid_utf8_tree(meta or {}), source=SOURCE,
-                          update_id=update.update_id)
+                          update_id=update.update_id,
+                          names=tuple(n for n in (user.first_name, user.last_name, user.username) if n))
         code = (user.language_code or "").lower()  # the app's language: the welcome follows it when known
         telegram_lang = "ur" if code.startswith("ur") else "en" if code.startswith("en") else None
         pending = self._delivering.setdefault(user.id, {})

@@ -19,6 +19,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from ..config import Settings
 from . import (admin_routes, auth_routes, case_routes, desk_routes, i18n, register_routes, shift_routes,  # noqa: F401
                store, workbench_routes)  # (their @route)
+from . import learning_routes  # noqa: F401 - its @route (the learning inbox, issue 20)
 from .auth import Passwords, password_hasher
 from .framework import (_ROUTES, HERE, POLL_SECONDS, Clock, Console, ConsoleApp, _endpoint, allowed_hosts,
                         utcnow)
@@ -49,6 +50,7 @@ def create_app(config: Settings | str | None = None, *, clock: Clock | None = No
     console.env.globals["POLL_SECONDS"] = poll_seconds
     console.env.globals.update(shift_routes.TEMPLATE_GLOBALS)
     console.env.globals.update(workbench_routes.TEMPLATE_GLOBALS)
+    console.env.globals.update(learning_routes.TEMPLATE_GLOBALS)
     console.env.globals.update(shift_routes.words_globals(settings.content_dir))
     console.env.globals.update(desk_routes.TEMPLATE_GLOBALS)
     # times in the person's zone (Settings), else the console's (CONSOLE_TIMEZONE)

@@ -108,6 +108,7 @@ NOTICES = {
     "reopened": L_("Case reopened: it is back in the queue."),
     "resolved": L_("Case resolved."),
     "tagged": L_("Tags changed."),
+    "relabelled": L_("The message was sent to the learning inbox with your label."),  # learning_routes.py
 }
 ERRORS = {
     "claim_lost": L_("Someone else claimed this case first."),

@@ -64,6 +64,10 @@ class Words:
             label, gloss = self.answer(parts[2], parts[1], language, kind)
             return {"label": label, "gloss": gloss, "question": asked[0] if asked else None,
                     "question_gloss": asked[1] if asked else None}
+        if len(parts) == 3 and parts[0] == "fb" and parts[1] in ("up", "down"):  # 👍 / 👎 under an answer
+            label = "👍" if parts[1] == "up" else "👎"
+            return {"label": label, "gloss": "helpful" if parts[1] == "up" else "not helpful", "question": None,
+                    "question_gloss": None}
         if len(parts) == 3 and parts[:2] == ["rf", "edit"] and parts[2] in REPORT_FIELDS:
             label, gloss = self._tr(language, REPORT_FIELDS[parts[2]])
             change, change_gloss = self._tr(language, "Change an answer")
