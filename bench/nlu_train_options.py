@@ -46,6 +46,7 @@ from bot.nlu.data import Example, strip_annotations  # noqa: E402
 SEED = 20
 FRACTION = 0.10
 NEW_EXAMPLES = 200  # finetuning: examples added since the base model
+DEV_NEARMISS = ("nearmiss-dev", "nearmiss-aside")
 
 
 def _diet(**changes):
@@ -85,6 +86,8 @@ def _logreg(config):
 
 OPTIONS = {
     "baseline": lambda c: None,                                   # nlu/config.yml as it is
+    "e100": _diet(epochs=100),
+    "e70": _diet(epochs=70),
     "e50": _diet(epochs=50),
     "e30": _diet(epochs=30),
     "e20": _diet(epochs=20),
@@ -186,22 +189,33 @@ def train(settings: Settings, config: Path, data: Path, out: Path, name: str, ex
             "model_mb": round(model.stat().st_size / 1e6, 1), "model": str(model)}
 
 
-def evaluate(settings: Settings, model: Path, examples: list[Example], port: int) -> dict:
-    from bot.nlu.evaluate import evaluate_sets
+def evaluate(settings: Settings, model: Path, examples: list[Example] | None, port: int) -> dict:
+    """Validation scores (when examples are given) and the near-miss DEVELOPMENT sets' urgency
+    (nlu/nearmiss-dev/, nlu/nearmiss-aside/: tuning sets by the README, never nlu/nearmiss/)."""
+    from bot.nlu.evaluate import evaluate_nearmiss, evaluate_sets, nearmiss_files, read_nearmiss
     from bot.nlu.server import RasaProcess
     from bot.services import build_understander
 
     url = f"http://127.0.0.1:{port}"
     process = RasaProcess(settings, model, url, log_path=model.with_suffix(".server.log"))
     process.start()
+    out: dict = {}
     try:
-        process.wait_ready(timeout=600)
+        process.wait_ready(timeout=900)
         understander, _ = build_understander(settings, url)
-        s, _results = evaluate_sets(understander, {"validation": examples})["validation"]
+        if examples:
+            s, _results = evaluate_sets(understander, {"validation": examples})["validation"]
+            out = {"accuracy": round(s.accuracy, 4), "per_language": {k: round(v, 4) for k, v in s.per_language.items()},
+                   "urgent_recall": round(s.urgent_recall, 4), "false_urgent": round(s.urgent_false_rate, 5), "n": s.n}
+        files = [f for d in DEV_NEARMISS for f in nearmiss_files(settings.nlu_project / d)]
+        sets = {f"{f.parent.name}/{f.stem}": read_nearmiss(f) for f in files}
+        scores = evaluate_nearmiss(understander, sets)
+        every = (scores.get("all") or next(iter(scores.values()))).per_language["all"]
+        out["dev_nearmiss"] = {"false_urgent": round(every["false_urgent"], 4), "urgent_recall": round(every["urgent_recall"], 4),
+                               "n_ordinary": every["n_ordinary"], "n_danger": every["n_danger"]}
     finally:
         process.stop()
-    return {"accuracy": round(s.accuracy, 4), "per_language": {k: round(v, 4) for k, v in s.per_language.items()},
-            "urgent_recall": round(s.urgent_recall, 4), "false_urgent": round(s.urgent_false_rate, 5), "n": s.n}
+    return out
 
 
 def free_port() -> int:
@@ -213,10 +227,13 @@ def free_port() -> int:
 
 
 def row(name: str, r: dict) -> str:
-    langs = r["per_language"]
-    return (f"| {name} | {r['wall_s']:.0f} | {r['cpu_s']:.0f} | {r['classifier_wall_s'] or 0:.0f} | {r['load_before']}/{r['load_after']} "
-            f"| {r['model_mb']} | {r['accuracy']:.3f} | {langs.get('en', 0):.3f} | {langs.get('ur', 0):.3f} "
-            f"| {langs.get('ur-Latn', 0):.3f} | {r['urgent_recall']:.3f} | {100 * r['false_urgent']:.2f}% |")
+    langs = r.get("per_language") or {}
+    dev = r.get("dev_nearmiss") or {}
+    val = (f"{r['accuracy']:.3f} | {langs.get('en', 0):.3f} | {langs.get('ur', 0):.3f} | {langs.get('ur-Latn', 0):.3f} "
+           f"| {r['urgent_recall']:.3f} | {100 * r['false_urgent']:.2f}%") if "accuracy" in r else "- | - | - | - | - | -"
+    return (f"| {name} | {r.get('wall_s', 0):.0f} | {r.get('cpu_s', 0):.0f} | {r.get('classifier_wall_s') or 0:.0f} "
+            f"| {r.get('load_before')}/{r.get('load_after')} | {r.get('model_mb')} | {val} "
+            f"| {dev.get('urgent_recall', 0):.3f} | {100 * dev.get('false_urgent', 0):.1f}% |")
 
 
 def main() -> int:
@@ -225,6 +242,9 @@ def main() -> int:
     parser.add_argument("--list", action="store_true")
     parser.add_argument("--work", default=str(ROOT / "var" / "bench" / "train-options"))
     parser.add_argument("--keep-models", action="store_true", help="keep the trained models in the work folder")
+    parser.add_argument("--full", action="store_true",
+                        help="train on the whole of nlu/data (no validation split; near-miss development sets only)")
+    parser.add_argument("--score", metavar="MODEL", help="only score this trained model on the near-miss development sets")
     args = parser.parse_args()
     if args.list:
         print("\n".join(OPTIONS))
@@ -237,9 +257,19 @@ def main() -> int:
     print(f"validation split: {len(validation)} examples (en {sum(e.lang == 'en' for e in validation)}, "
           f"ur {sum(e.lang == 'ur' for e in validation)}, ur-Latn {sum(e.lang == 'ur-Latn' for e in validation)}); "
           f"emergency {sum(e.intent == 'emergency' for e in validation)}", flush=True)
+    if args.full:
+        data, validation = settings.nlu_project / "data", None
     results_path = ROOT / "var" / "bench" / "nlu_train_options.jsonl"
-    print("| option | wall s | CPU s | classifier wall s | load before/after | model MB | val. acc | en | ur | ur-Latn | urgent recall | false urgent |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| option | wall s | CPU s | classifier wall s | load before/after | model MB | val. acc | en | ur | ur-Latn "
+          "| urgent recall | false urgent | dev near-miss urgent recall | dev near-miss false urgent |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    if args.score:
+        r = evaluate(settings, Path(args.score).resolve(), None, free_port())
+        r.update(option=f"score:{Path(args.score).name}", time=time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()))
+        with (ROOT / "var" / "bench" / "nlu_train_options.jsonl").open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(r) + "\n")
+        print(row(r["option"], r))
+        return 0
     for name in args.options or list(OPTIONS):
         models = work / "models"
         if name.startswith("finetune:"):
@@ -254,7 +284,7 @@ def main() -> int:
             config = write_config(settings, name, work / f"config-{name}.yml")
             r = train(settings, config, data, models, name)
         r.update(evaluate(settings, Path(r["model"]), validation, free_port()))
-        r.update(option=name, time=time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()))
+        r.update(option=name + (" (full data)" if args.full else ""), time=time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()))
         with results_path.open("a", encoding="utf-8") as handle:
             handle.write(json.dumps(r) + "\n")
         print(row(name, r), flush=True)
