@@ -7,6 +7,8 @@ APP_STAMP := $(VENV)/.installed
 NLU_STAMP := $(NLU_VENV)/.installed
 export RASA_TELEMETRY_ENABLED := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# `make test` runs the suite in this many processes (pytest-xdist), whole test files each; 0 runs it in one
+TEST_WORKERS ?= 2
 
 .PHONY: setup run test model locales db bench clean help cluster-up cluster-down cluster-status
 help:
@@ -55,7 +57,7 @@ test: setup
 	@case "$${SAFESAFAR_TEST_DATABASES:-sqlite,postgresql}" in *postgresql*) scripts/postgres.sh install; scripts/nginx.sh install;; esac
 	@scripts/chromium.sh install
 	$(VENV)/bin/safesafar content check
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 bench: setup
 	$(VENV)/bin/python bench/nlu_inprocess.py

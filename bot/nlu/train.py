@@ -88,7 +88,7 @@ def train(settings: Settings, if_needed: bool = True, out=sys.stderr) -> Path:
     rasa = settings.nlu_venv / "bin" / "rasa"
     if not rasa.exists():
         raise ModelMissing(f"{rasa} not found: run `make setup` to create the NLU environment")
-    print(f"Training the NLU model ({target.name}); about 15 minutes on 2 cores ...", file=out, flush=True)
+    print(f"Training the NLU model ({target.name}); about 5 minutes on 2 idle cores, more when busy ...", file=out, flush=True)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="safesafar-train-") as work:
         env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", RASA_MAX_CACHE_SIZE="0",
