@@ -161,8 +161,8 @@ def console(db_url):
 # `make test` runs two pytest-xdist workers that take whole files (--dist loadfile) in collection order:
 # the files that take a minute or more go out first, so that neither worker is left alone with one at
 # the end. The order within a file is unchanged.
-LONGEST_FIRST = ("test_web_fuzz.py", "test_cluster.py", "test_fuzz.py", "test_crash.py", "test_web_shift_browser.py",
-                 "test_web_browser.py", "test_telegram_e2e.py", "test_personas_e2e.py")
+LONGEST_FIRST = ("test_web_fuzz.py", "test_fuzz.py", "test_cluster.py", "test_nlu_batch.py", "test_crash.py",
+                 "test_telegram_e2e.py", "test_personas_e2e.py", "test_web_shift_browser.py", "test_hotline.py")
 
 
 def pytest_collection_modifyitems(config, items):
