@@ -397,6 +397,21 @@ def test_keywords_pick_a_topic_among_those_sharing_an_intent(languages):
     assert content.answer("agent_took_money", "ur-Latn") in turn.replies[0].text
 
 
+def test_a_finer_intent_answers_with_its_topic_under_the_contract_intent(languages):
+    """nlu/contract/finer.yml: the model's finer intent picks the topic (no keyword needed); the turn's intent
+    and escalation are the contract intent's."""
+    dialogue, nlu, store = make(languages)
+    content = store.get()
+    for number, (finer, parent) in enumerate(CONTRACT.finer.items()):
+        text = nlu.says(f"{SAMPLES['en']} {number}", finer)  # no topic keyword in the text
+        turn = run(dialogue.handle_text(f"finer-{finer}", text))
+        topic = content.by_intent[finer]
+        assert turn.topic == topic.id and finer in topic.intents, (finer, turn.topic)
+        assert turn.understanding.intent == parent and turn.understanding.detail == finer
+        assert content.answer(topic.id, "en") in turn.replies[0].text
+        assert turn.escalation is None
+
+
 def test_every_listed_topic_is_reachable_from_the_menu(languages):
     dialogue, nlu, store = make(languages)
     content = store.get()
