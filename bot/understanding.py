@@ -111,12 +111,14 @@ class Understander:
                 raise
             log.warning("NLU unavailable (%s): the danger phrases alone decide urgency", type(exc).__name__)
             result, nlu_down = NLUResult(None, 0.0, [], [], fallback=True), True
-        result, detail = fold_finer(result, self.contract)
         if letters(cleaned.text) == 0 and not result.entities:
             # emoji, digits or punctuation only: whatever the classifier guesses is not to be trusted
             capped = [(name, min(conf, 0.3)) for name, conf in result.ranking]
             result = NLUResult(result.intent, min(result.confidence, 0.3), capped, [], True)
+        # the danger net sees the model's own ranking: folding finer intents into their contract intent must
+        # never push `emergency` from the first place (its "top" rules)
         verdict = self.danger.assess(cleaned.text, result, classifier_down=nlu_down)
+        result, detail = fold_finer(result, self.contract)
         intent, confidence = result.intent, result.confidence
         fallback = result.fallback
         if verdict.urgent and intent != EMERGENCY:

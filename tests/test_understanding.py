@@ -121,3 +121,11 @@ def test_the_safety_net_drops_the_finer_intent(parts):
     nlu = RankingNLU([("abroad_in_trouble", 0.7), ("emergency", 0.2), ("victim_support", 0.1)])
     result = understand(parts, nlu, "they locked my brother in a room in libya and beat him")
     assert result.intent == "emergency" and result.priority == "urgent" and result.detail is None
+
+
+def test_folding_never_takes_the_first_place_from_emergency_for_the_danger_net(parts):
+    # emergency is the model's first guess; two siblings folded together would outrank it
+    nlu = RankingNLU([("emergency", 0.40), ("women_children", 0.30), ("parent_guidance", 0.30)])
+    result = understand(parts, nlu, "my daughter sent one word, help, and her location, then her phone went off")
+    assert result.safety.probability == 0.40
+    assert result.intent == "emergency" and result.priority == "urgent", result
