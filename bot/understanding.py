@@ -48,6 +48,7 @@ class Understanding:
     fallback: bool = False
     safety: SafetyVerdict | None = None
     error: str | None = None
+    detail: str | None = None  # the finer intent (nlu/contract/finer.yml) behind `intent`, when the model chose one
 
     def as_contract_dict(self) -> dict:
         """The classification contract's JSON object (plus `fallback`, `safety_net` and `error` when set)."""
@@ -63,6 +64,29 @@ class Understanding:
         if self.error:
             out["error"] = self.error
         return out
+
+
+def fold_finer(result: NLUResult, contract: Contract) -> tuple[NLUResult, str | None]:
+    """The model's ranking in contract names: each finer intent's confidence is added to its contract intent's,
+    and the message is unsure (fallback) by the NLU's own thresholds applied to the folded ranking. Also
+    returns the finer intent behind the top contract intent: its most confident finer intent, if that beat the
+    contract intent itself."""
+    if not contract.finer or not any(name in contract.finer for name, _ in result.ranking):
+        return result, None
+    summed: dict[str, float] = {}
+    for name, conf in result.ranking:
+        key = contract.name(name)
+        summed[key] = summed.get(key, 0.0) + conf
+    ranking = sorted(summed.items(), key=lambda item: -item[1])
+    top, confidence = ranking[0]
+    own = next((c for n, c in result.ranking if n == top), 0.0)
+    detail = next((n for n, c in result.ranking if contract.finer.get(n) == top and c > own), None)
+    fallback = result.fallback
+    if not (result.fallback and result.intent is None):  # no ranking at all stays unsure
+        threshold, ambiguity = contract.fallback
+        second = ranking[1][1] if len(ranking) > 1 else 0.0
+        fallback = confidence < threshold or confidence - second < ambiguity
+    return NLUResult(top, confidence, ranking, result.entities, fallback), detail
 
 
 class Understander:
@@ -91,7 +115,10 @@ class Understander:
             # emoji, digits or punctuation only: whatever the classifier guesses is not to be trusted
             capped = [(name, min(conf, 0.3)) for name, conf in result.ranking]
             result = NLUResult(result.intent, min(result.confidence, 0.3), capped, [], True)
+        # the danger net sees the model's own ranking: folding finer intents into their contract intent must
+        # never push `emergency` from the first place (its "top" rules)
         verdict = self.danger.assess(cleaned.text, result, classifier_down=nlu_down)
+        result, detail = fold_finer(result, self.contract)
         intent, confidence = result.intent, result.confidence
         fallback = result.fallback
         if verdict.urgent and intent != EMERGENCY:
@@ -109,5 +136,7 @@ class Understander:
                 item.update(normalize_amount(str(ent["value"])))
             entities.append(item)
         fallback = fallback and not verdict.urgent
+        if intent != result.intent:
+            detail = None  # the safety net or the emergency rule chose another intent
         return Understanding(text, language, intent, confidence, entities, priority is not None, priority,
-                             result.ranking, fallback, verdict)
+                             result.ranking, fallback, verdict, detail=detail)

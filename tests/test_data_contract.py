@@ -28,8 +28,30 @@ def test_every_intent_has_enough_examples_in_every_language():
         for intent in contract.intents:
             minimum = 40 if intent in CONFUSABLE else 25
             assert counts[(lang, intent)] >= minimum, (lang, intent, counts[(lang, intent)])
-    unknown = {e.intent for e in examples} - set(contract.intents)
+    for lang in contract.languages:
+        for intent in contract.finer:
+            assert counts[(lang, intent)] >= 25, (lang, intent, counts[(lang, intent)])
+    unknown = {e.intent for e in examples} - set(contract.intents) - set(contract.finer)
     assert not unknown, unknown
+
+
+def test_finer_intents_come_out_under_their_contract_intent_and_reach_their_topic():
+    """nlu/contract/finer.yml when finer intents are trained (each with a topic); the drafted ones otherwise
+    (nlu/drafts/finer.yml): each maps to a contract intent and keeps its escalation."""
+    from bot.contract import FINER_PATH
+    from bot.dialogue.content import Content
+
+    active = FINER_PATH.is_file()
+    contract = load_contract(finer_path=None if active else ROOT / "nlu" / "drafts" / "finer.yml")
+    assert contract.finer, "no finer intent listed"
+    content = Content(ROOT / "content")
+    for intent, parent in contract.finer.items():
+        assert parent in contract.intents and intent not in contract.intents, intent
+        assert contract.name(intent) == parent
+        assert contract.priority(intent) == contract.priority(parent), intent
+        if active:
+            topic = content.topic_for(parent, "", detail=intent)
+            assert topic is not None and intent in topic.intents and parent in topic.intents, (intent, topic)
 
 
 def test_urdu_data_is_urdu_script_and_roman_urdu_is_latin():
@@ -50,7 +72,7 @@ def test_heldout_never_seen_in_training(heldout):
         leaked = [e.text for e in examples if e.text.lower() in train]
         assert not leaked, (name, leaked[:5])
         contract = load_contract()
-        assert {e.intent for e in examples} <= set(contract.intents), name
+        assert {e.intent for e in examples} <= set(contract.intents) | set(contract.finer), name
         assert {e.lang for e in examples} <= set(contract.languages), name
 
 

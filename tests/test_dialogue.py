@@ -397,6 +397,33 @@ def test_keywords_pick_a_topic_among_those_sharing_an_intent(languages):
     assert content.answer("agent_took_money", "ur-Latn") in turn.replies[0].text
 
 
+def test_a_finer_intent_answers_with_its_topic_under_the_contract_intent(languages, tmp_path):
+    """A finer intent (nlu/drafts/finer.yml until trained) picks the topic that lists it, no keyword needed;
+    the turn's intent and escalation are the contract intent's."""
+    finer_contract = load_contract(finer_path=ROOT / "nlu" / "drafts" / "finer.yml")
+    root = tmp_path / "content"
+    shutil.copytree(ROOT / "content", root)
+    topics = {"abroad_in_trouble": "abroad_in_trouble", "debt_bondage": "debt_bondage",
+              "punishment_anonymity": "anonymous_reporting"}
+    for finer, topic_id in topics.items():
+        path = root / "topics" / f"{topic_id}.yml"
+        path.write_text(path.read_text(encoding="utf-8").replace("intents: [", f"intents: [{finer}, ", 1),
+                        encoding="utf-8")
+    nlu = ScriptedNLU()
+    understander = Understander(nlu, languages, DangerNet.from_file(ROOT / "content" / "safety" / "danger_lexicon.yml"),
+                                finer_contract)
+    store = ContentStore(root, interval=1.0)
+    dialogue = Conversations(Dialogue(understander, store, I18n(ROOT / "locales")))
+    content = store.get()
+    for number, (finer, topic_id) in enumerate(topics.items()):
+        text = nlu.says(f"{SAMPLES['en']} {number}", finer)  # no topic keyword in the text
+        turn = run(dialogue.handle_text(f"finer-{finer}", text))
+        assert turn.topic == topic_id, (finer, turn.topic)
+        assert turn.understanding.intent == finer_contract.finer[finer] and turn.understanding.detail == finer
+        assert content.answer(topic_id, "en") in turn.replies[0].text
+        assert turn.escalation is None
+
+
 def test_every_listed_topic_is_reachable_from_the_menu(languages):
     dialogue, nlu, store = make(languages)
     content = store.get()

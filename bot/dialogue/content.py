@@ -207,10 +207,13 @@ class Content:
         topic = self.topics[topic_id]
         return self.render(self.pick(topic.more, language), language) if topic.more else ""
 
-    def topic_for(self, intent: str, text: str = "") -> Topic | None:
-        """The topic answering `intent`: among the topics sharing the intent, the one with the longest
+    def topic_for(self, intent: str, text: str = "", detail: str | None = None) -> Topic | None:
+        """The topic answering `intent`: the topic that lists the finer intent `detail` (nlu/contract/finer.yml)
+        when the model recognised one; else, among the topics sharing the intent, the one with the longest
         keyword that the text contains (any language's keywords: people mix them), else the intent's
         main topic."""
+        if detail and detail in self.by_intent:
+            return self.by_intent[detail]
         folded = text.casefold()
         best, length = None, 0
         for topic in self.refined.get(intent, ()):

@@ -234,8 +234,9 @@ def check_documents(documents: Mapping[str, str], contract: Contract, locales: P
         for lang, text in topic.answer.items():
             _facts_used(text, content, f"{where} answer.{lang}", report)
         for intent in topic.intents:
-            if intent not in contract.escalation:
-                report.errors.append(f"{where}: {intent!r} is not a contract intent")
+            if intent not in contract.escalation and intent not in contract.finer:
+                report.errors.append(f"{where}: {intent!r} is neither a contract intent nor a finer one "
+                                     "(nlu/contract/finer.yml)")
         for button in topic.buttons:
             if "topic" in button and button["topic"] not in content.topics:
                 report.errors.append(f"{where}: button to unknown topic {button['topic']!r}")
@@ -281,6 +282,13 @@ def check_documents(documents: Mapping[str, str], contract: Contract, locales: P
         if intent not in content.by_intent or content.by_intent[intent].keywords:
             report.errors.append(f"contract intent {intent!r} has no topic answering it "
                                  "(topics with keywords answer it only when a keyword matches)")
+    for intent, parent in contract.finer.items():
+        topic = content.by_intent.get(intent)
+        if topic is None:
+            report.errors.append(f"finer intent {intent!r} has no topic listing it")
+        elif parent not in topic.intents:
+            report.errors.append(f"topics/{topic.id}.yml lists the finer intent {intent!r} but not its contract "
+                                 f"intent {parent!r}")
     linked = {b["topic"] for t in content.topics.values() for b in t.buttons if "topic" in b}
     for topic in content.topics.values():
         if not topic.intents and topic.id not in linked:

@@ -121,7 +121,7 @@ class FreeText:
         if intent == "verify_agent" and not state.flow:
             record = self.agent.start(out, content, state, text)
             return Turn(out.replies, out.language, result, topic=intent, case=case_of(record))
-        topic = content.topic_for(intent, clean(text).text)
+        topic = content.topic_for(intent, clean(text).text, result.detail)
         if topic is None:
             return self._fallback(out, content, state, result)
         extra = None

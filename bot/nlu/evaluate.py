@@ -18,7 +18,7 @@ import asyncio
 import json
 import sys
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import Settings
@@ -40,15 +40,39 @@ class Scores:
     urgent_false_rate: float
     confusion: dict[str, Counter]
     errors: list[tuple[Example, Understanding]]
+    finer: dict[str, dict[str, float]] = field(default_factory=dict)  # per finer intent: recall, precision, n
 
     def as_dict(self) -> dict:
         return {"n": self.n, "intent_accuracy": self.accuracy, "per_language": self.per_language,
                 "per_language_n": self.per_language_n, "per_intent": self.per_intent,
                 "language_accuracy": self.language_accuracy, "urgent_recall": self.urgent_recall,
-                "urgent_false_rate": self.urgent_false_rate}
+                "urgent_false_rate": self.urgent_false_rate, "finer": self.finer}
+
+
+def finer_scores(examples: list[Example], results: list[Understanding]) -> dict[str, dict[str, float]]:
+    """Per finer intent (held-out messages labelled with one): how many got it as their detail (recall), and
+    of the messages that got it, how many were labelled with it (precision)."""
+    from ..contract import contract
+
+    names = set(contract().finer)
+    out = {}
+    for name in sorted(names & ({e.intent for e in examples} | {r.detail for r in results})):
+        labelled = [r for e, r in zip(examples, results) if e.intent == name]
+        given = [e for e, r in zip(examples, results) if r.detail == name]
+        hits = sum(r.detail == name for r in labelled)
+        out[name] = {"recall": hits / len(labelled) if labelled else 0.0,
+                     "precision": sum(e.intent == name for e in given) / len(given) if given else 0.0,
+                     "n": len(labelled), "given": len(given)}
+    return out
 
 
 def score(examples: list[Example], results: list[Understanding]) -> Scores:
+    """The contract-level scores: a held-out message labelled with a finer intent counts under its contract
+    intent (that is what the contract asks); `finer` says how often the finer intent itself was found."""
+    from ..contract import contract
+
+    finer = finer_scores(examples, results)
+    examples = [Example(e.text, contract().name(e.intent), e.lang) for e in examples]
     correct = Counter()
     totals = Counter()
     tp, fp, fn = Counter(), Counter(), Counter()
@@ -88,7 +112,7 @@ def score(examples: list[Example], results: list[Understanding]) -> Scores:
         language_accuracy=lang_ok / n if n else 0.0,
         urgent_recall=em_urgent / em_total if em_total else 1.0,
         urgent_false_rate=other_urgent / other_total if other_total else 0.0,
-        confusion=confusion, errors=errors)
+        confusion=confusion, errors=errors, finer=finer)
 
 
 @dataclass(frozen=True)
@@ -220,6 +244,10 @@ def format_report(name: str, s: Scores) -> str:
              f"{'intent':22} {'precision':>9} {'recall':>7} {'f1':>6} {'n':>5}"]
     for intent, m in s.per_intent.items():
         lines.append(f"{intent:22} {m['precision']:9.3f} {m['recall']:7.3f} {m['f1']:6.3f} {m['support']:5d}")
+    if s.finer:
+        lines.append(f"finer intents (the topic they choose): {'precision':>9} {'recall':>7} {'n':>5} {'given':>6}")
+        for intent, m in s.finer.items():
+            lines.append(f"  {intent:36} {m['precision']:9.3f} {m['recall']:7.3f} {m['n']:5d} {m['given']:6d}")
     return "\n".join(lines)
 
 
@@ -284,8 +312,16 @@ def run_evaluation(settings: Settings, args) -> int:
                                  f"{' | '.join(safety.matched) if safety else ''}\t{ex.text}\n")
     (out_dir / "nlu-report.json").write_text(json.dumps(report, indent=2))
     with (out_dir / "nlu-errors.tsv").open("w", encoding="utf-8") as handle:
-        handle.write("lang\ttrue\tpredicted\tconfidence\tpriority\ttext\n")
+        handle.write("lang\ttrue\tpredicted\tconfidence\tpriority\tdetail\ttext\n")
         for ex, res in overall.errors:
-            handle.write(f"{ex.lang}\t{ex.intent}\t{res.intent}\t{res.confidence:.2f}\t{res.priority}\t{ex.text}\n")
+            handle.write(f"{ex.lang}\t{ex.intent}\t{res.intent}\t{res.confidence:.2f}\t{res.priority}\t"
+                         f"{res.detail or ''}\t{ex.text}\n")
+        # finer-intent misses: labelled with a finer intent, not given it (or given one it was not labelled with)
+        every = [e for name in sets for e in sets[name]]
+        finer = set(contract().finer)
+        for ex, res in zip(every, all_results):
+            if (ex.intent in finer or res.detail) and res.detail != ex.intent and res.intent == contract().name(ex.intent):
+                handle.write(f"{ex.lang}\t{ex.intent}\t{res.intent}\t{res.confidence:.2f}\t{res.priority}\t"
+                             f"{res.detail or ''}\t{ex.text}\n")
     print(f"wrote {out_dir / 'confusion-matrix.png'}, {out_dir / 'nlu-report.json'}, {out_dir / 'nlu-errors.tsv'}")
     return 0
