@@ -56,6 +56,7 @@ class BotAPIState:
         self.listeners: list = []  # called with each SentMessage (from the server's threads)
         self.faults: dict[str, list[Fault]] = {}
         self.dropping: set[str] = set()  # methods whose every call is dropped (not processed) while listed
+        self.held: set[int] = set()  # chats whose sendMessage waits (unanswered) until released
         self.unsupported = set(unsupported)
         self.update_ids = itertools.count(1)
         self.message_ids = itertools.count(1)
@@ -87,6 +88,16 @@ class BotAPIState:
     def fault(self, method: str, *faults: Fault) -> None:
         with self.lock:
             self.faults.setdefault(method, []).extend(faults)
+
+    def hold(self, chat_id: int) -> None:
+        """sendMessage to this chat waits, unanswered, until release(): a message still on its way."""
+        with self.lock:
+            self.held.add(chat_id)
+
+    def release(self, chat_id: int) -> None:
+        with self.lock:
+            self.held.discard(chat_id)
+            self.lock.notify_all()
 
     def add_file(self, file_id: str, file_path: str, content: bytes) -> None:
         """A file a user sent: getFile gives its path, /file/bot<token>/<path> its bytes."""
@@ -151,6 +162,8 @@ class BotAPIState:
             markup = params.get("reply_markup")
             markup = json.loads(markup) if isinstance(markup, str) else markup
             with self.lock:
+                while chat_id in self.held:
+                    self.lock.wait(0.05)
                 message = SentMessage(chat_id, params["text"], markup, next(self.message_ids), time.monotonic())
                 self.sent.append(message)
                 self.by_chat.setdefault(chat_id, []).append(message)

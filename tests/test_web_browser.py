@@ -107,16 +107,16 @@ class Telegram:
     server: BotAPIServer
     bot: BotProcess
 
-    def user_writes(self, text: str) -> None:
-        self.server.state.push(text_update(USER, text))
+    def user_writes(self, text: str, user: int = USER, language_code: str = "en") -> None:
+        self.server.state.push(text_update(user, text, language_code))
 
-    def wait_for_message_to_user(self, condition, what: str, timeout: float = 30) -> SentMessage:
+    def wait_for_message_to_user(self, condition, what: str, timeout: float = 30, user: int = USER) -> SentMessage:
         def found():
-            return next((m for m in self.server.state.messages_to(USER) if condition(m.text)), None)
+            return next((m for m in self.server.state.messages_to(user) if condition(m.text)), None)
         try:
             return self.server.state.wait_for(found, timeout)
         except TimeoutError:
-            sent = [m.text[:80] for m in self.server.state.messages_to(USER)]
+            sent = [m.text[:80] for m in self.server.state.messages_to(user)]
             pytest.fail(f"the user did not receive {what}; they received {sent}\n--- bot log ---\n"
                         f"{self.bot.log()[-3000:]}")
 

@@ -1,21 +1,35 @@
-"""The console for a long shift in a real browser (Debian's Chromium driven by Playwright, the console served by
-uvicorn; cases and the user's messages are written into the database as the bot writes them): a new urgent
-case reaches an agent on another case's page (title count, browser notification), new rows wait while the
-pointer is over the queue, the user's answer marks the case in Mine, a reply shows pending then sent, a draft
-survives navigation, Ctrl+Enter sends, resolving asks for an outcome; Urdu text gets a line height of at least
-2 on both interfaces. Screenshots at 1366x768 and 390x844 in English and Urdu go to reports/."""
+"""The console for a long shift in a real browser, on the real Telegram path: Debian's Chromium driven by
+Playwright, the console served by uvicorn, the bot as its own process (`safesafar run`, long polling) talking to
+the Bot API server on 127.0.0.1 (tests/botapi_server.py), all on one database (SQLite and PostgreSQL). The NLU
+is the stand-in of tests/test_workbench_browser.py (it only answers /status): the users' danger messages open
+urgent cases through the danger phrases alone, as while the NLU is down.
+
+The flow: an Urdu-speaking Telegram user writes that their brother is locked in a room; the agent claims the
+urgent case and stays on its page; a second Telegram user writes an urgent message: the title counts it and a
+browser notification is shown; Urdu text gets a line height of at least 2; the agent's reply (Ctrl+Enter) shows
+pending while the Bot API server holds the bot's sendMessage to the user, then sent once the user received it;
+a draft survives navigation; the Urdu user answers through the Bot API server and the marker appears in Mine
+without a reload; a third user's urgent case waits while the pointer is over the queue, then shows highlighted;
+resolving asks for an outcome and the closing message reaches the user. Screenshots at 1366x768 and 390x844 in
+English and Urdu go to reports/."""
 from __future__ import annotations
 
+import html
 import re
-from datetime import datetime, timezone
-
-from sqlalchemy import update
 
 from bot.config import ROOT
 from bot.web import store
-from tests.test_web_browser import WAIT_MS, chromium, serve_console
-from tests.web_support import PASSWORD, add_case, add_message, add_staff, get_case, rows
+from tests.botproc import wait_until
+from tests.test_web_browser import (BOT_SECONDS, URGENT, USER, WAIT_MS, chromium, claim_from_queue, serve_console,
+                                    telegram_with_bot, wait_for_staff_alert)
+from tests.test_workbench_browser import nlu_stand_in
+from tests.web_support import PASSWORD, add_staff, get_case, rows
 
+USER_UR, USER_3 = 7302, 7303  # the Urdu-speaking user (a private chat: chat id = user id), a third user
+URGENT_UR = "میرے بھائی کو لیبیا میں ایک کمرے میں بند کر رکھا ہے، مدد کریں"  # a strong danger phrase
+REPLY_UR = "ہم یہاں ہیں۔ کیا آپ محفوظ ہیں؟"
+ANSWER_UR = "جی، میں محفوظ ہوں"
+URGENT_3 = "they locked my sister in a room in Muscat, help"
 REPORTS = ROOT / "reports"
 DESKTOP, PHONE = {"width": 1366, "height": 768}, {"width": 390, "height": 844}
 # records the notifications the page shows (headless Chromium has no notification centre to look at)
@@ -49,16 +63,18 @@ def log_in(page, console, username: str) -> None:
     page.wait_for_url(re.compile(r".*/(queue|content)$"))
 
 
-def now() -> datetime:
-    return datetime.now(timezone.utc)
+def wait_for_new_case(engine, known: set[int]) -> int:
+    """The id of the case the bot opened that is not in `known` (within the bot's first answer's time)."""
+    def found():
+        return next((c.id for c in rows(engine, store.cases) if c.id not in known), None)
+    case_id = wait_until(found, BOT_SECONDS)
+    assert case_id, "the bot opened no case"
+    return case_id
 
 
-def user_answers(engine, case_id: int, text: str) -> None:
-    """As the bot writes a user's answer: the message, the case back from waiting for the user."""
-    add_message(engine, case_id, text, at=now())
-    with engine.begin() as conn:
-        conn.execute(update(store.cases).where(store.cases.c.id == case_id).values(
-            status="claimed", last_user_message_at=now(), version=store.cases.c.version + 1))
+def as_received(text: str) -> str:
+    """A message as the user reads it: without Telegram HTML escaping and bidi isolates."""
+    return re.sub("[\u2066-\u2069]", "", html.unescape(text))
 
 
 def line_height_ratio(page, selector: str) -> float:
@@ -71,9 +87,10 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(REPORTS / f"console-shift-{name}.png"), full_page=False)
 
 
-def test_a_shift_in_the_browser(db_url):
-    with serve_console(db_url) as console, chromium() as browser:
-        engine = console.engine
+def test_a_shift_in_the_browser(db_url, tmp_path):
+    with serve_console(db_url) as console, nlu_stand_in() as nlu_url, \
+            telegram_with_bot(nlu_url, db_url, tmp_path / "bot.log") as telegram, chromium() as browser:
+        engine, api = console.engine, telegram.server.state
         agent = add_staff(engine, "amina", "agent", display_name="Amina")
         page = new_page(browser)
         log_in(page, console, "amina")
@@ -86,34 +103,52 @@ def test_a_shift_in_the_browser(db_url):
         page.wait_for_url(console.url + "/settings?done=1")
         assert page.get_attribute("body", "data-notify") == "1"
 
-        # the agent works on a case; an urgent case arrives: the title counts it, a notification is shown
-        mine = add_case(engine, priority="normal", status="claimed", assigned_to=agent, created_at=now(),
-                        language="ur", summary="مدد چاہیے",
-                        transcript=[{"direction": "in", "kind": "text", "text": "کچھ مدد چاہیے، نمبر 1122 پر فون کیا"}])
-        page.goto(f"{console.url}/cases/{mine}")
+        # an Urdu-speaking user writes that their brother is locked in: the bot opens an urgent case; the agent claims it
+        page.goto(console.url + "/queue?view=unassigned")
+        telegram.user_writes(URGENT_UR, user=USER_UR, language_code="ur")
+        telegram.wait_for_message_to_user(lambda text: "1122" in text, "the emergency numbers", BOT_SECONDS, USER_UR)
+        mine = wait_for_new_case(engine, set())
+        assert (get_case(engine, mine)["priority"], get_case(engine, mine)["language"]) == ("urgent", "ur")
+        page.wait_for_selector(f'tr[data-case="{mine}"]')
+        claim_from_queue(page, console, mine)
+        assert get_case(engine, mine)["assigned_to"] == agent
+        wait_for_staff_alert(telegram, mine)
+
+        # the agent works on that case; another user's urgent case arrives: the title counts it, a notification is shown
         page.wait_for_function("() => document.title.indexOf('Case #') === 0")
         page.wait_for_timeout(1500)  # the first pulse sets what was already there
-        urgent = add_case(engine, priority="urgent", created_at=now())
+        telegram.user_writes(URGENT, user=USER)
         page.wait_for_function("() => document.title.indexOf('(1) Case #') === 0")
+        urgent = wait_for_new_case(engine, {mine})
+        assert get_case(engine, urgent)["priority"] == "urgent"
         page.wait_for_function("() => window.__notifications.length === 1")
         note = page.evaluate("window.__notifications[0]")
         assert note == {"title": "New URGENT case", "body": f"#{urgent}"}
         assert page.locator(f'#pulse-banner a[href="/cases/{urgent}"]').is_visible()
+        telegram.wait_for_message_to_user(lambda text: f"number {urgent}" in text, "the urgent case's number")
+        wait_for_staff_alert(telegram, urgent)  # the bot has nothing else to send now
 
         # Urdu text: line height at least 2 in the bubble and in the reply box (English interface)
+        assert URGENT_UR in page.locator("#transcript").inner_text()
         assert line_height_ratio(page, "#transcript .body[lang=ur]") >= 2
         assert line_height_ratio(page, "#reply-text") >= 2
         shot(page, "case-en-desktop")
 
-        # a reply: Ctrl+Enter sends, the page comes back, the reply shows pending, then sent
-        page.fill("#reply-text", "ہم یہاں ہیں۔ کیا آپ محفوظ ہیں؟")
-        page.press("#reply-text", "Control+Enter")
-        page.wait_for_url(f"{console.url}/cases/{mine}?done=replied")
-        page.wait_for_selector('#transcript [data-delivery="pending"]')
-        with engine.begin() as conn:
-            conn.execute(update(store.outbox).where(store.outbox.c.case_id == mine).values(status="sent"))
+        # a reply: Ctrl+Enter sends, the page comes back; it shows pending while the Bot API server holds the
+        # bot's sendMessage to the user, and sent once the user received it
+        api.hold(USER_UR)
+        try:
+            page.fill("#reply-text", REPLY_UR)
+            page.press("#reply-text", "Control+Enter")
+            page.wait_for_url(f"{console.url}/cases/{mine}?done=replied")
+            page.wait_for_selector('#transcript [data-delivery="pending"]')
+            assert page.input_value("#reply-text") == ""
+            assert not any(REPLY_UR in m.text for m in api.messages_to(USER_UR))
+        finally:
+            api.release(USER_UR)
+        telegram.wait_for_message_to_user(lambda text: REPLY_UR in as_received(text), "the hotline's reply", user=USER_UR)
         page.wait_for_selector('#transcript [data-delivery="sent"]')
-        assert page.input_value("#reply-text") == ""
+        assert page.locator('#transcript [data-delivery="pending"]').count() == 0
 
         # a draft survives navigation (with a warning before leaving)
         page.fill("#reply-text", "draft in progress")
@@ -124,19 +159,25 @@ def test_a_shift_in_the_browser(db_url):
         page.fill("#reply-text", "")
         page.dispatch_event("#reply-text", "input")
 
-        # the user answers: the marker appears in Mine without a reload
+        # the user answers through the Bot API server: the marker appears in Mine without a reload
         page.goto(console.url + "/queue?view=mine")
+        page.evaluate("window.__notReloaded = true")
+        assert page.locator(f'tr[data-case="{mine}"]').count() == 1
         assert page.locator(f'tr[data-case="{mine}"] [data-marker="new-message"]').count() == 0
-        user_answers(engine, mine, "جی، میں محفوظ ہوں")
+        telegram.user_writes(ANSWER_UR, user=USER_UR, language_code="ur")
         page.wait_for_selector(f'tr[data-case="{mine}"] [data-marker="new-message"]')
         assert page.locator(f'[data-waiting-since="{mine}"]').is_visible()
+        assert page.evaluate("window.__notReloaded === true"), "the queue reloaded instead of updating itself"
+        assert ("in", ANSWER_UR) in [(m.direction, m.text) for m in rows(engine, store.messages,
+                                                                        store.messages.c.case_id == mine)]
 
         # new rows wait while the pointer is over the queue (no Claim button moves under it), then show highlighted
         page.goto(console.url + "/queue?view=unassigned")
         page.wait_for_selector(f'tr[data-case="{urgent}"]')
         page.hover(f'tr[data-case="{urgent}"] button')
-        second = add_case(engine, priority="urgent", created_at=now())
+        telegram.user_writes(URGENT_3, user=USER_3)
         page.wait_for_selector("table.queue.has-pending")
+        second = wait_for_new_case(engine, {mine, urgent})
         box_before = page.locator(f'tr[data-case="{urgent}"] button').bounding_box()
         assert page.locator(f'tr[data-case="{second}"]').count() == 0
         page.mouse.move(5, 5)
@@ -165,6 +206,7 @@ def test_a_shift_in_the_browser(db_url):
         page.click("#resolve-confirm")
         page.wait_for_url(f"{console.url}/cases/{mine}?done=resolved")
         assert closing in [m.text for m in rows(engine, store.messages, store.messages.c.case_id == mine)]
+        telegram.wait_for_message_to_user(lambda text: closing in as_received(text), "the closing message", user=USER_UR)
         assert any(kind == "confirm" for kind, _ in page.dialogs)
         case = get_case(engine, mine)
         assert (case["status"], case["outcome"]) == ("resolved", "information")
