@@ -265,6 +265,6 @@ def test_agent_answers_a_telegram_user_in_the_browser(rasa_url, db_url, tmp_path
         assert (case["status"], case["assigned_to"], case["priority"]) == ("resolved", agent_id, "urgent")
         assert case["resolved_at"] is not None and case["first_response_at"] is not None
         actions = [a.action for a in rows(console.engine, store.audit_t) if a.case_id == case_id]
-        assert actions == ["case_opened", "claim", "reply", "status"]
+        assert actions == ["case_opened", "claim", "reply", "reply", "status"]  # the reply, the closing message
         messages = case_messages(console, case_id)
         assert messages[0] == ("in", URGENT) and ("staff", REPLY) in messages
