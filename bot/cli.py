@@ -47,6 +47,89 @@ def _train(args, settings: Settings) -> int:
     return 0
 
 
+def _retrain(args, settings: Settings) -> int:
+    """`safesafar nlu retrain`: a candidate model (finetuned when only examples changed), the gate's
+    report, and with --promote the promotion when it passed. --job N runs a job the console queued."""
+    from .nlu import lifecycle
+    from .services import build_database
+    from .storage import model_store as ms
+
+    engine = build_database(settings)
+    try:
+        if args.job is None:
+            lifecycle.fail_stale(settings, engine)
+            try:
+                job_id = ms.create_job(engine, "cli:" + (os.environ.get("USER") or "unknown"), args.mode)
+            except ms.JobRunning as exc:
+                print(f"error: {exc}: one at a time", file=sys.stderr)
+                return 1
+        else:
+            job_id = args.job
+        try:
+            row = lifecycle.run_job(settings, engine, job_id, mode=args.mode, epoch_fraction=args.epoch_fraction,
+                                    out=sys.stderr)
+        except Exception as exc:
+            print(f"error: retraining #{job_id} failed: {exc}", file=sys.stderr)
+            return 1
+        print(lifecycle.format_report(row["report"]))
+        print(f"candidate #{job_id} ({row['mode']}, trained in {row['train_seconds']:.0f} s): "
+              f"{'passed the gate' if row['status'] == 'passed' else 'REFUSED by the gate'}")
+        if row["status"] != "passed":
+            return 3
+        if args.promote:
+            result = lifecycle.promote(settings, engine, job_id, "cli:" + (os.environ.get("USER") or "unknown"))
+            print(f"promoted: {result['model']} on {', '.join(result['replicas'])}")
+        else:
+            print(f"promote it with: safesafar nlu promote {job_id}")
+        return 0
+    finally:
+        engine.dispose()
+
+
+def _promote(args, settings: Settings) -> int:
+    from .nlu import lifecycle
+    from .services import build_database
+
+    engine = build_database(settings)
+    actor = "cli:" + (os.environ.get("USER") or "unknown")
+    try:
+        if args.nlu_command == "rollback":
+            result = lifecycle.rollback(settings, engine, actor)
+            print(f"rolled back: serving {result['model']} again (was {result['from']}) on "
+                  f"{', '.join(result['replicas'])}")
+        else:
+            result = lifecycle.promote(settings, engine, args.model_id, actor)
+            print(f"promoted: {result['model']} on {', '.join(result['replicas'])}")
+    except Exception as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    return 0
+
+
+def _models(args, settings: Settings) -> int:
+    from .services import build_database
+    from .storage import model_store as ms
+
+    engine = build_database(settings)
+    try:
+        with engine.connect() as conn:
+            rows = ms.history(conn, limit=args.last)
+    finally:
+        engine.dispose()
+    for row in rows:
+        s = row["scores"] or {}
+        near = (s.get("nearmiss") or {}).get("all") or {}
+        acc = f"{s['intent_accuracy']:.3f}" if "intent_accuracy" in s else "-"
+        recall = f"{s['urgent_recall']:.3f}" if "urgent_recall" in s else "-"
+        near_recall = f"{near['urgent_recall']:.3f}" if "urgent_recall" in near else "-"
+        examples = " ".join(f"{k} {v}" for k, v in (row["data"] or {}).get("examples", {}).items())
+        print(f"#{row['id']:<4} {row['status']:11} {row['mode']:8} {row['created_at']:%Y-%m-%d %H:%M}  accuracy {acc}  "
+              f"urgent recall {recall} (near-miss {near_recall})  {examples}  {row['model_file'] or ''}")
+    return 0
+
+
 def _evaluate(args, settings: Settings) -> int:
     from .nlu.evaluate import run_evaluation
 
@@ -393,6 +476,23 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--url", help="NLU server URL")
     p.add_argument("--nearmiss", help="folder of near-miss TSV files (lang, label, text); default nlu/nearmiss/")
     p.set_defaults(func=_evaluate)
+    p = nlu.add_parser("retrain", help="train a candidate model (finetuned when only examples changed), test it "
+                       "against the model served (the gate), print the report")
+    p.add_argument("--mode", choices=("auto", "full", "finetune"), default="auto",
+                   help="auto (default): finetune when only examples changed, else a full training")
+    p.add_argument("--epoch-fraction", type=float, default=None,
+                   help="when finetuning: this fraction of the config's epochs (default 0.25)")
+    p.add_argument("--promote", action="store_true", help="serve the candidate at once if it passes the gate")
+    p.add_argument("--job", type=int, help=argparse.SUPPRESS)  # a job the console queued
+    p.set_defaults(func=_retrain)
+    p = nlu.add_parser("promote", help="serve a model of the history on every NLU server (NLU_REPLICAS), no downtime")
+    p.add_argument("model_id", type=int)
+    p.set_defaults(func=_promote)
+    p = nlu.add_parser("rollback", help="serve the model served before the current one again")
+    p.set_defaults(func=_promote)
+    p = nlu.add_parser("models", help="the model history: status, scores, examples per language")
+    p.add_argument("--last", type=int, default=20)
+    p.set_defaults(func=_models)
     p = nlu.add_parser("serve", help="run the Rasa server in the foreground")
     p.add_argument("--url", help="where to listen (default NLU_URL)")
     p.set_defaults(func=_serve)

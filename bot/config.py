@@ -48,6 +48,10 @@ class Settings:
     # texts per NLU request at most: small batches keep the bursts of turns that one answer wakes short
     nlu_max_batch: int = 4
     nlu_workers: int = 1  # Sanic workers of a locally started Rasa server (each holds the model: ~0.9 GB)
+    # every running Rasa server a promotion must reach (empty: NLU_URL alone), and the models folder as
+    # they see it (empty: models_dir; docker-compose mounts it at /app/models)
+    nlu_replicas: tuple[str, ...] = ()
+    nlu_replica_models_dir: str = ""
     nlu_venv: Path = ROOT / ".venv-nlu"
     nlu_project: Path = ROOT / "nlu"
     models_dir: Path = ROOT / "nlu" / "models"
@@ -92,6 +96,8 @@ class Settings:
             nlu_workers=int(_env("NLU_WORKERS", str(cls.nlu_workers), dotenv)),
             nlu_max_batch=max(1, int(_env("NLU_MAX_BATCH", str(cls.nlu_max_batch), dotenv))),
             models_dir=Path(_env("NLU_MODELS_DIR", str(cls.models_dir), dotenv)),
+            nlu_replicas=tuple(u.strip().rstrip("/") for u in _env("NLU_REPLICAS", "", dotenv).replace(",", " ").split()),
+            nlu_replica_models_dir=_env("NLU_REPLICA_MODELS_DIR", "", dotenv),
             content_dir=Path(_env("CONTENT_DIR", str(cls.content_dir), dotenv)),
             content_source=_env("CONTENT_SOURCE", cls.content_source, dotenv).lower(),
             nlu_data_dir=Path(_env("NLU_DATA_DIR", str(cls.nlu_data_dir), dotenv)),

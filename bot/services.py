@@ -10,7 +10,7 @@ from typing import Any
 from .config import Settings
 from .contract import contract
 from .nlu.client import RasaNLU
-from .nlu.train import load_language_identifier
+from .nlu.train import ActiveLanguageIdentifier
 from .safety import DangerNet
 from .understanding import Understander
 
@@ -27,12 +27,13 @@ def build_database(settings: Settings):
     return engine
 
 
-def build_understander(settings: Settings, nlu_url: str,
-                       tolerate_nlu_outage: bool = False) -> tuple[Understander, RasaNLU]:
+def build_understander(settings: Settings, nlu_url: str, tolerate_nlu_outage: bool = False,
+                       languages=None) -> tuple[Understander, RasaNLU]:
+    """languages: the language identifier (default: the served model's, followed across promotions)."""
     nlu = RasaNLU(nlu_url, timeout=settings.nlu_timeout, in_flight=settings.nlu_concurrency or settings.nlu_workers,
                   max_connections=max(settings.nlu_concurrency, settings.nlu_workers, 1) * 2,
                   max_batch=settings.nlu_max_batch)
-    understander = Understander(nlu, load_language_identifier(settings), DangerNet.from_file(settings.danger_lexicon),
+    understander = Understander(nlu, languages or ActiveLanguageIdentifier(settings), DangerNet.from_file(settings.danger_lexicon),
                                 contract(), tolerate_nlu_outage=tolerate_nlu_outage)
     return understander, nlu
 

@@ -194,7 +194,7 @@ class _Batcher:
     """Collects the texts of concurrent requests and parses them in one graph run."""
 
     def __init__(self) -> None:
-        self.agent: Any = None  # the server's current agent (PUT /model replaces it)
+        self.agent: Any = None  # the agent of the newest request (PUT /model replaces the server's)
         self.waiting: List[tuple] = []
         self.wakeup: Optional[asyncio.Event] = None
         self.task: Optional[asyncio.Task] = None
@@ -204,14 +204,25 @@ class _Batcher:
         self.parse_cpu_seconds = 0.0
 
     async def parse(self, agent: Any, text: Text) -> Dict[Text, Any]:
+        """Parsed with the agent (model) that was loaded when the request arrived: while PUT /model
+        swaps the model, the requests already here finish on the old one."""
         self.agent = agent
         if self.task is None or self.task.done():
             self.wakeup = asyncio.Event()
             self.task = asyncio.get_running_loop().create_task(self._run())
         future = asyncio.get_running_loop().create_future()
-        self.waiting.append((text, future))
+        self.waiting.append((agent, text, future))
         self.wakeup.set()
         return await future
+
+    def _next_batch(self) -> tuple:
+        """At most MAX_BATCH waiting texts of the oldest one's agent, in order: (agent, [(text, future)])."""
+        agent = self.waiting[0][0]
+        batch, rest = [], []
+        for item in self.waiting:
+            (batch if item[0] is agent and len(batch) < MAX_BATCH else rest).append(item)
+        self.waiting = rest
+        return agent, [(text, future) for _, text, future in batch]
 
     async def _run(self) -> None:
         while True:
@@ -222,10 +233,10 @@ class _Batcher:
             await asyncio.sleep(0)
             await asyncio.sleep(0)
             while self.waiting:
-                batch, self.waiting = self.waiting[:MAX_BATCH], self.waiting[MAX_BATCH:]
+                agent, batch = self._next_batch()
                 try:
                     started, started_cpu = time.perf_counter(), time.thread_time()
-                    results = parse_batch(self.agent, [text for text, _ in batch])
+                    results = parse_batch(agent, [text for text, _ in batch])
                     self.parse_seconds += time.perf_counter() - started
                     self.parse_cpu_seconds += time.thread_time() - started_cpu
                 except Exception as error:  # noqa: BLE001 - each waiting request gets the error
@@ -301,7 +312,8 @@ def parse_batch(agent: Any, texts: List[Text]) -> List[Dict[Text, Any]]:
 
 class BatchParseInput(InputChannel):
     """Adds POST /webhooks/safesafar/parse ({"text": ...} -> /model/parse's answer, {"texts": [...]} ->
-    {"results": [...]}, one answer per text in order) and GET /webhooks/safesafar/ (batch counts)."""
+    {"results": [...]}, one answer per text in order), GET /webhooks/safesafar/ (batch counts) and
+    PUT /webhooks/safesafar/model (Rasa's PUT /model, loading in a thread: no pause in answering)."""
 
     @classmethod
     def name(cls) -> Text:
@@ -319,6 +331,38 @@ class BatchParseInput(InputChannel):
             return response.json({"status": "ok", "batches": batcher.batches, "messages": batcher.messages,
                                   "parse_seconds": batcher.parse_seconds,
                                   "parse_cpu_seconds": batcher.parse_cpu_seconds})
+
+        loading = asyncio.Lock()
+
+        @hook.route("/model", methods=["PUT"])
+        async def load_model(request: Any) -> Any:
+            """Rasa's PUT /model ({"model_file": path}) without stopping the server: Rasa's own handler
+            loads the model on the event loop, and no request is answered meanwhile (14.5 s for a tiny
+            model on a busy machine: longer than the bot's NLU_TIMEOUT). Here the model is loaded in a
+            worker thread while the server keeps answering with the model it has; then it is swapped in.
+            Requests that arrived before finish on the old model (the batcher parses per agent)."""
+            from rasa.core.agent import load_agent
+
+            body = request.json if request.body else None
+            path = body.get("model_file") if isinstance(body, dict) else None
+            if not isinstance(path, str) or not path:
+                return response.json({"error": "a JSON body with a string field 'model_file' is required"}, status=400)
+            async with loading:
+                started = time.perf_counter()
+                try:
+                    agent = await asyncio.get_running_loop().run_in_executor(
+                        None, lambda: asyncio.run(load_agent(model_path=path)))
+                except Exception as error:  # noqa: BLE001 - reported, the old model stays
+                    logger.exception("loading %s failed", path)
+                    return response.json({"error": f"the model could not be loaded: {error}"}, status=500)
+                if agent is None or not agent.is_ready():
+                    return response.json({"error": f"the model {path} could not be loaded"}, status=400)
+                old = request.app.ctx.agent
+                if old is not None:
+                    agent.lock_store = old.lock_store
+                request.app.ctx.agent = agent
+                logger.info("loaded model %s in %.1f s", path, time.perf_counter() - started)
+            return response.empty(status=204)
 
         @hook.route("/parse", methods=["POST"])
         async def parse(request: Any) -> Any:

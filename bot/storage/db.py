@@ -367,6 +367,37 @@ class AnswerFeedbackRow(Base):
     created_at: Mapped[datetime] = mapped_column(TZ, default=utcnow, index=True)
 
 
+class NLUModelRow(Base):
+    """One NLU model of the learning loop (bot/nlu/lifecycle.py): a retraining job and the candidate it
+    trained, its gate report, and whether it was promoted. The model served is `active`; the one before
+    it `retired` (rollback brings it back). `running` is 1 while a job is queued, training or evaluating
+    (unique: one job at a time), else NULL."""
+    __tablename__ = "nlu_models"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # queued | training | evaluating | passed | refused | failed | active | retired | rolled_back
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    running: Mapped[int | None] = mapped_column(Integer, unique=True)
+    mode: Mapped[str] = mapped_column(String(16), default="auto")  # auto | full | finetune | initial
+    stage: Mapped[str] = mapped_column(String(32), default="")
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    pid: Mapped[int | None] = mapped_column(Integer)
+    requested_by: Mapped[str] = mapped_column(String(64), default="")
+    model_file: Mapped[str | None] = mapped_column(String(200))
+    langid_file: Mapped[str | None] = mapped_column(String(200))
+    base_model: Mapped[str | None] = mapped_column(String(200))  # the model it was finetuned from
+    inputs: Mapped[str | None] = mapped_column(String(32))  # the hash of the training inputs
+    data: Mapped[dict] = mapped_column(JSON, default=dict)  # config hash, intents, entities, examples per language
+    scores: Mapped[dict | None] = mapped_column(JSON)  # this model's scores on the held-out and near-miss sets
+    report: Mapped[dict | None] = mapped_column(JSON)  # the gate: old and new side by side, changed answers
+    train_seconds: Mapped[float | None] = mapped_column(Float)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(TZ)
+    promoted_at: Mapped[datetime | None] = mapped_column(TZ)
+    promoted_by: Mapped[str | None] = mapped_column(String(64))
+
+
 def json_text(value) -> str:
     """JSON columns as the database stores them: UTF-8 text, not \\u escapes, so that a search finds Urdu."""
     return json.dumps(value, ensure_ascii=False)
