@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from bot.cli import main
 from bot.config import Settings
 from bot.storage import learning_store, register_store
+from bot.storage import model_store as ms
 from bot.web import desk_store, store
 from bot.web.auth import MAX_FAILURES, MAX_FAILURES_ADDRESS, SESSION_COOKIE, Passwords, password_hasher
 from bot.storage.content_tables import ContentRevisionRow
@@ -91,6 +92,11 @@ EXPECTED = {
     ("POST", "/learning/apply"): SUPERVISORS,
     ("GET", "/learning/topics"): REVIEWERS,
     ("POST", "/cases/{case_id:int}/relabel"): CASE_WORKERS,
+    ("GET", "/nlu/models"): SUPERVISORS,
+    ("POST", "/nlu/retrain"): SUPERVISORS,
+    ("GET", "/nlu/models/{model_id:int}"): SUPERVISORS,
+    ("POST", "/nlu/models/{model_id:int}/promote"): SUPERVISORS,
+    ("POST", "/nlu/rollback"): SUPERVISORS,
 }
 
 
@@ -119,6 +125,8 @@ def snapshot(engine) -> dict:
                                    ("register_imports", register_store.IMPORTS))},
             "handover_acks": [tuple(r) for r in conn.execute(select(desk_store.handover_t.c.id,
                                                                     desk_store.handover_t.c.acknowledged_at))],
+            "nlu_models": [tuple(r) for r in conn.execute(select(ms.models.c.id, ms.models.c.status,
+                                                                 ms.models.c.running).order_by(ms.models.c.id))],
             "register": [tuple(r) for r in conn.execute(select(register_store.IMPORTS.c.id,
                                                                register_store.IMPORTS.c.status))],
             "content": [tuple(r) for r in conn.execute(select(ContentRevisionRow.__table__.c.item_id,
@@ -385,6 +393,7 @@ def test_every_route_refuses_no_session_wrong_role_and_bad_csrf(console: Harness
     from tests.test_web_desk import desk_world
 
     desk = desk_world(console, owner, case_id)  # a tag on the case, a saved view, a handover note, a media message
+    model_id = ms.create_job(engine, "someone")  # a queued retraining: a refused request must leave it so
     # plausible form data: a refusal must come from the session, the role or the token, not from the data
     learning_ids = seed_learning(engine, console.clock.now)  # a new and a labelled inbox row: decide / apply would show
     form = {"text": "hello", "status": "resolved", "staff_id": str(owner), "expected": str(owner), "kind": "agent",
@@ -400,7 +409,8 @@ def test_every_route_refuses_no_session_wrong_role_and_bad_csrf(console: Harness
                 .replace("{tag_id:int}", str(desk["tag"])).replace("{view_id:int}", str(desk["view"]))
                 .replace("{note_id:int}", str(desk["note"])).replace("{message_id:int}", str(desk["message"]))
                 .replace("{topic_id}", "abroad_in_trouble").replace("{fact_id}", "fia_helpline")
-                .replace("{kind}", "topic").replace("{key:path}", "abroad_in_trouble"))
+                .replace("{kind}", "topic").replace("{key:path}", "abroad_in_trouble")
+                .replace("{model_id:int}", str(model_id)))
 
     before = snapshot(engine)
     anonymous = console.client()

@@ -131,6 +131,8 @@ class Harness:
             config = replace(Settings.from_env(), database_url=config, console_url="http://testserver",
                              nlu_data_dir=Path(tempfile.mkdtemp(prefix="nlu-data-")))
         self.clock = Clock()
+        self.launched: list[tuple[int, str]] = []  # retraining jobs the console started (tests/test_web_models.py)
+        options.setdefault("retrain_launcher", lambda settings, job_id, mode: self.launched.append((job_id, mode)))
         self.app = create_app(config, clock=self.clock, secret="test-secret", fast_hashing=True, **options)
         self.engine = self.app.state.console.engine
         self.clients: list[TestClient] = []

@@ -422,8 +422,11 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def fail_stale(settings: Settings, engine) -> None:
-    """A job whose process is gone (killed, machine restarted) is marked failed, freeing the slot."""
+def fail_stale(settings: Settings, engine, now=None) -> None:
+    """A job whose process is gone (killed, machine restarted) is marked failed, freeing the slot; a
+    queued one whose process has not started within two minutes too."""
+    from datetime import datetime, timezone
+
     with engine.connect() as conn:
         job = ms.running_job(conn)
     if job is None:
@@ -439,8 +442,9 @@ def fail_stale(settings: Settings, engine) -> None:
             alive = True
     elif job["status"] == "queued":
         created = job["created_at"]
-        age = time.time() - (created.timestamp() if hasattr(created, "timestamp") else 0)
-        alive = age < 120  # its process has two minutes to start
+        if created.tzinfo is None:  # SQLite gives naive UTC
+            created = created.replace(tzinfo=timezone.utc)
+        alive = ((now or datetime.now(timezone.utc)) - created).total_seconds() < 120
     if not alive:
         ms.update_job(engine, job["id"], status="failed", stage="failed",
                       error="the retraining process ended without finishing (killed or crashed)")

@@ -20,6 +20,7 @@ from ..config import Settings
 from . import (admin_routes, auth_routes, case_routes, desk_routes, i18n, register_routes, shift_routes,  # noqa: F401
                store, workbench_routes)  # (their @route)
 from . import learning_routes  # noqa: F401 - its @route (the learning inbox, issue 20)
+from . import model_routes  # noqa: F401 - its @route (NLU models: retrain, promote)
 from .auth import Passwords, password_hasher
 from .framework import (_ROUTES, HERE, POLL_SECONDS, Clock, Console, ConsoleApp, _endpoint, allowed_hosts,
                         utcnow)
@@ -29,12 +30,14 @@ from .limits import BodyLimit
 def create_app(config: Settings | str | None = None, *, clock: Clock | None = None, secret: str | None = None,
                fast_hashing: bool = False, locales_dir: Path | None = None,
                idle_timeout: timedelta | None = None, seed: bool = True,
-               poll_seconds: float = POLL_SECONDS, engine=None, case_text=None) -> Starlette:
+               poll_seconds: float = POLL_SECONDS, engine=None, case_text=None,
+               retrain_launcher=None) -> Starlette:
     """The console for `config` (Settings, or a database URL with the other settings from the environment).
     clock: injectable for tests; secret: signs sessions (default settings.console_secret, else random per
     start); fast_hashing: cheap argon2 parameters, for tests only; poll_seconds: how often pages look for news;
     engine: the database (default: one for settings.database_url; services.build_console passes a migrated
-    one); case_text: how staff replies look (hotline.cases.CaseText; default: Telegram HTML)."""
+    one); case_text: how staff replies look (hotline.cases.CaseText; default: Telegram HTML);
+    retrain_launcher(settings, job_id, mode) -> pid: starts a retraining job (default: its own process)."""
     if config is None:
         settings = Settings.from_env()
     elif isinstance(config, str):
@@ -48,6 +51,9 @@ def create_app(config: Settings | str | None = None, *, clock: Clock | None = No
                       locales_dir or i18n.LOCALES, idle_timeout, engine=engine,
                       case_text=case_text or store.CASE_TEXT)
     console.env.globals["POLL_SECONDS"] = poll_seconds
+    if retrain_launcher is None:
+        from ..nlu.lifecycle import spawn_job as retrain_launcher
+    console.retrain_launcher = retrain_launcher
     console.env.globals.update(shift_routes.TEMPLATE_GLOBALS)
     console.env.globals.update(workbench_routes.TEMPLATE_GLOBALS)
     console.env.globals.update(learning_routes.TEMPLATE_GLOBALS)

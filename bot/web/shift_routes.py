@@ -52,6 +52,8 @@ AUDIT_ACTIONS = {
     "tag_add": L_("Tagged the case"), "tag_remove": L_("Removed a tag from the case"),
     "handover_write": L_("Wrote a shift-handover note"), "handover_ack": L_("Acknowledged a shift-handover note"),
     "media_view": L_("Viewed a file the user sent"),
+    "nlu_retrain": L_("Started retraining the NLU model"), "nlu_promote": L_("Served a new NLU model"),
+    "nlu_rollback": L_("Rolled back the NLU model"),
 }
 AUDIT_FIELDS = {"previous": L_("before"), "status": L_("now"), "outcome": L_("outcome"), "to": L_("to"),
                 "reason": L_("reason"), "address": L_("address"), "length": L_("characters"),
