@@ -214,9 +214,11 @@ up() {
     log "starting $name on 127.0.0.1:$(rasa_port "$i") (30-60 s)"
   done
   halt_beyond rasa "$RASAS"
+  local replicas=""  # every Rasa server: the console's NLU models page promotes a model on all of them
+  for ((i = 1; i <= RASAS; i++)); do replicas+="${replicas:+,}http://127.0.0.1:$(rasa_port "$i")"; done
   if ! alive console; then
     launch console env "${env[@]}" CONSOLE_HOST=127.0.0.1 CONSOLE_PORT="$CONSOLE_PORT" CONSOLE_TRUSTED_PROXIES=127.0.0.1 \
-      "$SAFESAFAR" console
+      NLU_URL="http://127.0.0.1:$(rasa_port 1)" NLU_REPLICAS="$replicas" "$SAFESAFAR" console
   fi
   nginx_up
   for ((i = 1; i <= RASAS; i++)); do wait_for "rasa$i" 300 rasa_ready "$(rasa_port "$i")"; done
