@@ -53,8 +53,7 @@ def test_retrain_starts_one_job_and_the_page_follows_it(console: Harness):
     page = other.get("/nlu/models")
     assert 'id="job-progress" data-status="training"' in page.text and "42%" in page.text
     assert '<meta http-equiv="refresh"' in page.text and 'action="/nlu/retrain"' not in page.text
-    with console.engine.connect() as conn:
-        actions = [r.action for r in rows(console.engine, store.audit_t) if r.action.startswith("nlu_")]
+    actions = [r.action for r in rows(console.engine, store.audit_t) if r.action.startswith("nlu_")]
     assert actions == ["nlu_retrain"]
 
 

@@ -34,7 +34,7 @@ import httpx
 
 from ..config import Settings
 from ..storage import model_store as ms
-from .train import (current_langid, current_model, inputs_hash, langid_path, model_path, read_active,
+from .train import (current_langid, current_model, inputs_hash, model_path, read_active,
                     run_rasa_train, sync_generated, write_active)
 
 # The gate's limits (issue 20). False-urgent targets: tests/test_nlu_quality.py's for the held-out sets

@@ -89,8 +89,20 @@ def write_active(settings: Settings, record: dict) -> None:
     os.utime(settings.models_dir / record["model"])
 
 
-def current_model(settings: Settings) -> Path:
+def _served(settings: Settings) -> dict | None:
+    """The pointer, if it decides: always after a promotion or a rollback; when `nlu train` wrote it,
+    only for the inputs it was trained on (worktrees share nlu/models: each branch serves its own data's
+    model, as before the pointer)."""
     active = read_active(settings)
+    if active is None:
+        return None
+    if active.get("source") != "train" or active.get("inputs") == inputs_hash(settings):
+        return active
+    return None if model_path(settings).is_file() else active
+
+
+def current_model(settings: Settings) -> Path:
+    active = _served(settings)
     if active is not None:
         return settings.models_dir / active["model"]
     path = model_path(settings)
@@ -100,7 +112,7 @@ def current_model(settings: Settings) -> Path:
 
 
 def current_langid(settings: Settings) -> Path:
-    active = read_active(settings)
+    active = _served(settings)
     if active is not None and active.get("langid"):
         return settings.models_dir / active["langid"]
     return langid_path(settings)
@@ -156,6 +168,12 @@ def train(settings: Settings, if_needed: bool = True, out=sys.stderr) -> Path:
     active = read_active(settings)
     if if_needed and active is not None and active.get("inputs") == digest:
         print(f"NLU model up to date ({active['model']})", file=out)
+        return settings.models_dir / active["model"]
+    if if_needed and active is not None and active.get("source") in ("promote", "rollback"):
+        # the learning loop serves a tested model: no untested training behind its back
+        print(f"NLU model {active['model']} served (promoted or rolled back in the learning loop); nlu/ changed "
+              f"since: `safesafar nlu retrain` tests a new one, `safesafar nlu train --force` trains one untested",
+              file=out)
         return settings.models_dir / active["model"]
     if if_needed and target.is_file():  # (no pointer yet, or the inputs changed under it: another branch)
         _point_at(settings, target, lang_target, digest)
