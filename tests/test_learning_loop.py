@@ -104,9 +104,9 @@ def make_project(root: Path) -> Settings:
     url = f"http://127.0.0.1:{free_port()}"
     db = f"sqlite:///{root / 'test.db'}"
     upgrade(db)
-    return replace(Settings.from_env(), root=root, nlu_project=project, models_dir=root / "models", nlu_url=url,
-                   nlu_replicas=(url,), nlu_replica_models_dir="", database_url=db, nlu_workers=1,
-                   nlu_timeout=10.0)
+    return replace(Settings.from_env(), root=root, nlu_project=project, nlu_data_dir=project / "data",
+                   models_dir=root / "models", nlu_url=url, nlu_replicas=(url,), nlu_replica_models_dir="",
+                   database_url=db, nlu_workers=1, nlu_timeout=10.0)
 
 
 @pytest.fixture(scope="module")
@@ -245,3 +245,74 @@ def test_retrain_gate_promote_under_load_then_understood_then_rollback(world):
     # and forward again (a rolled-back model can be served again)
     lifecycle.promote(settings, engine, job, "test")
     assert parse(settings, NEW_PHRASE).intent == teach
+
+
+def test_from_the_inbox_to_an_understood_message(world):
+    """Issue 20's whole loop: a user's message falls back, lands in the learning inbox (bot/learning/),
+    is labelled and applied to the training data, the model is retrained (finetune) and passes the gate,
+    is promoted on the running server while a client parses, and the same message is now understood."""
+    from bot.learning.inbox import Review, candidate
+    from bot.learning.training import TrainingIndex
+    from bot.services import build_understander
+    from bot.storage import learning_store
+
+    settings, engine = world
+    messages = ["oye hoye chak de phatte", "chak de phatte yaar", "oye hoye yaar"]
+
+    async def understand(texts):
+        understander, client = build_understander(settings, settings.nlu_url)
+        try:
+            return [await understander.understand(t) for t in texts]
+        finally:
+            await client.aclose()
+
+    before = asyncio.run(understand(messages))
+    teach = next(i for i in ("goodbye", "thank", "greet") if all(r.intent != i for r in before))
+    training = TrainingIndex(settings.nlu_data_dir)
+    with engine.begin() as conn:  # what the conversation service does when a message falls back
+        for text, res in zip(messages, before):
+            row = candidate(text, "ur-Latn", "fallback", intent=res.intent, confidence=res.confidence,
+                            ranking=res.ranking, training=training)
+            assert row is not None and learning_store.add_item(conn, row, lifecycle_now()) == "added"
+    review = Review(engine, settings.nlu_data_dir)
+    groups = [g for g in review.groups() if g.leader["text"] in messages]  # near-identical ones grouped
+    assert {g.leader["text"] for g in groups} | {t for g in groups for t in g.texts} == set(messages)
+    for group in groups:
+        review.decide(group.ids, "label", "reviewer", intent=teach)
+    applied = review.apply("publisher")
+    assert applied.added == len(messages)
+    assert all(m in (settings.nlu_data_dir / "ur-Latn" / f"{teach}.yml").read_text() for m in messages)
+
+    job = ms.create_job(engine, "publisher")
+    row = lifecycle.run_job(settings, engine, job, epoch_fraction=0.5)
+    assert row["mode"] == "finetune" and row["status"] == "passed", lifecycle.format_report(row["report"])
+    failures = []
+    stop = threading.Event()
+
+    def keep_parsing():
+        async def run():
+            client = RasaNLU(settings.nlu_url, timeout=settings.nlu_timeout, in_flight=1)
+            while not stop.is_set():
+                try:
+                    await client.parse("hello there")
+                except NLUError as exc:
+                    failures.append(str(exc))
+            await client.aclose()
+        asyncio.run(run())
+
+    thread = threading.Thread(target=keep_parsing)
+    thread.start()
+    try:
+        lifecycle.promote(settings, engine, job, "publisher")
+    finally:
+        stop.set()
+        thread.join(30)
+    assert failures == []
+    after = asyncio.run(understand(messages))
+    assert [r.intent for r in after] == [teach] * len(messages), after
+
+
+def lifecycle_now():
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc)

@@ -110,7 +110,11 @@ def snapshot(settings: Settings) -> Iterator[Settings]:
             settings.root) else root / "nlu"
         project.mkdir(parents=True)
         shutil.copy2(settings.nlu_project / "config.yml", project / "config.yml")
-        shutil.copytree(settings.nlu_project / "data", project / "data")
+        # the training data the inbox applies examples to (NLU_DATA_DIR, nlu/data by default)
+        data = getattr(settings, "nlu_data_dir", None) or settings.nlu_project / "data"
+        shutil.copytree(data, project / "data")
+        if not (project / "data" / "entities").is_dir() and (settings.nlu_project / "data" / "entities").is_dir():
+            shutil.copytree(settings.nlu_project / "data" / "entities", project / "data" / "entities")
         lock = settings.root / "requirements" / "nlu.lock"
         if lock.is_file():
             (root / "requirements").mkdir()

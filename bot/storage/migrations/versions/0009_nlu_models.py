@@ -1,7 +1,7 @@
 """nlu_models: the learning loop's retraining jobs, candidates, gate reports and model history
 
 Revision ID: 0009
-Revises: 0007 (re-chained: main is 0006 -> 0010 -> 0007)
+Revises: 0008 (re-chained: main is 0006 -> 0010 -> 0007 -> 0008)
 Create Date: 2026-12-05
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = '0009'
-down_revision: Union[str, Sequence[str], None] = '0007'
+down_revision: Union[str, Sequence[str], None] = '0008'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
