@@ -280,7 +280,7 @@ def test_from_the_inbox_to_an_understood_message(world):
     for group in groups:
         review.decide(group.ids, "label", "reviewer", intent=teach)
     applied = review.apply("publisher")
-    assert applied.added == len(messages)
+    assert applied.examples == applied.rows == len(messages)
     assert all(m in (settings.nlu_data_dir / "ur-Latn" / f"{teach}.yml").read_text() for m in messages)
 
     job = ms.create_job(engine, "publisher")
