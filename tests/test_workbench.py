@@ -214,17 +214,62 @@ def test_only_publishers_change_the_offer_checks_scoring(wb):
 
 
 def test_the_topics_overview_shows_drafts_placeholders_and_missing_translations(wb):
+    published = {row.key: row for row in wb.topic_overview()}
+    assert all(row.missing == {} and row.over_limit == [] for row in published.values())  # content check passes
     data = wb.data("topic", "greet")
     data["title"]["ur"] = ""
     wb.save_draft(EDITOR, "topic", "greet", 1, data=data)
     rows = {row.key: row for row in wb.topic_overview()}
     assert len(rows) == len([i for i in wb.items("topic")])
     assert rows["greet"].head_status == "draft" and rows["greet"].published_version == 1
-    assert rows["greet"].missing == {}  # the published topic has every translation; the draft is not published
-    assert rows["thank"].head_status == "published"
-    assert all(set(row.words) == {"en", "ur", "ur-Latn"} and row.over_limit == [] for row in rows.values())
+    assert rows["greet"].missing == {"ur": ["title"]}  # described by the working change, not the published one
+    assert rows["thank"].head_status == "published" and rows["thank"].missing == {}
+    assert all(set(row.words) == {"en", "ur", "ur-Latn"} for row in rows.values())
     placeholders = {row.key for row in rows.values() if row.needs_review}
     assert placeholders == {k for k, t in Content(ROOT / "content").topics.items() if t.needs_review}
+
+
+def test_the_topics_overview_describes_a_working_change_by_its_newest_revision(wb):
+    today = wb.clock().date()
+    # new English text waiting for its Urdu (a draft saved with its errors), marked for review, an old date
+    data = wb.data("topic", "thank")
+    data["answer"]["en"] = "Thank you! Stay safe."
+    del data["answer"]["ur"]
+    data["needs_review"] = True
+    data["reviewed"] = (today.replace(year=today.year - 2)).isoformat()
+    wb.save_draft(EDITOR, "topic", "thank", 1, data=data)
+    # a first message over the limit in Roman Urdu
+    long = wb.data("topic", "greet")
+    long["answer"]["ur-Latn"] = " ".join(["lafz"] * 90)
+    saved = wb.save_draft(EDITOR, "topic", "greet", 1, data=long)
+    # a draft that does not parse: the published version describes the topic
+    wb.save_draft(EDITOR, "topic", "hotline_info", 1, text="id: hotline_info\nanswer: [unclosed\n")
+    # a new topic, only a draft so far
+    new = wb.data("topic", "thank")
+    new["id"] = "brand_new"
+    new["answer"] = {"en": "Brand new answer."}
+    wb.save_draft(EDITOR, "topic", "brand_new", 0, data=new)
+
+    rows = {row.key: row for row in wb.topic_overview(today)}
+    thank = rows["thank"]
+    assert thank.head_status == "draft" and thank.missing == {"ur": ["answer"]}
+    assert thank.needs_review and thank.review_overdue and thank.reviewed == data["reviewed"]
+    assert thank.words["en"] == 4 and "Stay safe" in thank.text
+    assert wb.data("topic", "thank", 1)["answer"]["en"].split()[0] in thank.text  # the published text is found too
+    greet = rows["greet"]
+    assert saved.issues and greet.over_limit == ["ur-Latn"] and greet.words["ur-Latn"] == 90 and greet.missing == {}
+    hotline = rows["hotline_info"]
+    assert hotline.head_status == "draft" and hotline.missing == {} and hotline.words["en"] > 0
+    assert rows["brand_new"].published_version is None and rows["brand_new"].head_status == "draft"
+    assert rows["brand_new"].missing == {"ur": ["answer"], "ur-Latn": ["answer"]}
+    # once published, the published version describes it again
+    text = wb.revision("topic", "thank", 1).document
+    wb.save_draft(EDITOR, "topic", "thank", 2, text=text)
+    wb.submit(EDITOR, "topic", "thank", 3)
+    assert {row.key: row for row in wb.topic_overview(today)}["thank"].head_status == "pending"
+    wb.approve(PUB, "topic", "thank", 3)
+    thank = {row.key: row for row in wb.topic_overview(today)}["thank"]
+    assert thank.head_status == "published" and thank.missing == {} and not thank.review_overdue
 
 
 def test_new_items_and_keys_that_name_nothing_outside_content(wb):

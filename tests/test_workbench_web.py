@@ -168,6 +168,29 @@ def test_errors_are_shown_at_their_field_and_block_review(console: Harness):
     assert "Nothing waits for review." in editor.get("/content/review").text
 
 
+def test_the_list_shows_a_drafts_missing_translation_and_long_first_message(console: Harness):
+    editor = console.as_staff("kiran", "editor")
+    assert re.findall(r'<tr id="topic-([a-z_]+)"', editor.get("/content", params={"flag": "missing"}).text) == []
+    path = f"/content/topics/{TOPIC}"
+    form = _form(editor, path)
+    form.update(answer_en="New advice: call the embassy first, then the SafeSafar team.", answer_ur="")
+    assert editor.post(path, data=form).status_code == 422  # saved as a draft with its error
+    listed = editor.get("/content", params={"flag": "missing"}).text
+    assert re.findall(r'<tr id="topic-([a-z_]+)"', listed) == [TOPIC]
+    urdu = re.search(r'<td class="lang-state" data-language="ur">(.*?)</td>', listed, re.S).group(1)
+    assert "missing" in urdu and "Answer" in urdu
+    found = editor.get("/content", params={"q": "embassy first SafeSafar"}).text  # the draft's text is searched
+    assert re.findall(r'<tr id="topic-([a-z_]+)"', found) == [TOPIC]
+    assert editor.get("/content", params={"flag": "too_long"}).text.count('<tr id="topic-') == 0
+    form = _form(editor, path)
+    form.update(answer_ur=" ".join(["لفظ"] * 90))
+    assert editor.post(path, data=form).status_code == 422
+    long = editor.get("/content", params={"flag": "too_long"}).text
+    assert re.findall(r'<tr id="topic-([a-z_]+)"', long) == [TOPIC]
+    assert "90 words" in re.search(r'<td class="lang-state" data-language="ur">(.*?)</td>', long, re.S).group(1)
+    assert editor.get("/content", params={"flag": "missing"}).text.count('<tr id="topic-') == 0
+
+
 def test_a_fact_needs_a_second_person(console: Harness):
     publisher = console.as_staff("sana", "supervisor")
     other = console.as_staff("omar", "admin")

@@ -163,28 +163,43 @@ class Workbench:
 
     def topic_overview(self, today=None) -> list[TopicStatus]:
         """The topics list: per topic its published state, working change, placeholder mark, review date,
-        missing translations and first-message words against the limit (as `content check` counts them)."""
+        missing translations and first-message words against the limit (as `content check` counts them).
+        A topic with a working change (its newest revision a draft or waiting for review) is described by
+        that revision (a missing translation only exists there: the published content passes the checks);
+        else by its published version. A working change that does not parse is described by the published
+        version (the editor shows its errors). Facts are rendered as published."""
         from datetime import date, timedelta
+        from pathlib import Path
 
-        from ..dialogue.content import Content
+        from ..dialogue.content import Content, ContentError
         from ..dialogue.content_check import MAX_WORDS, words
 
         with self.repository.unit(write=False) as unit:
             published = unit.published()
             items = {i.key: i for i in unit.items(TOPIC)}
-            heads = {i.key: r for i, r in unit.heads(OPEN) if i.kind == TOPIC}
+            heads = {i.key: (i, r) for i, r in unit.heads(OPEN) if i.kind == TOPIC}
         content = Content.from_documents(assemble(piece(i, r.document) for i, r in published))
+        topics = dict(content.topics)
+        for key, (item, revision) in heads.items():
+            try:
+                topic = Content._load_topic(Path(item.path), revision.document)
+            except (ContentError, ValueError, TypeError, AttributeError):
+                continue  # unreadable: the published version (if any) stays described
+            if topic.id == key:
+                topics[key] = topic
         today = today or date.today()
         out = []
-        for key, topic in content.topics.items():
+        for key, topic in sorted(topics.items()):
             item = items.get(key)
             missing = {lang: [part for part in ("title", "answer") + (("more",) if topic.more else ())
                               if not str(getattr(topic, part).get(lang) or "").strip()] for lang in content.languages}
-            counts = {lang: words(content.answer(key, lang)) for lang in content.languages}
-            texts = [str(v) for part in (topic.title, topic.answer, topic.more) for v in part.values()]
+            counts = {lang: words(content.render(content.pick(topic.answer, lang), lang)) for lang in content.languages}
+            shown = (topic, content.topics[key]) if topic is not content.topics.get(key, topic) else (topic,)
+            texts = list(dict.fromkeys(str(v) for t in shown for part in (t.title, t.answer, t.more)
+                                       for v in part.values()))  # a search finds the draft's and the published text
             out.append(TopicStatus(
-                key, topic.title.get("en", key), item.published_version if item else None,
-                item.head_version if item else 0, heads[key].status if key in heads else PUBLISHED,
+                key, str(topic.title.get("en") or key), item.published_version if item else None,
+                item.head_version if item else 0, heads[key][1].status if key in heads else PUBLISHED,
                 topic.needs_review, topic.reviewed.isoformat() if topic.reviewed else None,
                 topic.reviewed is None or topic.reviewed < today - timedelta(days=365),
                 {lang: fields for lang, fields in missing.items() if fields}, counts,
