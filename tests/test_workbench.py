@@ -213,6 +213,36 @@ def test_only_publishers_change_the_offer_checks_scoring(wb):
     wb.save_draft(PUB, "offer_check", "offer_check", 2, text=heavier)  # publishers may
 
 
+def test_refusals_are_audited_and_write_nothing_else(wb, engine):
+    text = wb.revision("offer_check", "offer_check").document
+    heavier = text.replace("thresholds: {medium: 3, high: 7}", "thresholds: {medium: 3, high: 6}", 1)
+    before = audit_actions(engine)
+    with pytest.raises(Forbidden):
+        wb.save_draft(EDITOR, "offer_check", "offer_check", 1, text=heavier)  # scoring: publishers only
+    with pytest.raises(Forbidden):
+        wb.save_draft(AGENT, "topic", "greet", 1, text=wb.revision("topic", "greet").document)
+    with pytest.raises(Forbidden):
+        wb.save_draft(EDITOR, "file", "languages.yml", 1, text=wb.revision("file", "languages.yml").document)
+    saved = wb.save_draft(EDITOR, "topic", "greet", 1, text=changed_greet(wb, "سلام۔"))
+    wb.submit(EDITOR, "topic", "greet", saved.revision.version)
+    with pytest.raises(Forbidden):
+        wb.approve(EDITOR, "topic", "greet", saved.revision.version)  # an editor approving their own change
+    with pytest.raises(Forbidden):
+        wb.reject(EDITOR2, "topic", "greet", saved.revision.version)
+    new = audit_actions(engine)[len(before):]
+    assert new == [("erum", "content_save_refused"), ("kashif", "content_save_refused"),
+                   ("erum", "content_save_refused"), ("erum", "content_save"), ("erum", "content_submit"),
+                   ("erum", "content_approve_refused"), ("bilal", "content_reject_refused")]
+    assert [r.version for r in wb.history("offer_check", "offer_check")] == [1]
+    assert [r.version for r in wb.history("file", "languages.yml")] == [1]
+    assert wb.item("topic", "greet").published_version == 1
+    with engine.connect() as conn:
+        details = [r.detail for r in conn.execute(select(AuditRow.__table__).order_by(AuditRow.id))][len(before):]
+    assert details[0]["kind"] == "offer_check" and "thresholds.high" in details[0]["reason"]
+    assert details[5] == {"kind": "topic", "key": "greet", "version": saved.revision.version,
+                          "reason": "erum (editor) may not approve: publishers are supervisors and admins"}
+
+
 def test_the_topics_overview_shows_drafts_placeholders_and_missing_translations(wb):
     published = {row.key: row for row in wb.topic_overview()}
     assert all(row.missing == {} and row.over_limit == [] for row in published.values())  # content check passes

@@ -221,13 +221,13 @@ class Workbench:
         file; an entry's indentation may be left out) or its data (written in the canonical form)."""
         if (text is None) == (data is None):
             raise ValueError("give text or data")
-        self._may_draft(actor, kind)
+        self._may_draft(actor, kind, key)
         text = normalise_text(kind, text) if text is not None else dump_entry(kind, key, data)
         return self._save(actor, kind, key, base_version, text, note, action="content_save")
 
     def revert(self, actor: Actor, kind: str, key: str, to_version: int, base_version: int, note: str = "") -> Saved:
         """A new draft holding version `to_version`'s text; reviewed like any other change."""
-        self._may_draft(actor, kind)
+        self._may_draft(actor, kind, key)
         with self.repository.unit(write=False) as unit:
             item = self._item(unit, kind, key)
             text = self._revision(unit, item, to_version).document
@@ -236,7 +236,7 @@ class Workbench:
 
     def submit(self, actor: Actor, kind: str, key: str, version: int, note: str = "") -> Revision:
         """The newest draft goes to review. Refused while it fails validation."""
-        self._may_draft(actor, kind)
+        self._may_draft(actor, kind, key)
 
         def apply(unit: Unit, item: Item, now: datetime) -> None:
             unit.set_status(item.id, version, PENDING, (DRAFT,), submitted_by=actor.name, submitted_at=now)
@@ -248,7 +248,8 @@ class Workbench:
         """A publisher approves the newest pending revision: it is published (the bot serves it within
         seconds). Four eyes on facts and the danger lexicon: not by anyone who wrote or submitted it."""
         if not actor.publisher:
-            raise Forbidden(f"{actor.name} ({actor.role}) may not approve: publishers are supervisors and admins")
+            raise self._refused(actor, "content_approve_refused", kind, key, version,
+                                f"{actor.name} ({actor.role}) may not approve: publishers are supervisors and admins")
 
         def apply(unit: Unit, item: Item, now: datetime) -> None:
             if not unit.set_status(item.id, version, PUBLISHED, (PENDING,), reviewer=actor.name,
@@ -270,7 +271,8 @@ class Workbench:
 
     def reject(self, actor: Actor, kind: str, key: str, version: int, note: str = "") -> Revision:
         if not actor.publisher:
-            raise Forbidden(f"{actor.name} ({actor.role}) may not reject: publishers are supervisors and admins")
+            raise self._refused(actor, "content_reject_refused", kind, key, version,
+                                f"{actor.name} ({actor.role}) may not reject: publishers are supervisors and admins")
         now = self.clock()
         with self.repository.unit() as unit:
             item = self._item(unit, kind, key, for_update=True)
@@ -320,8 +322,9 @@ class Workbench:
                 item = unit.item(p.kind, p.key)
                 if item is not None and item.head_version and unit.revision(item.id, item.head_version).document == p.text:
                     continue
-                self._may_draft(actor, p.kind)  # refused before anything is saved
                 changed.append((p, item.head_version if item else 0))
+        for p, _base in changed:
+            self._may_draft(actor, p.kind, p.key)  # refused before anything is saved
         return [self._save(actor, p.kind, p.key, base, p.text, note or "imported", action="content_import",
                            position=p.position) for p, base in changed]
 
@@ -360,6 +363,10 @@ class Workbench:
     def _save(self, actor: Actor, kind: str, key: str, base_version: int, text: str, note: str, action: str,
               position: int | None = None, **extra) -> Saved:
         now = self.clock()
+        if kind in PUBLISHER_ONLY_KINDS and not actor.publisher:
+            raise self._refused(actor, "content_save_refused", kind, key, base_version,
+                                f"only publishers change {kind} items")
+        refusal = None
         with self.repository.unit() as unit:
             item = unit.item(kind, key, for_update=True)
             if item is None:
@@ -377,18 +384,23 @@ class Workbench:
             if kind == OFFER_CHECK and not actor.publisher and base is not None:
                 changed = _scoring_changes(base.document, text)
                 if changed:
-                    raise Forbidden("only publishers change the offer check's scoring: " + ", ".join(changed[:5]))
-            if kind in PUBLISHER_ONLY_KINDS and not actor.publisher:
-                raise Forbidden(f"only publishers change {kind} items")
-            if not unit.advance_head(item.id, base_version):  # someone saved between our read and write
-                raise self._conflict(unit, item, base_version)
-            version = base_version + 1
-            if base is not None and base.status in OPEN:
-                unit.set_status(item.id, base_version, SUPERSEDED, OPEN)
-            revision = Revision(version, DRAFT, text, actor.name, actor.staff_id, now, note=note, base_version=base_version)
-            unit.add_revision(item.id, revision)
-            unit.audit(now, actor, action, {**self._detail(item, version, note), **extra})
-            item = unit.item(kind, key)
+                    refusal = "only publishers change the offer check's scoring: " + ", ".join(changed[:5])
+            if refusal is not None:  # nothing is written but the refusal (the item existed: base is not None)
+                unit.audit(now, actor, "content_save_refused",
+                           {"kind": kind, "key": key, "version": base_version, "reason": refusal[:300]})
+            else:
+                if not unit.advance_head(item.id, base_version):  # someone saved between our read and write
+                    raise self._conflict(unit, item, base_version)
+                version = base_version + 1
+                if base is not None and base.status in OPEN:
+                    unit.set_status(item.id, base_version, SUPERSEDED, OPEN)
+                revision = Revision(version, DRAFT, text, actor.name, actor.staff_id, now, note=note,
+                                    base_version=base_version)
+                unit.add_revision(item.id, revision)
+                unit.audit(now, actor, action, {**self._detail(item, version, note), **extra})
+                item = unit.item(kind, key)
+        if refusal is not None:
+            raise Forbidden(refusal)
         with self.repository.unit(write=False) as unit:  # checked after the commit: no lock held meanwhile
             issues = self._issues(unit, [piece(item, text)])
         return Saved(item, revision, issues)
@@ -455,12 +467,21 @@ class Workbench:
                                 f"not {' or '.join(statuses)}")
         return revision
 
-    @staticmethod
-    def _may_draft(actor: Actor, kind: str) -> None:
+    def _may_draft(self, actor: Actor, kind: str, key: str) -> None:
         if not actor.editor:
-            raise Forbidden(f"{actor.name} ({actor.role}) may not edit content")
+            raise self._refused(actor, "content_save_refused", kind, key, None,
+                                f"{actor.name} ({actor.role}) may not edit content")
         if kind in PUBLISHER_ONLY_KINDS and not actor.publisher:
-            raise Forbidden(f"only publishers change {kind} items")
+            raise self._refused(actor, "content_save_refused", kind, key, None, f"only publishers change {kind} items")
+
+    def _refused(self, actor: Actor, action: str, kind: str, key: str, version: int | None, reason: str) -> Forbidden:
+        """A refusal, written to the audit log (its own transaction: the refused change writes nothing)."""
+        detail = {"kind": kind, "key": key, "reason": reason[:300]}
+        if version is not None:
+            detail["version"] = version
+        with self.repository.unit() as unit:
+            unit.audit(self.clock(), actor, action, detail)
+        return Forbidden(reason)
 
     @staticmethod
     def _detail(item: Item, version: int, note: str) -> dict:
