@@ -98,7 +98,8 @@ def test_an_editor_drafts_a_publisher_publishes_and_the_content_version_moves(wb
     assert [(r.version, r.status, r.author) for r in history] == [(2, "published", "erum"), (1, "published", "seed")]
     assert history[0].note == "shorter greeting" and history[0].review_note == "ok"
     actions = [a for _, a in audit_actions(engine)]
-    assert actions[-3:] == ["content_save", "content_submit", "content_publish"]
+    assert actions[-5:] == ["content_save", "content_submit", "content_approve_refused", "content_save_refused",
+                            "content_publish"]  # the editor's approval and the agent's save were refused
 
 
 def test_four_eyes_on_facts_and_the_danger_lexicon(wb, engine):

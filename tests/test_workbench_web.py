@@ -272,3 +272,29 @@ def test_translators_export_missing_texts_and_import_them_as_drafts(console: Har
     assert "1 texts in 1 drafts" in response.text
     assert _form(editor, path)["more_ur_latn"] == "Embassy se rabta karein."
     assert "translation import (ur-Latn)" in editor.get("/content/review").text  # complete now: sent for review
+
+
+def test_refusals_reach_the_audit_log_in_words(console: Harness):
+    editor = console.as_staff("kiran", "editor")
+    path = "/content/items/offer_check/offer_check"
+    form = _form(editor, path)
+    weight = re.search(r"weight: (\d+)", form["document"])
+    form["document"] = form["document"].replace(weight.group(0), f"weight: {int(weight.group(1)) + 1}", 1)
+    assert editor.post(path, data=form).status_code == 403
+    form = _form(editor, f"/content/topics/{TOPIC}")
+    form.update(answer_en="Call the embassy.")
+    assert editor.post(f"/content/topics/{TOPIC}", data=form).status_code == 303
+    publisher = console.as_staff("sana", "supervisor")
+    version = re.search(r'name="version" value="(\d+)"', publisher.get("/content/review").text).group(1)
+    assert editor.post(f"/content/review/topic/{TOPIC}/approve",
+                       data={"csrf": console.token(editor, "/content"), "version": version}).status_code == 403
+    log = publisher.get("/audit", params={"action": "content_approve_refused"}).text
+    row = log.split('data-action="content_approve_refused"')[1].split("</tr>")[0]
+    assert "Refused: approving a content change" in row and f"item: <bdi>{TOPIC}</bdi>" in row
+    assert f"version: <bdi>{version}</bdi>" in row
+    log = publisher.get("/audit", params={"action": "content_save_refused"}).text
+    row = log.split('data-action="content_save_refused"')[1].split("</tr>")[0]
+    assert "Refused: saving a content change" in row and "only publishers change the offer check" in row
+    assert "Saved a content draft" in publisher.get("/audit", params={"action": "content_save"}).text
+    urdu = console.as_staff("urdu", "supervisor", language="ur")
+    assert "انکار: مواد کی تبدیلی منظور کرنے کی اجازت نہیں" in urdu.get("/audit").text
