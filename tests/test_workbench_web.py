@@ -259,6 +259,7 @@ def test_translators_export_missing_texts_and_import_them_as_drafts(console: Har
     exported = editor.get("/content/translate/export", params={"language": "ur-Latn", "missing": "1"})
     assert exported.status_code == 200 and "attachment" in exported.headers["content-disposition"]
     catalog = read_po(io.BytesIO(exported.content))
+    assert _audit_actions(console)[-1] == "content_po_export"
     assert [m.context for m in catalog if m.id] == [f"topic/{TOPIC}/more"]
     for message in catalog:
         if message.id:

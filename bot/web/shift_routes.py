@@ -61,6 +61,7 @@ AUDIT_ACTIONS = {
     "content_save_refused": L_("Refused: saving a content change"),
     "content_approve_refused": L_("Refused: approving a content change"),
     "content_reject_refused": L_("Refused: rejecting a content change"),
+    "content_po_export": L_("Exported texts for translators (PO file)"),
 }
 AUDIT_FIELDS = {"previous": L_("before"), "status": L_("now"), "outcome": L_("outcome"), "to": L_("to"),
                 "reason": L_("reason"), "address": L_("address"), "length": L_("characters"),
