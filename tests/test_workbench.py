@@ -135,6 +135,24 @@ def test_four_eyes_on_facts_and_the_danger_lexicon(wb, engine):
     wb.approve(PUB, "topic", "greet", saved.revision.version)
 
 
+def test_the_frame_of_the_facts_file_needs_four_eyes_too(wb):
+    # a frame holds what is not an entry; text after the last fact would add a fact: safety-critical too
+    for path in ("facts.yml", "safety/danger_lexicon.yml"):
+        assert wb.item("frame", path).four_eyes
+    assert not wb.item("frame", "glossary.yml").four_eyes and not wb.item("file", "languages.yml").four_eyes
+    import json
+
+    frame = wb.data("frame", "facts.yml")
+    entry = wb.revision("fact", "fia_helpline").document.replace("  fia_helpline:", "  extra_fact:", 1)
+    text = json.dumps({"before": frame["before"], "after": entry + frame["after"]}, ensure_ascii=False)
+    saved = wb.save_draft(PUB, "frame", "facts.yml", 1, text=text)
+    wb.submit(PUB, "frame", "facts.yml", saved.revision.version)
+    with pytest.raises(Forbidden, match="second person"):
+        wb.approve(PUB, "frame", "facts.yml", saved.revision.version)
+    wb.approve(PUB2, "frame", "facts.yml", saved.revision.version)
+    assert "extra_fact" in Content.from_documents(wb.published_documents()).facts
+
+
 def test_a_stale_save_is_a_conflict_with_the_diff_never_an_overwrite(wb):
     loaded = wb.item("topic", "greet").head_version  # both editors open version 1
     first = wb.save_draft(EDITOR, "topic", "greet", loaded, text=changed_greet(wb, "پہلے مدیر کا متن۔"))
