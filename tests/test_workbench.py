@@ -98,7 +98,8 @@ def test_an_editor_drafts_a_publisher_publishes_and_the_content_version_moves(wb
     assert [(r.version, r.status, r.author) for r in history] == [(2, "published", "erum"), (1, "published", "seed")]
     assert history[0].note == "shorter greeting" and history[0].review_note == "ok"
     actions = [a for _, a in audit_actions(engine)]
-    assert actions[-3:] == ["content_save", "content_submit", "content_publish"]
+    assert actions[-5:] == ["content_save", "content_submit", "content_approve_refused", "content_save_refused",
+                            "content_publish"]  # the editor's approval and the agent's save were refused
 
 
 def test_four_eyes_on_facts_and_the_danger_lexicon(wb, engine):
@@ -132,6 +133,24 @@ def test_four_eyes_on_facts_and_the_danger_lexicon(wb, engine):
     saved = wb.save_draft(PUB, "topic", "greet", greet.head_version, text=changed_greet(wb, "السلام علیکم۔"))
     wb.submit(PUB, "topic", "greet", saved.revision.version)
     wb.approve(PUB, "topic", "greet", saved.revision.version)
+
+
+def test_the_frame_of_the_facts_file_needs_four_eyes_too(wb):
+    # a frame holds what is not an entry; text after the last fact would add a fact: safety-critical too
+    for path in ("facts.yml", "safety/danger_lexicon.yml"):
+        assert wb.item("frame", path).four_eyes
+    assert not wb.item("frame", "glossary.yml").four_eyes and not wb.item("file", "languages.yml").four_eyes
+    import json
+
+    frame = wb.data("frame", "facts.yml")
+    entry = wb.revision("fact", "fia_helpline").document.replace("  fia_helpline:", "  extra_fact:", 1)
+    text = json.dumps({"before": frame["before"], "after": entry + frame["after"]}, ensure_ascii=False)
+    saved = wb.save_draft(PUB, "frame", "facts.yml", 1, text=text)
+    wb.submit(PUB, "frame", "facts.yml", saved.revision.version)
+    with pytest.raises(Forbidden, match="second person"):
+        wb.approve(PUB, "frame", "facts.yml", saved.revision.version)
+    wb.approve(PUB2, "frame", "facts.yml", saved.revision.version)
+    assert "extra_fact" in Content.from_documents(wb.published_documents()).facts
 
 
 def test_a_stale_save_is_a_conflict_with_the_diff_never_an_overwrite(wb):
@@ -213,18 +232,93 @@ def test_only_publishers_change_the_offer_checks_scoring(wb):
     wb.save_draft(PUB, "offer_check", "offer_check", 2, text=heavier)  # publishers may
 
 
+def test_refusals_are_audited_and_write_nothing_else(wb, engine):
+    text = wb.revision("offer_check", "offer_check").document
+    heavier = text.replace("thresholds: {medium: 3, high: 7}", "thresholds: {medium: 3, high: 6}", 1)
+    before = audit_actions(engine)
+    with pytest.raises(Forbidden):
+        wb.save_draft(EDITOR, "offer_check", "offer_check", 1, text=heavier)  # scoring: publishers only
+    with pytest.raises(Forbidden):
+        wb.save_draft(AGENT, "topic", "greet", 1, text=wb.revision("topic", "greet").document)
+    with pytest.raises(Forbidden):
+        wb.save_draft(EDITOR, "file", "languages.yml", 1, text=wb.revision("file", "languages.yml").document)
+    saved = wb.save_draft(EDITOR, "topic", "greet", 1, text=changed_greet(wb, "سلام۔"))
+    wb.submit(EDITOR, "topic", "greet", saved.revision.version)
+    with pytest.raises(Forbidden):
+        wb.approve(EDITOR, "topic", "greet", saved.revision.version)  # an editor approving their own change
+    with pytest.raises(Forbidden):
+        wb.reject(EDITOR2, "topic", "greet", saved.revision.version)
+    new = audit_actions(engine)[len(before):]
+    assert new == [("erum", "content_save_refused"), ("kashif", "content_save_refused"),
+                   ("erum", "content_save_refused"), ("erum", "content_save"), ("erum", "content_submit"),
+                   ("erum", "content_approve_refused"), ("bilal", "content_reject_refused")]
+    assert [r.version for r in wb.history("offer_check", "offer_check")] == [1]
+    assert [r.version for r in wb.history("file", "languages.yml")] == [1]
+    assert wb.item("topic", "greet").published_version == 1
+    with engine.connect() as conn:
+        details = [r.detail for r in conn.execute(select(AuditRow.__table__).order_by(AuditRow.id))][len(before):]
+    assert details[0]["kind"] == "offer_check" and "thresholds.high" in details[0]["reason"]
+    assert details[5] == {"kind": "topic", "key": "greet", "version": saved.revision.version,
+                          "reason": "erum (editor) may not approve: publishers are supervisors and admins"}
+
+
 def test_the_topics_overview_shows_drafts_placeholders_and_missing_translations(wb):
+    published = {row.key: row for row in wb.topic_overview()}
+    assert all(row.missing == {} and row.over_limit == [] for row in published.values())  # content check passes
     data = wb.data("topic", "greet")
     data["title"]["ur"] = ""
     wb.save_draft(EDITOR, "topic", "greet", 1, data=data)
     rows = {row.key: row for row in wb.topic_overview()}
     assert len(rows) == len([i for i in wb.items("topic")])
     assert rows["greet"].head_status == "draft" and rows["greet"].published_version == 1
-    assert rows["greet"].missing == {}  # the published topic has every translation; the draft is not published
-    assert rows["thank"].head_status == "published"
-    assert all(set(row.words) == {"en", "ur", "ur-Latn"} and row.over_limit == [] for row in rows.values())
+    assert rows["greet"].missing == {"ur": ["title"]}  # described by the working change, not the published one
+    assert rows["thank"].head_status == "published" and rows["thank"].missing == {}
+    assert all(set(row.words) == {"en", "ur", "ur-Latn"} for row in rows.values())
     placeholders = {row.key for row in rows.values() if row.needs_review}
     assert placeholders == {k for k, t in Content(ROOT / "content").topics.items() if t.needs_review}
+
+
+def test_the_topics_overview_describes_a_working_change_by_its_newest_revision(wb):
+    today = wb.clock().date()
+    # new English text waiting for its Urdu (a draft saved with its errors), marked for review, an old date
+    data = wb.data("topic", "thank")
+    data["answer"]["en"] = "Thank you! Stay safe."
+    del data["answer"]["ur"]
+    data["needs_review"] = True
+    data["reviewed"] = (today.replace(year=today.year - 2)).isoformat()
+    wb.save_draft(EDITOR, "topic", "thank", 1, data=data)
+    # a first message over the limit in Roman Urdu
+    long = wb.data("topic", "greet")
+    long["answer"]["ur-Latn"] = " ".join(["lafz"] * 90)
+    saved = wb.save_draft(EDITOR, "topic", "greet", 1, data=long)
+    # a draft that does not parse: the published version describes the topic
+    wb.save_draft(EDITOR, "topic", "hotline_info", 1, text="id: hotline_info\nanswer: [unclosed\n")
+    # a new topic, only a draft so far
+    new = wb.data("topic", "thank")
+    new["id"] = "brand_new"
+    new["answer"] = {"en": "Brand new answer."}
+    wb.save_draft(EDITOR, "topic", "brand_new", 0, data=new)
+
+    rows = {row.key: row for row in wb.topic_overview(today)}
+    thank = rows["thank"]
+    assert thank.head_status == "draft" and thank.missing == {"ur": ["answer"]}
+    assert thank.needs_review and thank.review_overdue and thank.reviewed == data["reviewed"]
+    assert thank.words["en"] == 4 and "Stay safe" in thank.text
+    assert wb.data("topic", "thank", 1)["answer"]["en"].split()[0] in thank.text  # the published text is found too
+    greet = rows["greet"]
+    assert saved.issues and greet.over_limit == ["ur-Latn"] and greet.words["ur-Latn"] == 90 and greet.missing == {}
+    hotline = rows["hotline_info"]
+    assert hotline.head_status == "draft" and hotline.missing == {} and hotline.words["en"] > 0
+    assert rows["brand_new"].published_version is None and rows["brand_new"].head_status == "draft"
+    assert rows["brand_new"].missing == {"ur": ["answer"], "ur-Latn": ["answer"]}
+    # once published, the published version describes it again
+    text = wb.revision("topic", "thank", 1).document
+    wb.save_draft(EDITOR, "topic", "thank", 2, text=text)
+    wb.submit(EDITOR, "topic", "thank", 3)
+    assert {row.key: row for row in wb.topic_overview(today)}["thank"].head_status == "pending"
+    wb.approve(PUB, "topic", "thank", 3)
+    thank = {row.key: row for row in wb.topic_overview(today)}["thank"]
+    assert thank.head_status == "published" and thank.missing == {} and not thank.review_overdue
 
 
 def test_new_items_and_keys_that_name_nothing_outside_content(wb):

@@ -168,6 +168,29 @@ def test_errors_are_shown_at_their_field_and_block_review(console: Harness):
     assert "Nothing waits for review." in editor.get("/content/review").text
 
 
+def test_the_list_shows_a_drafts_missing_translation_and_long_first_message(console: Harness):
+    editor = console.as_staff("kiran", "editor")
+    assert re.findall(r'<tr id="topic-([a-z_]+)"', editor.get("/content", params={"flag": "missing"}).text) == []
+    path = f"/content/topics/{TOPIC}"
+    form = _form(editor, path)
+    form.update(answer_en="New advice: call the embassy first, then the SafeSafar team.", answer_ur="")
+    assert editor.post(path, data=form).status_code == 422  # saved as a draft with its error
+    listed = editor.get("/content", params={"flag": "missing"}).text
+    assert re.findall(r'<tr id="topic-([a-z_]+)"', listed) == [TOPIC]
+    urdu = re.search(r'<td class="lang-state" data-language="ur">(.*?)</td>', listed, re.S).group(1)
+    assert "missing" in urdu and "Answer" in urdu
+    found = editor.get("/content", params={"q": "embassy first SafeSafar"}).text  # the draft's text is searched
+    assert re.findall(r'<tr id="topic-([a-z_]+)"', found) == [TOPIC]
+    assert editor.get("/content", params={"flag": "too_long"}).text.count('<tr id="topic-') == 0
+    form = _form(editor, path)
+    form.update(answer_ur=" ".join(["لفظ"] * 90))
+    assert editor.post(path, data=form).status_code == 422
+    long = editor.get("/content", params={"flag": "too_long"}).text
+    assert re.findall(r'<tr id="topic-([a-z_]+)"', long) == [TOPIC]
+    assert "90 words" in re.search(r'<td class="lang-state" data-language="ur">(.*?)</td>', long, re.S).group(1)
+    assert editor.get("/content", params={"flag": "missing"}).text.count('<tr id="topic-') == 0
+
+
 def test_a_fact_needs_a_second_person(console: Harness):
     publisher = console.as_staff("sana", "supervisor")
     other = console.as_staff("omar", "admin")
@@ -236,6 +259,7 @@ def test_translators_export_missing_texts_and_import_them_as_drafts(console: Har
     exported = editor.get("/content/translate/export", params={"language": "ur-Latn", "missing": "1"})
     assert exported.status_code == 200 and "attachment" in exported.headers["content-disposition"]
     catalog = read_po(io.BytesIO(exported.content))
+    assert _audit_actions(console)[-1] == "content_po_export"
     assert [m.context for m in catalog if m.id] == [f"topic/{TOPIC}/more"]
     for message in catalog:
         if message.id:
@@ -249,3 +273,29 @@ def test_translators_export_missing_texts_and_import_them_as_drafts(console: Har
     assert "1 texts in 1 drafts" in response.text
     assert _form(editor, path)["more_ur_latn"] == "Embassy se rabta karein."
     assert "translation import (ur-Latn)" in editor.get("/content/review").text  # complete now: sent for review
+
+
+def test_refusals_reach_the_audit_log_in_words(console: Harness):
+    editor = console.as_staff("kiran", "editor")
+    path = "/content/items/offer_check/offer_check"
+    form = _form(editor, path)
+    weight = re.search(r"weight: (\d+)", form["document"])
+    form["document"] = form["document"].replace(weight.group(0), f"weight: {int(weight.group(1)) + 1}", 1)
+    assert editor.post(path, data=form).status_code == 403
+    form = _form(editor, f"/content/topics/{TOPIC}")
+    form.update(answer_en="Call the embassy.")
+    assert editor.post(f"/content/topics/{TOPIC}", data=form).status_code == 303
+    publisher = console.as_staff("sana", "supervisor")
+    version = re.search(r'name="version" value="(\d+)"', publisher.get("/content/review").text).group(1)
+    assert editor.post(f"/content/review/topic/{TOPIC}/approve",
+                       data={"csrf": console.token(editor, "/content"), "version": version}).status_code == 403
+    log = publisher.get("/audit", params={"action": "content_approve_refused"}).text
+    row = log.split('data-action="content_approve_refused"')[1].split("</tr>")[0]
+    assert "Refused: approving a content change" in row and f"item: <bdi>{TOPIC}</bdi>" in row
+    assert f"version: <bdi>{version}</bdi>" in row
+    log = publisher.get("/audit", params={"action": "content_save_refused"}).text
+    row = log.split('data-action="content_save_refused"')[1].split("</tr>")[0]
+    assert "Refused: saving a content change" in row and "only publishers change the offer check" in row
+    assert "Saved a content draft" in publisher.get("/audit", params={"action": "content_save"}).text
+    urdu = console.as_staff("urdu", "supervisor", language="ur")
+    assert "انکار: مواد کی تبدیلی منظور کرنے کی اجازت نہیں" in urdu.get("/audit").text

@@ -4,11 +4,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from .layout import COUNTRIES, DANGER, FACT, FILE, FRAME
+from .layout import COUNTRIES, DANGER, FACT, FILE, FRAME, SPLIT
 
 EDITORS = ("editor", "supervisor", "admin")  # may draft
 PUBLISHERS = ("supervisor", "admin")  # may approve, publish, reject (bot/web/framework.py's SUPERVISORS)
 FOUR_EYES_KINDS = (FACT, DANGER)  # safety-critical: a second person approves
+# the files holding them: their frame (or the whole file, if it does not split) can hold entries too
+FOUR_EYES_FILES = tuple(sorted(path for path, (kind, _parent) in SPLIT.items() if kind in FOUR_EYES_KINDS))
 PUBLISHER_ONLY_KINDS = (FILE, FRAME)  # languages.yml, the frames of split files: publishers draft them too
 NOT_LIVE_KINDS = (COUNTRIES,)  # published here, used by the bot only after export + `safesafar nlu train`
 
@@ -49,7 +51,7 @@ class Item:
 
     @property
     def four_eyes(self) -> bool:
-        return self.kind in FOUR_EYES_KINDS
+        return self.kind in FOUR_EYES_KINDS or (self.kind in (FILE, FRAME) and self.path in FOUR_EYES_FILES)
 
     @property
     def live(self) -> bool:

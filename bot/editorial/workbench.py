@@ -163,28 +163,43 @@ class Workbench:
 
     def topic_overview(self, today=None) -> list[TopicStatus]:
         """The topics list: per topic its published state, working change, placeholder mark, review date,
-        missing translations and first-message words against the limit (as `content check` counts them)."""
+        missing translations and first-message words against the limit (as `content check` counts them).
+        A topic with a working change (its newest revision a draft or waiting for review) is described by
+        that revision (a missing translation only exists there: the published content passes the checks);
+        else by its published version. A working change that does not parse is described by the published
+        version (the editor shows its errors). Facts are rendered as published."""
         from datetime import date, timedelta
+        from pathlib import Path
 
-        from ..dialogue.content import Content
+        from ..dialogue.content import Content, ContentError
         from ..dialogue.content_check import MAX_WORDS, words
 
         with self.repository.unit(write=False) as unit:
             published = unit.published()
             items = {i.key: i for i in unit.items(TOPIC)}
-            heads = {i.key: r for i, r in unit.heads(OPEN) if i.kind == TOPIC}
+            heads = {i.key: (i, r) for i, r in unit.heads(OPEN) if i.kind == TOPIC}
         content = Content.from_documents(assemble(piece(i, r.document) for i, r in published))
+        topics = dict(content.topics)
+        for key, (item, revision) in heads.items():
+            try:
+                topic = Content._load_topic(Path(item.path), revision.document)
+            except (ContentError, ValueError, TypeError, AttributeError):
+                continue  # unreadable: the published version (if any) stays described
+            if topic.id == key:
+                topics[key] = topic
         today = today or date.today()
         out = []
-        for key, topic in content.topics.items():
+        for key, topic in sorted(topics.items()):
             item = items.get(key)
             missing = {lang: [part for part in ("title", "answer") + (("more",) if topic.more else ())
                               if not str(getattr(topic, part).get(lang) or "").strip()] for lang in content.languages}
-            counts = {lang: words(content.answer(key, lang)) for lang in content.languages}
-            texts = [str(v) for part in (topic.title, topic.answer, topic.more) for v in part.values()]
+            counts = {lang: words(content.render(content.pick(topic.answer, lang), lang)) for lang in content.languages}
+            shown = (topic, content.topics[key]) if topic is not content.topics.get(key, topic) else (topic,)
+            texts = list(dict.fromkeys(str(v) for t in shown for part in (t.title, t.answer, t.more)
+                                       for v in part.values()))  # a search finds the draft's and the published text
             out.append(TopicStatus(
-                key, topic.title.get("en", key), item.published_version if item else None,
-                item.head_version if item else 0, heads[key].status if key in heads else PUBLISHED,
+                key, str(topic.title.get("en") or key), item.published_version if item else None,
+                item.head_version if item else 0, heads[key][1].status if key in heads else PUBLISHED,
                 topic.needs_review, topic.reviewed.isoformat() if topic.reviewed else None,
                 topic.reviewed is None or topic.reviewed < today - timedelta(days=365),
                 {lang: fields for lang, fields in missing.items() if fields}, counts,
@@ -206,13 +221,13 @@ class Workbench:
         file; an entry's indentation may be left out) or its data (written in the canonical form)."""
         if (text is None) == (data is None):
             raise ValueError("give text or data")
-        self._may_draft(actor, kind)
+        self._may_draft(actor, kind, key)
         text = normalise_text(kind, text) if text is not None else dump_entry(kind, key, data)
         return self._save(actor, kind, key, base_version, text, note, action="content_save")
 
     def revert(self, actor: Actor, kind: str, key: str, to_version: int, base_version: int, note: str = "") -> Saved:
         """A new draft holding version `to_version`'s text; reviewed like any other change."""
-        self._may_draft(actor, kind)
+        self._may_draft(actor, kind, key)
         with self.repository.unit(write=False) as unit:
             item = self._item(unit, kind, key)
             text = self._revision(unit, item, to_version).document
@@ -221,7 +236,7 @@ class Workbench:
 
     def submit(self, actor: Actor, kind: str, key: str, version: int, note: str = "") -> Revision:
         """The newest draft goes to review. Refused while it fails validation."""
-        self._may_draft(actor, kind)
+        self._may_draft(actor, kind, key)
 
         def apply(unit: Unit, item: Item, now: datetime) -> None:
             unit.set_status(item.id, version, PENDING, (DRAFT,), submitted_by=actor.name, submitted_at=now)
@@ -233,7 +248,8 @@ class Workbench:
         """A publisher approves the newest pending revision: it is published (the bot serves it within
         seconds). Four eyes on facts and the danger lexicon: not by anyone who wrote or submitted it."""
         if not actor.publisher:
-            raise Forbidden(f"{actor.name} ({actor.role}) may not approve: publishers are supervisors and admins")
+            raise self._refused(actor, "content_approve_refused", kind, key, version,
+                                f"{actor.name} ({actor.role}) may not approve: publishers are supervisors and admins")
 
         def apply(unit: Unit, item: Item, now: datetime) -> None:
             if not unit.set_status(item.id, version, PUBLISHED, (PENDING,), reviewer=actor.name,
@@ -255,7 +271,8 @@ class Workbench:
 
     def reject(self, actor: Actor, kind: str, key: str, version: int, note: str = "") -> Revision:
         if not actor.publisher:
-            raise Forbidden(f"{actor.name} ({actor.role}) may not reject: publishers are supervisors and admins")
+            raise self._refused(actor, "content_reject_refused", kind, key, version,
+                                f"{actor.name} ({actor.role}) may not reject: publishers are supervisors and admins")
         now = self.clock()
         with self.repository.unit() as unit:
             item = self._item(unit, kind, key, for_update=True)
@@ -305,8 +322,9 @@ class Workbench:
                 item = unit.item(p.kind, p.key)
                 if item is not None and item.head_version and unit.revision(item.id, item.head_version).document == p.text:
                     continue
-                self._may_draft(actor, p.kind)  # refused before anything is saved
                 changed.append((p, item.head_version if item else 0))
+        for p, _base in changed:
+            self._may_draft(actor, p.kind, p.key)  # refused before anything is saved
         return [self._save(actor, p.kind, p.key, base, p.text, note or "imported", action="content_import",
                            position=p.position) for p, base in changed]
 
@@ -345,6 +363,10 @@ class Workbench:
     def _save(self, actor: Actor, kind: str, key: str, base_version: int, text: str, note: str, action: str,
               position: int | None = None, **extra) -> Saved:
         now = self.clock()
+        if kind in PUBLISHER_ONLY_KINDS and not actor.publisher:
+            raise self._refused(actor, "content_save_refused", kind, key, base_version,
+                                f"only publishers change {kind} items")
+        refusal = None
         with self.repository.unit() as unit:
             item = unit.item(kind, key, for_update=True)
             if item is None:
@@ -362,18 +384,23 @@ class Workbench:
             if kind == OFFER_CHECK and not actor.publisher and base is not None:
                 changed = _scoring_changes(base.document, text)
                 if changed:
-                    raise Forbidden("only publishers change the offer check's scoring: " + ", ".join(changed[:5]))
-            if kind in PUBLISHER_ONLY_KINDS and not actor.publisher:
-                raise Forbidden(f"only publishers change {kind} items")
-            if not unit.advance_head(item.id, base_version):  # someone saved between our read and write
-                raise self._conflict(unit, item, base_version)
-            version = base_version + 1
-            if base is not None and base.status in OPEN:
-                unit.set_status(item.id, base_version, SUPERSEDED, OPEN)
-            revision = Revision(version, DRAFT, text, actor.name, actor.staff_id, now, note=note, base_version=base_version)
-            unit.add_revision(item.id, revision)
-            unit.audit(now, actor, action, {**self._detail(item, version, note), **extra})
-            item = unit.item(kind, key)
+                    refusal = "only publishers change the offer check's scoring: " + ", ".join(changed[:5])
+            if refusal is not None:  # nothing is written but the refusal (the item existed: base is not None)
+                unit.audit(now, actor, "content_save_refused",
+                           {"kind": kind, "key": key, "version": base_version, "reason": refusal[:300]})
+            else:
+                if not unit.advance_head(item.id, base_version):  # someone saved between our read and write
+                    raise self._conflict(unit, item, base_version)
+                version = base_version + 1
+                if base is not None and base.status in OPEN:
+                    unit.set_status(item.id, base_version, SUPERSEDED, OPEN)
+                revision = Revision(version, DRAFT, text, actor.name, actor.staff_id, now, note=note,
+                                    base_version=base_version)
+                unit.add_revision(item.id, revision)
+                unit.audit(now, actor, action, {**self._detail(item, version, note), **extra})
+                item = unit.item(kind, key)
+        if refusal is not None:
+            raise Forbidden(refusal)
         with self.repository.unit(write=False) as unit:  # checked after the commit: no lock held meanwhile
             issues = self._issues(unit, [piece(item, text)])
         return Saved(item, revision, issues)
@@ -440,12 +467,21 @@ class Workbench:
                                 f"not {' or '.join(statuses)}")
         return revision
 
-    @staticmethod
-    def _may_draft(actor: Actor, kind: str) -> None:
+    def _may_draft(self, actor: Actor, kind: str, key: str) -> None:
         if not actor.editor:
-            raise Forbidden(f"{actor.name} ({actor.role}) may not edit content")
+            raise self._refused(actor, "content_save_refused", kind, key, None,
+                                f"{actor.name} ({actor.role}) may not edit content")
         if kind in PUBLISHER_ONLY_KINDS and not actor.publisher:
-            raise Forbidden(f"only publishers change {kind} items")
+            raise self._refused(actor, "content_save_refused", kind, key, None, f"only publishers change {kind} items")
+
+    def _refused(self, actor: Actor, action: str, kind: str, key: str, version: int | None, reason: str) -> Forbidden:
+        """A refusal, written to the audit log (its own transaction: the refused change writes nothing)."""
+        detail = {"kind": kind, "key": key, "reason": reason[:300]}
+        if version is not None:
+            detail["version"] = version
+        with self.repository.unit() as unit:
+            unit.audit(self.clock(), actor, action, detail)
+        return Forbidden(reason)
 
     @staticmethod
     def _detail(item: Item, version: int, note: str) -> dict:

@@ -54,12 +54,23 @@ AUDIT_ACTIONS = {
     "media_view": L_("Viewed a file the user sent"),
     "nlu_retrain": L_("Started retraining the NLU model"), "nlu_promote": L_("Served a new NLU model"),
     "nlu_rollback": L_("Rolled back the NLU model"),
+    # the content workbench (issue 19)
+    "content_seed": L_("Added content from the files"), "content_save": L_("Saved a content draft"),
+    "content_revert": L_("Reverted content to an earlier version"),
+    "content_import": L_("Imported content as drafts"), "content_submit": L_("Sent a content change for review"),
+    "content_publish": L_("Approved and published a content change"),
+    "content_reject": L_("Rejected a content change"),
+    "content_save_refused": L_("Refused: saving a content change"),
+    "content_approve_refused": L_("Refused: approving a content change"),
+    "content_reject_refused": L_("Refused: rejecting a content change"),
+    "content_po_export": L_("Exported texts for translators (PO file)"),
 }
 AUDIT_FIELDS = {"previous": L_("before"), "status": L_("now"), "outcome": L_("outcome"), "to": L_("to"),
                 "reason": L_("reason"), "address": L_("address"), "length": L_("characters"),
                 "title": L_("title"), "language": L_("language"), "target": L_("account"), "role": L_("role"),
                 "priority": L_("priority"), "count": L_("count"), "minutes": L_("minutes"), "scope": L_("limit by"),
-                "kind": L_("kind"), "timezone": L_("time zone")}
+                "kind": L_("kind"), "timezone": L_("time zone"), "key": L_("item"), "version": L_("version"),
+                "note": L_("note"), "items": L_("items")}
 _AUDIT_VALUES = {"status": STATUS_LABELS, "previous": STATUS_LABELS, "outcome": OUTCOME_LABELS,
                  "priority": PRIORITY_LABELS, "reason": REASON_LABELS, "role": ROLE_LABELS,
                  "language": LANGUAGE_LABELS}

@@ -611,8 +611,12 @@ def translate_export(ctx: Ctx) -> Response:
 
         raise BadRequest(language)
     missing = ctx.param("missing") == "1"
-    data = translation.export_po(translation.texts(snapshot, language), language, missing_only=missing,
-                                 now=ctx.now)
+    texts = translation.texts(snapshot, language)
+    data = translation.export_po(texts, language, missing_only=missing, now=ctx.now)
+    from . import store
+
+    with ctx.begin() as conn:  # every action goes to the audit log (issue 19), a download too
+        store.audit(conn, ctx.now, ctx.staff, "content_po_export", language=language, missing_only=missing)
     name = f"safesafar-{language}{'-missing' if missing else ''}.po"
     return Response(data, media_type="text/x-gettext-translation; charset=utf-8",
                     headers={"content-disposition": f'attachment; filename="{name}"'})
