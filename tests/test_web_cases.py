@@ -112,8 +112,14 @@ def test_the_case_page_shows_what_made_it_urgent(console: Harness):
     other = add_case(engine, priority="normal", reason="human")
     client = console.as_staff("agent1", "agent")
     page = client.get(f"/cases/{case_id}").text
-    assert "Triggered by" in page and "beat/… @obj · p(emergency) 0.12" in page
+    assert "Triggered by" in page
+    assert '<bdi dir="auto">beat/… @obj</bdi> · <bdi dir="auto">p(emergency) 0.12</bdi>' in page
     assert "Triggered by" not in client.get(f"/cases/{other}").text
+    # Urdu phrases and the Latin probability each in their own isolate: the probability is never drawn
+    # right to left inside the Urdu run ("0.00(emergency)p")
+    urdu = add_case(engine, priority="urgent", reason="safety_net", fired_by="کمرے/… میں بند · p(emergency) 0.00")
+    page = client.get(f"/cases/{urdu}").text
+    assert '<bdi dir="auto" lang="ur">کمرے/… میں بند</bdi> · <bdi dir="auto">p(emergency) 0.00</bdi>' in page
 
 
 def test_transcript_snapshot_then_case_messages(console: Harness):
