@@ -63,6 +63,11 @@ class Settings:
     content_source: str = "auto"
     contract_path: Path = ROOT / "nlu" / "contract" / "intents.yml"
     danger_lexicon: Path = ROOT / "content" / "safety" / "danger_lexicon.yml"
+    # the danger net's own urgency model (bot/urgency.py): on by default; off, the net uses the intent
+    # classifier's p(emergency). Trained from nlu_data_dir and these folders of labelled TSV, kept in the cache.
+    urgency_model: bool = True
+    urgency_examples: tuple[Path, ...] = (ROOT / "nlu" / "urgency", ROOT / "nlu" / "nearmiss-dev", ROOT / "nlu" / "nearmiss-aside")
+    urgency_cache_dir: Path = ROOT / "var" / "urgency"
     telegram_token: str = ""
     database_url: str = "sqlite:///" + str(ROOT / "var" / "safesafar.db")
     telegram_api_base_url: str = "https://api.telegram.org/bot"
@@ -102,6 +107,8 @@ class Settings:
             content_source=_env("CONTENT_SOURCE", cls.content_source, dotenv).lower(),
             nlu_data_dir=Path(_env("NLU_DATA_DIR", str(cls.nlu_data_dir), dotenv)),
             danger_lexicon=Path(_env("DANGER_LEXICON", str(cls.danger_lexicon), dotenv)),
+            urgency_model=_env("URGENCY_MODEL", "on", dotenv).lower() not in ("0", "false", "no", "off"),
+            urgency_cache_dir=Path(_env("URGENCY_CACHE_DIR", str(cls.urgency_cache_dir), dotenv)),
             telegram_token=_env("TELEGRAM_BOT_TOKEN", "", dotenv),
             database_url=_env("DATABASE_URL", cls.database_url, dotenv),
             telegram_api_base_url=_env("TELEGRAM_API_BASE_URL", cls.telegram_api_base_url, dotenv),

@@ -70,6 +70,7 @@ class SafetyVerdict:
     ask: bool = False  # an ambiguous signal: show the numbers and ask "is someone in danger right now?"
     probability: float = 0.0  # the classifier's emergency probability
     kind: str = ""  # which list the matched phrases come from: strong | ambiguous | supporting
+    urgency: float | None = None  # the urgency model's probability of a danger now (None: no urgency model)
 
     def describe(self) -> str:
         """What fired, for the case record and the console's case page: the lexicon phrases as editors
@@ -77,6 +78,8 @@ class SafetyVerdict:
         parts = []
         if self.matched:
             parts.append("; ".join(_short(m) for m in self.matched[:3]))
+        if self.urgency is not None:
+            parts.append(f"p(danger now) {self.urgency:.2f}")
         parts.append(f"p(emergency) {self.probability:.2f}")
         return " · ".join(parts)[:200]
 
@@ -84,9 +87,10 @@ class SafetyVerdict:
         """The same without any phrase, for the staff group's alert and the queue (phrases can repeat
         the user's words): which kind of phrase, how many, and the probability."""
         parts = [f"{self.kind} danger phrase ×{len(self.matched)}"] if self.matched and self.kind else []
-        if self.source == "classifier" or not parts:
-            parts.append("classifier")
-        return ", ".join(parts) + f" · p(emergency) {self.probability:.2f}"
+        if self.source in ("classifier", "urgency model") or not parts:
+            parts.append(self.source or "classifier")
+        urgency = f" · p(danger now) {self.urgency:.2f}" if self.urgency is not None else ""
+        return ", ".join(parts) + urgency + f" · p(emergency) {self.probability:.2f}"
 
 
 def _short(phrase: str, limit: int = 48) -> str:
@@ -362,14 +366,23 @@ class DangerLexicon:
     alone: float = 0.5
     context: float = 0.3
     ask: float = 1.0
+    urgency: "UrgencyThresholds" = None  # type: ignore[assignment]
+
+    def __post_init__(self):
+        if self.urgency is None:
+            self.urgency = UrgencyThresholds()
 
     @classmethod
     def from_yaml(cls, text: str) -> "DangerLexicon":
         data = yaml.safe_load(text) or {}
         sets = data.get("sets") or {}
         lists = {name: PhraseList.from_mapping(data.get(name), sets) for name in LISTS}
+        given = data.get("urgency") or {}
+        if not isinstance(given, dict) or set(given) - {"alone", "support", "context", "ask"}:
+            raise ValueError("urgency: expected a mapping with alone, support, context and ask")
+        urgency = UrgencyThresholds(**{k: float(v) for k, v in given.items()})
         return cls(**lists, support=float(data.get("support", 0.10)), alone=float(data.get("alone", 0.5)),
-                   context=float(data.get("context", 0.3)), ask=float(data.get("ask", 1.0)))
+                   context=float(data.get("context", 0.3)), ask=float(data.get("ask", 1.0)), urgency=urgency)
 
     @classmethod
     def from_file(cls, path: Path) -> "DangerLexicon":
@@ -389,43 +402,74 @@ class DangerLexicon:
         return Scan(**{name: getattr(self, name).find(plain, roman, pieces) for name in LISTS})
 
 
+class UrgencyPort(Protocol):
+    def probability(self, text: str) -> float: ...
+
+
+@dataclass(frozen=True)
+class UrgencyThresholds:
+    """The urgency model's thresholds (content/safety/danger_lexicon.yml, key `urgency`), used instead of the
+    classifier's when the net has an urgency model: `alone` urgent by itself, `support` with an ambiguous
+    phrase, `context` with a supporting phrase, `ask` asked "Is someone in danger right now?"."""
+    alone: float = 0.5
+    support: float = 0.15
+    context: float = 0.5
+    ask: float = 0.35
+
+
 class DangerNet:
-    def __init__(self, lexicon: DangerLexicon):
-        self.lexicon = lexicon
+    """urgency: the urgency model (bot/urgency.py); without it the intent classifier's p(emergency) is used,
+    with the lexicon's own thresholds (and the rule "emergency is its first guess")."""
+
+    def __init__(self, lexicon: DangerLexicon, urgency: UrgencyPort | None = None):
+        self.lexicon, self.urgency = lexicon, urgency
 
     @classmethod
-    def from_file(cls, path: Path) -> "DangerNet":
-        return cls(DangerLexicon.from_file(path))
+    def from_file(cls, path: Path, urgency: UrgencyPort | None = None) -> "DangerNet":
+        return cls(DangerLexicon.from_file(path), urgency)
 
     def assess(self, text: str, result: HasRanking, classifier_down: bool = False) -> SafetyVerdict:
-        """classifier_down: the NLU did not answer; strong and ambiguous phrases alone make it urgent,
-        supporting ones ask."""
+        """classifier_down: the NLU did not answer; without an urgency model, strong and ambiguous phrases
+        alone make it urgent, supporting ones ask (the urgency model runs in this process: it still answers)."""
         lex = self.lexicon
         p = result.probability("emergency")
-        top = result.intent == "emergency"
         scan = lex.scan(text)
+        if self.urgency is not None:
+            u = self.urgency.probability(text)
+            th = lex.urgency
+            score, named = u, "urgency model"
+            sure, unsure = u >= th.alone, u >= th.ask
+            support, context = u >= th.support, u >= th.context
+            down = False
+        else:
+            u = None
+            top = result.intent == "emergency"
+            score, named = p, "classifier"
+            sure, unsure = top and p >= lex.alone, top and p >= lex.ask
+            support, context = p >= lex.support, top or p >= lex.context
+            down = classifier_down
         general = scan.general_question
         phrases = tuple(scan.strong + scan.ambiguous)
+        both = "lexicon+urgency" if u is not None else "lexicon+classifier"
 
         def verdict(urgent: bool, source: str = "", matched: tuple = (), ask: bool = False) -> SafetyVerdict:
             kind = next((name for name in ("strong", "ambiguous", "supporting")
                          if matched and set(matched) & set(getattr(scan, name))), "")
-            return SafetyVerdict(urgent, source, matched, general, ask, p, kind)
+            return SafetyVerdict(urgent, source, matched, general, ask, p, kind, u)
 
         if general:  # 1
             mine = bool(scan.strong and scan.personal)  # "what if they lock me in", "agar mujhe band kar dein to"
-            return verdict(False, matched=phrases,
-                           ask=bool(phrases) and not scan.not_now and (top and p >= lex.alone or mine))
+            return verdict(False, matched=phrases, ask=bool(phrases) and not scan.not_now and (sure or mine))
         if scan.strong:  # 2
-            return verdict(True, "lexicon+classifier" if p >= lex.support else "lexicon", tuple(scan.strong))
-        if top and p >= lex.alone:  # 3
-            return verdict(True, "classifier", phrases + tuple(scan.supporting))
-        if scan.ambiguous and (p >= lex.support or classifier_down):  # 4
-            return verdict(True, "lexicon" if classifier_down else "lexicon+classifier", tuple(scan.ambiguous))
-        if scan.supporting and (top or p >= lex.context):  # 5
-            return verdict(True, "lexicon+classifier", tuple(scan.supporting))
-        if scan.ambiguous or (classifier_down and scan.supporting):  # 6
+            return verdict(True, both if support else "lexicon", tuple(scan.strong))
+        if sure:  # 3
+            return verdict(True, named, phrases + tuple(scan.supporting))
+        if scan.ambiguous and (support or down):  # 4
+            return verdict(True, "lexicon" if down else both, tuple(scan.ambiguous))
+        if scan.supporting and context:  # 5
+            return verdict(True, both, tuple(scan.supporting))
+        if scan.ambiguous or (down and scan.supporting):  # 6
             return verdict(False, matched=tuple(scan.ambiguous or scan.supporting), ask=True)
-        if top and p >= lex.ask:  # 7: the classifier's first guess, but unsure
+        if unsure:  # 7: the model leans towards danger, but unsure
             return verdict(False, matched=tuple(scan.supporting), ask=True)
         return verdict(False, matched=tuple(scan.supporting))  # 8

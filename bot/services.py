@@ -27,13 +27,24 @@ def build_database(settings: Settings):
     return engine
 
 
+def build_danger_net(settings: Settings) -> DangerNet:
+    """The danger safety net: the editors' lexicon and, unless URGENCY_MODEL=off, the urgency model (trained
+    from the training data on first use, then loaded from its cache)."""
+    urgency = None
+    if settings.urgency_model:
+        from .urgency import load_or_train
+
+        urgency = load_or_train(settings.nlu_data_dir, list(settings.urgency_examples), settings.urgency_cache_dir)
+    return DangerNet.from_file(settings.danger_lexicon, urgency)
+
+
 def build_understander(settings: Settings, nlu_url: str, tolerate_nlu_outage: bool = False,
                        languages=None) -> tuple[Understander, RasaNLU]:
     """languages: the language identifier (default: the served model's, followed across promotions)."""
     nlu = RasaNLU(nlu_url, timeout=settings.nlu_timeout, in_flight=settings.nlu_concurrency or settings.nlu_workers,
                   max_connections=max(settings.nlu_concurrency, settings.nlu_workers, 1) * 2,
                   max_batch=settings.nlu_max_batch)
-    understander = Understander(nlu, languages or ActiveLanguageIdentifier(settings), DangerNet.from_file(settings.danger_lexicon),
+    understander = Understander(nlu, languages or ActiveLanguageIdentifier(settings), build_danger_net(settings),
                                 contract(), tolerate_nlu_outage=tolerate_nlu_outage)
     return understander, nlu
 
