@@ -78,7 +78,9 @@ _FIRED_WORDS = [
     (re.compile(r"asked earlier, answered yes"), L_("asked earlier, answered yes")),
     (re.compile(r"asked, answered yes"), L_("asked, answered yes")),
     (re.compile(r"(\w+) danger phrase ×(\d+)"), L_("%(kind)s danger phrases: %(count)s")),
+    (re.compile(r"\burgency model\b"), L_("urgency model")),
     (re.compile(r"\bclassifier\b"), L_("classifier")),
+    (re.compile(r"p\(danger now\) ([0-9.]+)"), L_("danger-now probability %(p)s")),
     (re.compile(r"p\(emergency\) ([0-9.]+)"), L_("emergency probability %(p)s")),
 ]
 _PHRASE_KINDS = {"danger": L_("danger"), "forced": L_("forced labour"), "trafficking": L_("trafficking")}
