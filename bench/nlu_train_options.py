@@ -218,6 +218,12 @@ def evaluate(settings: Settings, model: Path, examples: list[Example] | None, po
     return out
 
 
+def model_name(option: str) -> str:
+    """The file name (without .tar.gz) of an option's model: Rasa cuts a --fixed-model-name at its first
+    dot (finetune:baseline:0.25 would be saved as finetune-baseline-0.tar.gz)."""
+    return option.replace(":", "-").replace(".", "_")
+
+
 def free_port() -> int:
     import socket
 
@@ -277,7 +283,7 @@ def main() -> int:
             config = write_config(settings, option, work / f"config-{option}.yml")
             base_data = drop_new(data, work / "data-base", NEW_EXAMPLES)
             base = train(settings, config, base_data, models, f"base-{option}")
-            r = train(settings, config, data, models, name.replace(":", "-"),
+            r = train(settings, config, data, models, model_name(name),
                       ["--finetune", base["model"], "--epoch-fraction", fraction])
             r["base_wall_s"], r["base_cpu_s"] = base["wall_s"], base["cpu_s"]
         else:
@@ -289,7 +295,7 @@ def main() -> int:
             handle.write(json.dumps(r) + "\n")
         print(row(name, r), flush=True)
         if not args.keep_models:
-            for p in models.glob(f"{name.replace(':', '-')}*.tar.gz"):
+            for p in models.glob(f"{model_name(name)}*.tar.gz"):
                 p.unlink()
     return 0
 

@@ -36,22 +36,21 @@ def test_every_intent_has_enough_examples_in_every_language():
 
 
 def test_finer_intents_come_out_under_their_contract_intent_and_reach_their_topic():
-    """nlu/contract/finer.yml when finer intents are trained (each with a topic); the drafted ones otherwise
-    (nlu/drafts/finer.yml): each maps to a contract intent and keeps its escalation."""
+    """nlu/contract/finer.yml: each finer intent maps to a contract intent, keeps its escalation and has a topic
+    that lists it and its contract intent."""
     from bot.contract import FINER_PATH
     from bot.dialogue.content import Content
 
-    active = FINER_PATH.is_file()
-    contract = load_contract(finer_path=None if active else ROOT / "nlu" / "drafts" / "finer.yml")
+    assert FINER_PATH.is_file()
+    contract = load_contract()
     assert contract.finer, "no finer intent listed"
     content = Content(ROOT / "content")
     for intent, parent in contract.finer.items():
         assert parent in contract.intents and intent not in contract.intents, intent
         assert contract.name(intent) == parent
         assert contract.priority(intent) == contract.priority(parent), intent
-        if active:
-            topic = content.topic_for(parent, "", detail=intent)
-            assert topic is not None and intent in topic.intents and parent in topic.intents, (intent, topic)
+        topic = content.topic_for(parent, "", detail=intent)
+        assert topic is not None and intent in topic.intents and parent in topic.intents, (intent, topic)
 
 
 def test_urdu_data_is_urdu_script_and_roman_urdu_is_latin():

@@ -91,8 +91,8 @@ class RankingNLU:
 
 @pytest.fixture(scope="module")
 def finer_parts(parts):
-    """The drafted finer intents (nlu/drafts/finer.yml; nlu/contract/finer.yml once they are trained)."""
-    return parts[0], parts[1], load_contract(finer_path=ROOT / "nlu" / "drafts" / "finer.yml")
+    """The trained finer intents (nlu/contract/finer.yml)."""
+    return parts[0], parts[1], load_contract()
 
 
 def test_a_finer_intent_comes_out_under_its_contract_intent(finer_parts):
