@@ -378,8 +378,9 @@ class DangerLexicon:
         sets = data.get("sets") or {}
         lists = {name: PhraseList.from_mapping(data.get(name), sets) for name in LISTS}
         given = data.get("urgency") or {}
-        if not isinstance(given, dict) or set(given) - {"alone", "support", "context", "ask"}:
-            raise ValueError("urgency: expected a mapping with alone, support, context and ask")
+        if not isinstance(given, dict) or set(given) - {"alone", "support", "context", "ask", "strong_floor", "general_override"}:
+            raise ValueError("urgency: expected a mapping with alone, support, context, ask, strong_floor and "
+                             "general_override")
         urgency = UrgencyThresholds(**{k: float(v) for k, v in given.items()})
         return cls(**lists, support=float(data.get("support", 0.10)), alone=float(data.get("alone", 0.5)),
                    context=float(data.get("context", 0.3)), ask=float(data.get("ask", 1.0)), urgency=urgency)
@@ -410,11 +411,16 @@ class UrgencyPort(Protocol):
 class UrgencyThresholds:
     """The urgency model's thresholds (content/safety/danger_lexicon.yml, key `urgency`), used instead of the
     classifier's when the net has an urgency model: `alone` urgent by itself, `support` with an ambiguous
-    phrase, `context` with a supporting phrase, `ask` asked "Is someone in danger right now?"."""
+    phrase, `context` with a supporting phrase, `ask` asked "Is someone in danger right now?"; `strong_floor`:
+    a strong phrase the model finds this unlikely is asked about instead of urgent ("pubg mein usko headshot
+    maar diya"); `general_override`: a general or "about" question the model is this sure of is urgent all
+    the same ("he says if I tell anyone he will kill my mother": a danger told as a question)."""
     alone: float = 0.5
-    support: float = 0.15
+    support: float = 0.3
     context: float = 0.5
-    ask: float = 0.35
+    ask: float = 0.4
+    strong_floor: float = 0.1
+    general_override: float = 0.9
 
 
 class DangerNet:
@@ -458,9 +464,13 @@ class DangerNet:
             return SafetyVerdict(urgent, source, matched, general, ask, p, kind, u)
 
         if general:  # 1
+            if u is not None and u >= th.general_override and not scan.not_now:
+                return verdict(True, named, phrases + tuple(scan.supporting))
             mine = bool(scan.strong and scan.personal)  # "what if they lock me in", "agar mujhe band kar dein to"
             return verdict(False, matched=phrases, ask=bool(phrases) and not scan.not_now and (sure or mine))
         if scan.strong:  # 2
+            if u is not None and u < th.strong_floor:  # the words, but the model sees no danger now: ask
+                return verdict(False, matched=tuple(scan.strong), ask=True)
             return verdict(True, both if support else "lexicon", tuple(scan.strong))
         if sure:  # 3
             return verdict(True, named, phrases + tuple(scan.supporting))

@@ -43,22 +43,26 @@ NEARMISS_DIR = ROOT / "nlu" / "nearmiss"
 
 
 @pytest.fixture(scope="module")
-def nearmiss(understander):
+def nearmiss_sets(understander):
     from bot.nlu.evaluate import evaluate_nearmiss, nearmiss_files, read_nearmiss
 
     files = nearmiss_files(NEARMISS_DIR)
     if not files:
         pytest.skip(f"no near-miss set in {NEARMISS_DIR}")
-    sets = {f.stem: read_nearmiss(f) for f in files}
-    scores = evaluate_nearmiss(understander, sets)
-    return scores.get("all") or next(iter(scores.values()))
+    return evaluate_nearmiss(understander, {f.stem: read_nearmiss(f) for f in files})
 
 
-# The issue's targets (false urgent <= 3%, urgent recall >= 0.98) are not met yet on nlu/nearmiss/nearmiss.tsv
-# (2026-12-05: 11.3% and 0.929). They stay here as strict xfails, so that the day they are met the suite
-# says so; meanwhile the net must never fall behind the old lexicon's score on the same set (measured with
-# the code of 1037377: false urgent 17.9%, urgent recall 0.929).
-TARGETS_NOT_YET_MET = pytest.mark.xfail(strict=True, reason="issue 16: near-miss targets not met yet")
+@pytest.fixture(scope="module")
+def nearmiss(nearmiss_sets):
+    return nearmiss_sets.get("all") or next(iter(nearmiss_sets.values()))
+
+
+# The false-urgent target (<= 3%) is not met yet: 2026-12-06, with the urgency model, nearmiss.tsv 5.4% and
+# nearmiss3.tsv 6.7% (nlu/nearmiss/README.md). It stays here as a strict xfail, so that the day it is met the
+# suite says so. Urgent recall (>= 0.98) is met (0.988 and 0.989). Meanwhile the net must never fall behind
+# the old lexicon's score on nearmiss.tsv (measured with the code of 1037377: false urgent 17.9%, urgent
+# recall 0.929).
+TARGETS_NOT_YET_MET = pytest.mark.xfail(strict=True, reason="issue 16: near-miss false-urgent target not met yet")
 OLD_NET = {"false_urgent": 30 / 168, "urgent_recall": 156 / 168}  # 30 of 168 ordinary urgent, 156 of 168 dangers
 
 
@@ -68,14 +72,13 @@ def test_nearmiss_ordinary_questions_are_rarely_urgent(nearmiss):
     assert overall["n_ordinary"] and overall["false_urgent"] <= 0.03, nearmiss.per_language
 
 
-@TARGETS_NOT_YET_MET
 def test_nearmiss_dangers_are_urgent(nearmiss):
     overall = nearmiss.per_language["all"]
     assert overall["n_danger"] and overall["urgent_recall"] >= 0.98, nearmiss.per_language
 
 
-def test_nearmiss_no_worse_than_the_old_lexicon(nearmiss):
-    overall = nearmiss.per_language["all"]
-    assert overall["n_ordinary"] and overall["n_danger"]
-    assert overall["false_urgent"] <= OLD_NET["false_urgent"], nearmiss.per_language
-    assert overall["urgent_recall"] >= OLD_NET["urgent_recall"], nearmiss.per_language
+def test_nearmiss_no_worse_than_the_old_lexicon(nearmiss_sets):
+    first = nearmiss_sets["nearmiss"].per_language["all"]
+    assert first["n_ordinary"] and first["n_danger"]
+    assert first["false_urgent"] <= OLD_NET["false_urgent"], first
+    assert first["urgent_recall"] >= OLD_NET["urgent_recall"], first

@@ -63,12 +63,21 @@ def test_the_urgency_model_decides_instead_of_the_classifier():
     assert DangerNet.from_file(LEXICON).assess(text, emergency_sure()).urgent
 
 
-def test_strong_phrases_and_general_questions_keep_their_meaning():
+def test_strong_phrases_and_general_questions_with_the_model():
     strong = "they locked my brother in a room and beat him"
-    assert DangerNet.from_file(LEXICON, Fixed(0.01)).assess(strong, no_emergency()).urgent
+    assert DangerNet.from_file(LEXICON, Fixed(0.3)).assess(strong, no_emergency()).urgent
+    # the words of a danger, but the model sees none now ("pubg mein usko headshot maar diya"): asked, not urgent
+    doubted = DangerNet.from_file(LEXICON, Fixed(0.02)).assess(strong, no_emergency())
+    assert not doubted.urgent and doubted.ask and doubted.matched
     general = "is it dangerous to go by boat from libya?"
-    verdict = DangerNet.from_file(LEXICON, Fixed(0.99)).assess(general, no_emergency())
+    verdict = DangerNet.from_file(LEXICON, Fixed(0.5)).assess(general, no_emergency())
     assert not verdict.urgent and verdict.general_question
+    # a danger told as a question, the model sure of it: urgent all the same
+    told = DangerNet.from_file(LEXICON, Fixed(0.97)).assess(general, no_emergency())
+    assert told.urgent and told.source == "urgency model"
+    # ... but never when the danger is over (released, back home)
+    over = "my brother was locked in a room in libya last year, he is back home now, is it dangerous to go again?"
+    assert not DangerNet.from_file(LEXICON, Fixed(0.97)).assess(over, no_emergency()).urgent
 
 
 def test_the_model_runs_when_the_classifier_is_down():
