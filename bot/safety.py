@@ -423,9 +423,15 @@ class UrgencyThresholds:
     general_override: float = 0.9
 
 
+# a bag of n-grams says little about one or two words ("nahi" is no danger, "bachao" is): shorter messages are
+# judged by the phrases and the intent classifier, as without the urgency model
+URGENCY_MIN_WORDS = 3
+
+
 class DangerNet:
-    """urgency: the urgency model (bot/urgency.py); without it the intent classifier's p(emergency) is used,
-    with the lexicon's own thresholds (and the rule "emergency is its first guess")."""
+    """urgency: the urgency model (bot/urgency.py); without it (or for a message shorter than
+    URGENCY_MIN_WORDS words) the intent classifier's p(emergency) is used, with the lexicon's own thresholds
+    (and the rule "emergency is its first guess")."""
 
     def __init__(self, lexicon: DangerLexicon, urgency: UrgencyPort | None = None):
         self.lexicon, self.urgency = lexicon, urgency
@@ -440,7 +446,7 @@ class DangerNet:
         lex = self.lexicon
         p = result.probability("emergency")
         scan = lex.scan(text)
-        if self.urgency is not None:
+        if self.urgency is not None and len(prepared(text)[0].split()) >= URGENCY_MIN_WORDS:
             u = self.urgency.probability(text)
             th = lex.urgency
             score, named = u, "urgency model"

@@ -80,6 +80,15 @@ def test_strong_phrases_and_general_questions_with_the_model():
     assert not DangerNet.from_file(LEXICON, Fixed(0.97)).assess(over, no_emergency()).urgent
 
 
+def test_one_or_two_words_are_left_to_the_classifier():
+    fixed = Fixed(0.99)
+    net = DangerNet.from_file(LEXICON, fixed)
+    assert not net.assess("nahi", NLUResult("deny", 0.9, [("deny", 0.9), ("emergency", 0.01)])).urgent
+    assert fixed.seen == []  # not asked at all
+    assert net.assess("help please", emergency_sure()).urgent  # the classifier, sure of an emergency
+    assert net.assess("they beat me every night", no_emergency()).urgent and fixed.seen
+
+
 def test_the_model_runs_when_the_classifier_is_down():
     net = DangerNet.from_file(LEXICON, Fixed(0.9))
     down = NLUResult(None, 0.0, [], [], fallback=True)
