@@ -75,7 +75,8 @@ def main() -> int:
     shutil.copy2(langid, models / langid.name)
     db = f"sqlite:///{root / 'bench.db'}"
     upgrade(db)
-    settings = replace(base, root=root, nlu_project=root / "nlu", models_dir=models, database_url=db)
+    settings = replace(base, root=root, nlu_project=root / "nlu", nlu_data_dir=root / "nlu" / "data", models_dir=models,
+                       database_url=db)
     write_active(settings, {"model": model.name, "langid": langid.name, "inputs": lifecycle.inputs_hash(settings),
                             "data": lifecycle.describe(settings), "source": "bench"})
     added = draft_examples()
