@@ -350,6 +350,22 @@ class Scan:
         return bool(self.general) or bool(self.about) and not (self.strong and self.personal)
 
 
+@dataclass(frozen=True)
+class UrgencyThresholds:
+    """The urgency model's thresholds (content/safety/danger_lexicon.yml, key `urgency`), used instead of the
+    classifier's when the net has an urgency model: `alone` urgent by itself, `support` with an ambiguous
+    phrase, `context` with a supporting phrase, `ask` asked "Is someone in danger right now?"; `strong_floor`:
+    a strong phrase the model finds this unlikely is asked about instead of urgent ("pubg mein usko headshot
+    maar diya"); `general_override`: a general or "about" question the model is this sure of is urgent all
+    the same ("he says if I tell anyone he will kill my mother": a danger told as a question)."""
+    alone: float = 0.5
+    support: float = 0.3
+    context: float = 0.5
+    ask: float = 0.4
+    strong_floor: float = 0.1
+    general_override: float = 0.9
+
+
 @dataclass
 class DangerLexicon:
     strong: PhraseList = field(default_factory=PhraseList)
@@ -366,11 +382,7 @@ class DangerLexicon:
     alone: float = 0.5
     context: float = 0.3
     ask: float = 1.0
-    urgency: "UrgencyThresholds" = None  # type: ignore[assignment]
-
-    def __post_init__(self):
-        if self.urgency is None:
-            self.urgency = UrgencyThresholds()
+    urgency: UrgencyThresholds = field(default_factory=UrgencyThresholds)
 
     @classmethod
     def from_yaml(cls, text: str) -> "DangerLexicon":
@@ -407,22 +419,6 @@ class UrgencyPort(Protocol):
     def probability(self, text: str) -> float: ...
 
 
-@dataclass(frozen=True)
-class UrgencyThresholds:
-    """The urgency model's thresholds (content/safety/danger_lexicon.yml, key `urgency`), used instead of the
-    classifier's when the net has an urgency model: `alone` urgent by itself, `support` with an ambiguous
-    phrase, `context` with a supporting phrase, `ask` asked "Is someone in danger right now?"; `strong_floor`:
-    a strong phrase the model finds this unlikely is asked about instead of urgent ("pubg mein usko headshot
-    maar diya"); `general_override`: a general or "about" question the model is this sure of is urgent all
-    the same ("he says if I tell anyone he will kill my mother": a danger told as a question)."""
-    alone: float = 0.5
-    support: float = 0.3
-    context: float = 0.5
-    ask: float = 0.4
-    strong_floor: float = 0.1
-    general_override: float = 0.9
-
-
 # a bag of n-grams says little about one or two words ("nahi" is no danger, "bachao" is): shorter messages are
 # judged by the phrases and the intent classifier, as without the urgency model
 URGENCY_MIN_WORDS = 3
@@ -449,14 +445,14 @@ class DangerNet:
         if self.urgency is not None and len(prepared(text)[0].split()) >= URGENCY_MIN_WORDS:
             u = self.urgency.probability(text)
             th = lex.urgency
-            score, named = u, "urgency model"
+            named = "urgency model"
             sure, unsure = u >= th.alone, u >= th.ask
             support, context = u >= th.support, u >= th.context
             down = False
         else:
             u = None
             top = result.intent == "emergency"
-            score, named = p, "classifier"
+            named = "classifier"
             sure, unsure = top and p >= lex.alone, top and p >= lex.ask
             support, context = p >= lex.support, top or p >= lex.context
             down = classifier_down
