@@ -20,6 +20,8 @@ syntax is explained at the top of that file). The lists:
   idiom       a joke, a story being written, a figure of speech ("my phone died", "the exam killed me"), a
               question about people in general ("are people still dying at the border?"): like `over`,
               unless a strong phrase and a present cue are both there;
+  serious     the writer says it is NOT a joke, a game or a drama ("not joking", "mazaq nahi", "یہ مذاق نہیں"):
+              it cancels the `idiom` cues (a danger told as "this is not a joke" is not a joke);
   past        a past date ("in 2018", @year): takes away the urgency of everything but a strong phrase,
               unless a present cue is there;
   present     cues that the danger is happening now ("right now", "abhi", "since three days", "teen hafte
@@ -314,7 +316,8 @@ def prepared(text: str) -> tuple[str, str]:
     return " ".join(tokens), " ".join(roman_key(t) if t.isascii() else t for t in tokens)
 
 
-LISTS = ("strong", "ambiguous", "supporting", "general", "present", "about", "personal", "over", "idiom", "past")
+LISTS = ("strong", "ambiguous", "supporting", "general", "present", "about", "personal", "over", "idiom", "past",
+         "serious")
 
 
 @dataclass
@@ -329,6 +332,7 @@ class Scan:
     over: list[str] = field(default_factory=list)
     idiom: list[str] = field(default_factory=list)
     past: list[str] = field(default_factory=list)
+    serious: list[str] = field(default_factory=list)
 
     @property
     def not_now(self) -> bool:
@@ -337,7 +341,7 @@ class Scan:
         or a past date ("in 2018", "saal pehle") with no present cue and no strong phrase."""
         if self.over:
             return True
-        if self.idiom and not (self.strong and self.present):
+        if self.idiom and not self.serious and not (self.strong and self.present):
             return True
         return bool(self.past) and not self.present and not self.strong
 
@@ -378,6 +382,7 @@ class DangerLexicon:
     over: PhraseList = field(default_factory=PhraseList)
     idiom: PhraseList = field(default_factory=PhraseList)
     past: PhraseList = field(default_factory=PhraseList)
+    serious: PhraseList = field(default_factory=PhraseList)
     support: float = 0.10
     alone: float = 0.5
     context: float = 0.3

@@ -29,9 +29,19 @@ from .safety import prepared
 
 log = logging.getLogger(__name__)
 
-VERSION = "urgency-1"  # part of the cache key: change it when the features or the model change
+VERSION = "urgency-2"  # part of the cache key: change it when the features or the model change
 DANGER_INTENT = "emergency"
 LABELS = {"danger": 1, "ordinary": 0}
+# a labelled near-miss message (TSV) counts this many times an intent example of nlu/data: those are what the
+# model is for (danger words in ordinary messages, dangers told indirectly); the intent examples are mostly short
+# questions without danger words (session 11: leave-one-file-out on the labelled sets, 1 -> 3: false urgent
+# 14.9 -> 13.5 %, urgent recall 0.961 -> 0.960)
+TSV_WEIGHT = 3.0
+C = 8.0
+# laughing faces: the text the lexicon and the vectorisers see has no emoji, but "ludo mein sab mujhe maar rahe
+# hain 😂" is a joke: the model gets one word for them
+LAUGHING = frozenset("😂🤣😅😆😁😄😜🤪😝😹")
+LAUGH_TOKEN = "xxlaugh"
 
 
 @dataclass(frozen=True)
@@ -73,10 +83,11 @@ def features(text: str) -> str:
     """What the vectorisers see: the words as the lexicon matches them (lower case, no punctuation but
     question marks, Roman Urdu in one spelling)."""
     plain, roman = prepared(text)
-    return roman or plain
+    laugh = f" {LAUGH_TOKEN}" if any(ch in LAUGHING for ch in text) else ""
+    return (roman or plain) + laugh
 
 
-def build_pipeline(c: float = 4.0):
+def build_pipeline(c: float = C):
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import FeatureUnion, Pipeline
@@ -96,12 +107,13 @@ class UrgencyModel:
         self.pipeline, self.digest = pipeline, digest
 
     @classmethod
-    def train(cls, examples: list[Labelled], digest: str = "", c: float = 4.0) -> "UrgencyModel":
+    def train(cls, examples: list[Labelled], digest: str = "", c: float = C) -> "UrgencyModel":
         labels = {e.label for e in examples}
         if labels != {0, 1}:
             raise ValueError("the urgency model needs examples of both danger and ordinary messages")
         pipeline = build_pipeline(c)
-        pipeline.fit([features(e.text) for e in examples], [e.label for e in examples])
+        weights = [1.0 if e.origin.startswith("nlu/data") else TSV_WEIGHT for e in examples]
+        pipeline.fit([features(e.text) for e in examples], [e.label for e in examples], model__sample_weight=weights)
         return cls(pipeline, digest)
 
     def probability(self, text: str) -> float:

@@ -300,6 +300,29 @@ def test_an_idiom_takes_the_urgency_away_even_with_a_present_cue(net, text):
     assert not verdict.urgent and verdict.general_question and not verdict.ask, (text, verdict)
 
 
+@pytest.mark.parametrize("text, joke", [
+    ("not joking, they locked us in the room and the agent has our passports lol", "not joking"),
+    ("ammi main mazaq nahi kar raha, malik ne hamein kamre mein band kar diya hai", "mazaq nahi"),
+    ("یہ مذاق نہیں، انہوں نے ہمیں کمرے میں بند کر دیا ہے", "مذاق نہیں"),
+])
+def test_not_a_joke_cancels_the_idiom_cues(net, text, joke):
+    """"not joking" and "mazaq nahi" match the idiom list's "joking"/"mazaq": the `serious` list takes that back."""
+    scan = net.lexicon.scan(text)
+    assert scan.idiom and scan.serious and not scan.not_now, (joke, scan)
+    assert net.assess(text, wrong()).urgent, text
+    without = text.replace(joke, "").strip(" ,،")
+    assert not net.lexicon.scan(without).serious, without
+
+
+@pytest.mark.parametrize("text", [
+    "lol my mom will kill me if she sees my IELTS score",
+    "mazaq mat karo yaar, ammi maar dengi",
+    "مذاق مت کرو یار، امی مار ڈالیں گی",
+])
+def test_a_joke_without_not_stays_a_joke(net, text):
+    assert net.lexicon.scan(text).not_now and not net.assess(text, sure(0.9)).urgent, text
+
+
 @pytest.mark.parametrize("cue, text, result, urgent", [
     # a past date takes the classifier alone away
     ("past", "my father was a refugee in 1980, can I get his documents", sure(0.8), False),
