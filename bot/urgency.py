@@ -29,15 +29,16 @@ from .safety import prepared
 
 log = logging.getLogger(__name__)
 
-VERSION = "urgency-2"  # part of the cache key: change it when the features or the model change
+VERSION = "urgency-3"  # part of the cache key: change it when the features or the model change
 DANGER_INTENT = "emergency"
 LABELS = {"danger": 1, "ordinary": 0}
 # a labelled near-miss message (TSV) counts this many times an intent example of nlu/data: those are what the
 # model is for (danger words in ordinary messages, dangers told indirectly); the intent examples are mostly short
-# questions without danger words (session 11: leave-one-file-out on the labelled sets, 1 -> 3: false urgent
-# 14.9 -> 13.5 %, urgent recall 0.961 -> 0.960)
+# questions without danger words. Session 11, leave-one-file-out on the labelled sets (each file predicted by a
+# model trained without it): weight 1 -> 3 false urgent 14.9 -> 13.5 % (recall 0.961 -> 0.960); word 1-3-grams
+# and char 2-5 -> word 1-2 and char 3-5: 9.4 -> 8.6 %; C 8 -> 16: 6.0 -> 5.4 % (recall 0.961 both).
 TSV_WEIGHT = 3.0
-C = 8.0
+C = 16.0
 # laughing faces: the text the lexicon and the vectorisers see has no emoji, but "ludo mein sab mujhe maar rahe
 # hain 😂" is a joke: the model gets one word for them
 LAUGHING = frozenset("😂🤣😅😆😁😄😜🤪😝😹")
@@ -93,9 +94,9 @@ def build_pipeline(c: float = C):
     from sklearn.pipeline import FeatureUnion, Pipeline
 
     vectors = FeatureUnion([
-        ("words", TfidfVectorizer(analyzer="word", ngram_range=(1, 3), min_df=1, sublinear_tf=True,
+        ("words", TfidfVectorizer(analyzer="word", ngram_range=(1, 2), min_df=1, sublinear_tf=True,
                                   token_pattern=r"[^\s]+")),
-        ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True,
+        ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), min_df=2, sublinear_tf=True,
                                   max_features=120000)),
     ])
     model = LogisticRegression(C=c, class_weight="balanced", max_iter=3000, solver="liblinear")
