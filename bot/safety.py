@@ -361,13 +361,16 @@ class UrgencyThresholds:
     phrase, `context` with a supporting phrase, `ask` asked "Is someone in danger right now?"; `strong_floor`:
     a strong phrase the model finds this unlikely is asked about instead of urgent ("pubg mein usko headshot
     maar diya"); `general_override`: a general or "about" question the model is this sure of is urgent all
-    the same ("he says if I tell anyone he will kill my mother": a danger told as a question)."""
+    the same ("he says if I tell anyone he will kill my mother": a danger told as a question); `idiom_override`:
+    the same for a message with an idiom cue but no over or past cue ("my phone will die soon, we are in the
+    sea")."""
     alone: float = 0.5
     support: float = 0.3
     context: float = 0.5
     ask: float = 0.4
     strong_floor: float = 0.1
     general_override: float = 0.9
+    idiom_override: float = 1.01  # above 1: never
 
 
 @dataclass
@@ -395,9 +398,9 @@ class DangerLexicon:
         sets = data.get("sets") or {}
         lists = {name: PhraseList.from_mapping(data.get(name), sets) for name in LISTS}
         given = data.get("urgency") or {}
-        if not isinstance(given, dict) or set(given) - {"alone", "support", "context", "ask", "strong_floor", "general_override"}:
-            raise ValueError("urgency: expected a mapping with alone, support, context, ask, strong_floor and "
-                             "general_override")
+        known = {"alone", "support", "context", "ask", "strong_floor", "general_override", "idiom_override"}
+        if not isinstance(given, dict) or set(given) - known:
+            raise ValueError("urgency: expected a mapping with " + ", ".join(sorted(known)))
         urgency = UrgencyThresholds(**{k: float(v) for k, v in given.items()})
         return cls(**lists, support=float(data.get("support", 0.10)), alone=float(data.get("alone", 0.5)),
                    context=float(data.get("context", 0.3)), ask=float(data.get("ask", 1.0)), urgency=urgency)
@@ -472,6 +475,9 @@ class DangerNet:
 
         if general:  # 1
             if u is not None and u >= th.general_override and not scan.not_now:
+                return verdict(True, named, phrases + tuple(scan.supporting))
+            if u is not None and u >= th.idiom_override and scan.idiom and not (scan.over or scan.past):
+                # "my phone will die soon, we are in the sea": the idiom list's words, a danger the model is sure of
                 return verdict(True, named, phrases + tuple(scan.supporting))
             mine = bool(scan.strong and scan.personal)  # "what if they lock me in", "agar mujhe band kar dein to"
             return verdict(False, matched=phrases, ask=bool(phrases) and not scan.not_now and (sure or mine))

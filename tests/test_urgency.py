@@ -57,7 +57,8 @@ def test_the_urgency_model_decides_instead_of_the_classifier():
     sure = DangerNet.from_file(LEXICON, Fixed(0.9)).assess(text, no_emergency())
     assert sure.urgent and sure.source == "urgency model"
     assert "p(danger now) 0.90" in sure.describe() and "urgency model" in sure.brief()
-    unsure = DangerNet.from_file(LEXICON, Fixed(0.4)).assess(text, no_emergency())
+    th = DangerLexicon.from_file(LEXICON).urgency
+    unsure = DangerNet.from_file(LEXICON, Fixed((th.ask + th.alone) / 2)).assess(text, no_emergency())
     assert not unsure.urgent and unsure.ask
     # without an urgency model, the classifier's p(emergency) as before
     assert DangerNet.from_file(LEXICON).assess(text, emergency_sure()).urgent
@@ -78,6 +79,20 @@ def test_strong_phrases_and_general_questions_with_the_model():
     # ... but never when the danger is over (released, back home)
     over = "my brother was locked in a room in libya last year, he is back home now, is it dangerous to go again?"
     assert not DangerNet.from_file(LEXICON, Fixed(0.97)).assess(over, no_emergency()).urgent
+
+
+def test_an_idiom_cue_gives_way_only_to_a_model_that_is_sure():
+    text = "my phone will die soon, we are in the sea, no land visible, please tell someone"
+    lexicon = DangerLexicon.from_file(LEXICON)
+    assert lexicon.scan(text).idiom and lexicon.scan(text).not_now  # "my phone ... die" is in the idiom list
+    th = lexicon.urgency
+    assert th.idiom_override <= 1
+    assert DangerNet(lexicon, Fixed(th.idiom_override)).assess(text, no_emergency()).urgent
+    assert not DangerNet(lexicon, Fixed(th.idiom_override - 0.05)).assess(text, no_emergency()).urgent
+    # a joke the model is sure of is still a joke when the danger is over or past
+    over = "lol my phone died when the boat sank in 2015, we were rescued and are home now"
+    assert lexicon.scan(over).over or lexicon.scan(over).past
+    assert not DangerNet(lexicon, Fixed(0.99)).assess(over, no_emergency()).urgent
 
 
 def test_one_or_two_words_are_left_to_the_classifier():
