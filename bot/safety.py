@@ -371,6 +371,7 @@ class UrgencyThresholds:
     strong_floor: float = 0.1
     general_override: float = 0.9
     idiom_override: float = 1.01  # above 1: never
+    alone_short: float = 0.5  # `alone` for a message of fewer than SHORT_WORDS words
 
 
 @dataclass
@@ -398,7 +399,8 @@ class DangerLexicon:
         sets = data.get("sets") or {}
         lists = {name: PhraseList.from_mapping(data.get(name), sets) for name in LISTS}
         given = data.get("urgency") or {}
-        known = {"alone", "support", "context", "ask", "strong_floor", "general_override", "idiom_override"}
+        known = {"alone", "support", "context", "ask", "strong_floor", "general_override", "idiom_override",
+                 "alone_short"}
         if not isinstance(given, dict) or set(given) - known:
             raise ValueError("urgency: expected a mapping with " + ", ".join(sorted(known)))
         urgency = UrgencyThresholds(**{k: float(v) for k, v in given.items()})
@@ -430,6 +432,7 @@ class UrgencyPort(Protocol):
 # a bag of n-grams says little about one or two words ("nahi" is no danger, "bachao" is): shorter messages are
 # judged by the phrases and the intent classifier, as without the urgency model
 URGENCY_MIN_WORDS = 3
+SHORT_WORDS = 6  # below this many words the urgency model alone needs `alone_short`
 
 
 class DangerNet:
@@ -450,11 +453,15 @@ class DangerNet:
         lex = self.lexicon
         p = result.probability("emergency")
         scan = lex.scan(text)
-        if self.urgency is not None and len(prepared(text)[0].split()) >= URGENCY_MIN_WORDS:
+        words = len(prepared(text)[0].split())
+        if self.urgency is not None and words >= URGENCY_MIN_WORDS:
             u = self.urgency.probability(text)
             th = lex.urgency
             named = "urgency model"
-            sure, unsure = u >= th.alone, u >= th.ask
+            # a short message ("no it's not", "نہیں وہ نہیں", "bot bas karo, kisi bande ko bhejo") gives the n-grams
+            # little to go on: the model alone needs to be surer of it
+            alone = th.alone if words >= SHORT_WORDS else max(th.alone, th.alone_short)
+            sure, unsure = u >= alone, u >= th.ask
             support, context = u >= th.support, u >= th.context
             down = False
         else:

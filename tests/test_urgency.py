@@ -81,6 +81,18 @@ def test_strong_phrases_and_general_questions_with_the_model():
     assert not DangerNet.from_file(LEXICON, Fixed(0.97)).assess(over, no_emergency()).urgent
 
 
+def test_a_short_message_needs_a_surer_model():
+    lexicon = DangerLexicon.from_file(LEXICON)
+    th = lexicon.urgency
+    assert th.alone_short > th.alone
+    between = (th.alone + th.alone_short) / 2
+    assert not DangerNet(lexicon, Fixed(between)).assess("no it's not", no_emergency()).urgent
+    assert DangerNet(lexicon, Fixed(th.alone_short)).assess("no it's not", no_emergency()).urgent
+    long = "my cousin says the men at the farm do not let anyone leave at night"
+    assert not any((lexicon.scan(long).strong, lexicon.scan(long).ambiguous, lexicon.scan(long).supporting))
+    assert DangerNet(lexicon, Fixed(between)).assess(long, no_emergency()).urgent
+
+
 def test_an_idiom_cue_gives_way_only_to_a_model_that_is_sure():
     text = "my phone will die soon, we are in the sea, no land visible, please tell someone"
     lexicon = DangerLexicon.from_file(LEXICON)
