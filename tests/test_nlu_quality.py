@@ -57,13 +57,13 @@ def nearmiss(nearmiss_sets):
     return nearmiss_sets.get("all") or next(iter(nearmiss_sets.values()))
 
 
-# The false-urgent target (<= 3%) is not met yet: 2026-12-06, with the urgency model, nearmiss.tsv 5.4% and
-# nearmiss3.tsv 6.7% (nlu/nearmiss/README.md). It stays here as a strict xfail, so that the day it is met the
-# suite says so. Urgent recall (>= 0.98) is met (0.988 and 0.989). Meanwhile the net must never fall behind
-# the old lexicon's score on nearmiss.tsv (measured with the code of 1037377: false urgent 17.9%, urgent
-# recall 0.929).
+# The false-urgent target (<= 3%) is not met yet: 2026-12-06 (session 11), on nearmiss4.tsv (480, fresh and blind,
+# measured once with the final net): false urgent 4.2% (10 of 240), urgent recall 0.988 (nlu/nearmiss/README.md).
+# It stays here as a strict xfail, so that the day it is met the suite says so. Meanwhile the net must never
+# fall behind the old net (the lexicon with the intent classifier's p(emergency), URGENCY_MODEL=off) on the
+# same set: false urgent 16.2% (39 of 240), urgent recall 0.875 (210 of 240).
 TARGETS_NOT_YET_MET = pytest.mark.xfail(strict=True, reason="issue 16: near-miss false-urgent target not met yet")
-OLD_NET = {"false_urgent": 30 / 168, "urgent_recall": 156 / 168}  # 30 of 168 ordinary urgent, 156 of 168 dangers
+OLD_NET = {"false_urgent": 39 / 240, "urgent_recall": 210 / 240}
 
 
 @TARGETS_NOT_YET_MET
@@ -78,7 +78,7 @@ def test_nearmiss_dangers_are_urgent(nearmiss):
 
 
 def test_nearmiss_no_worse_than_the_old_lexicon(nearmiss_sets):
-    first = nearmiss_sets["nearmiss"].per_language["all"]
+    first = nearmiss_sets["nearmiss4"].per_language["all"]
     assert first["n_ordinary"] and first["n_danger"]
     assert first["false_urgent"] <= OLD_NET["false_urgent"], first
     assert first["urgent_recall"] >= OLD_NET["urgent_recall"], first
