@@ -57,13 +57,13 @@ def nearmiss(nearmiss_sets):
     return nearmiss_sets.get("all") or next(iter(nearmiss_sets.values()))
 
 
-# The false-urgent target (<= 3%) is not met yet: 2026-12-06 (session 11), on nearmiss4.tsv (480, fresh and blind,
-# measured once with the final net): false urgent 4.2% (10 of 240), urgent recall 0.988 (nlu/nearmiss/README.md).
+# The false-urgent target (<= 3%) is not met yet: 2026-12-06 (session 11), on nearmiss5.tsv (480, fresh and blind,
+# measured once with the final net): false urgent 3.3% (8 of 240), urgent recall 0.992 (nlu/nearmiss/README.md).
 # It stays here as a strict xfail, so that the day it is met the suite says so. Meanwhile the net must never
 # fall behind the old net (the lexicon with the intent classifier's p(emergency), URGENCY_MODEL=off) on the
-# same set: false urgent 16.2% (39 of 240), urgent recall 0.875 (210 of 240).
+# same set: false urgent 16.7% (40 of 240), urgent recall 0.871 (209 of 240).
 TARGETS_NOT_YET_MET = pytest.mark.xfail(strict=True, reason="issue 16: near-miss false-urgent target not met yet")
-OLD_NET = {"false_urgent": 39 / 240, "urgent_recall": 210 / 240}
+OLD_NET = {"false_urgent": 40 / 240, "urgent_recall": 209 / 240}
 
 
 @TARGETS_NOT_YET_MET
@@ -78,7 +78,7 @@ def test_nearmiss_dangers_are_urgent(nearmiss):
 
 
 def test_nearmiss_no_worse_than_the_old_lexicon(nearmiss_sets):
-    first = nearmiss_sets["nearmiss4"].per_language["all"]
+    first = nearmiss_sets["nearmiss5"].per_language["all"]
     assert first["n_ordinary"] and first["n_danger"]
     assert first["false_urgent"] <= OLD_NET["false_urgent"], first
     assert first["urgent_recall"] >= OLD_NET["urgent_recall"], first
