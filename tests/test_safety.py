@@ -261,6 +261,19 @@ def test_a_danger_that_is_over_is_not_urgent(net):
         assert not net.assess(text, wrong("victim_support")).urgent, text
 
 
+@pytest.mark.parametrize("text, over", [
+    ("ab ghar mein qaid hain hum, bahar nahi jane dete", False),  # held at home NOW: not "back home"
+    ("unhon ne meri behen ko ab ghar mein band kar rakha hai", False),
+    ("اب گھر میں بند ہیں، باہر نہیں جانے دیتے", False),
+    ("mere mamu 2012 me libya me kidnap hue the, ab alhamdulillah ghar pe hain", True),
+    ("بھائی لیبیا میں پکڑا گیا تھا، اب گھر میں ہے", True),
+])
+def test_now_at_home_is_over_but_now_held_at_home_is_not(net, text, over):
+    assert bool(net.lexicon.scan(text).over) == over, text
+    if not over:
+        assert net.assess(text, wrong()).urgent, text
+
+
 def test_the_verdict_says_what_fired(net):
     verdict = net.assess("they are beating us", wrong(emergency=0.12))
     described = verdict.describe()
