@@ -57,16 +57,14 @@ def nearmiss(nearmiss_sets):
     return nearmiss_sets.get("all") or next(iter(nearmiss_sets.values()))
 
 
-# The false-urgent target (<= 3%) is not met yet: 2026-12-06 (session 11), on nearmiss5.tsv (480, fresh and blind,
-# measured once with the final net): false urgent 3.3% (8 of 240), urgent recall 0.992 (nlu/nearmiss/README.md).
-# It stays here as a strict xfail, so that the day it is met the suite says so. Meanwhile the net must never
-# fall behind the old net (the lexicon with the intent classifier's p(emergency), URGENCY_MODEL=off) on the
-# same set: false urgent 16.7% (40 of 240), urgent recall 0.871 (209 of 240).
-TARGETS_NOT_YET_MET = pytest.mark.xfail(strict=True, reason="issue 16: near-miss false-urgent target not met yet")
-OLD_NET = {"false_urgent": 40 / 240, "urgent_recall": 209 / 240}
+# Measured 2026-12-06 (session 11) on nearmiss6.tsv (480, fresh and blind, measured once with the final net): false
+# urgent 2.9% (7 of 240), urgent recall 0.996 (239 of 240) (nlu/nearmiss/README.md): both targets met, with no
+# margin on the first (8 of 240 would fail). The net must also never fall behind the old net (the lexicon with the
+# intent classifier's p(emergency), URGENCY_MODEL=off) on the same set: false urgent 21.2% (51 of 240), urgent
+# recall 0.875 (210 of 240).
+OLD_NET = {"false_urgent": 51 / 240, "urgent_recall": 210 / 240}
 
 
-@TARGETS_NOT_YET_MET
 def test_nearmiss_ordinary_questions_are_rarely_urgent(nearmiss):
     overall = nearmiss.per_language["all"]
     assert overall["n_ordinary"] and overall["false_urgent"] <= 0.03, nearmiss.per_language
@@ -78,7 +76,7 @@ def test_nearmiss_dangers_are_urgent(nearmiss):
 
 
 def test_nearmiss_no_worse_than_the_old_lexicon(nearmiss_sets):
-    first = nearmiss_sets["nearmiss5"].per_language["all"]
+    first = nearmiss_sets["nearmiss6"].per_language["all"]
     assert first["n_ordinary"] and first["n_danger"]
     assert first["false_urgent"] <= OLD_NET["false_urgent"], first
     assert first["urgent_recall"] >= OLD_NET["urgent_recall"], first
