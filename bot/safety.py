@@ -481,10 +481,10 @@ class DangerNet:
             return SafetyVerdict(urgent, source, matched, general, ask, p, kind, u)
 
         if general:  # 1
-            if u is not None and u >= th.general_override and not scan.not_now:
-                return verdict(True, named, phrases + tuple(scan.supporting))
-            if u is not None and u >= th.idiom_override and scan.idiom and not (scan.over or scan.past):
-                # "my phone will die soon, we are in the sea": the idiom list's words, a danger the model is sure of
+            # a danger told as a question, or in the idiom list's words ("my phone will die soon, we are in the
+            # sea"), that the model is sure of
+            if u is not None and (u >= th.general_override and not scan.not_now
+                                  or u >= th.idiom_override and scan.idiom and not (scan.over or scan.past)):
                 return verdict(True, named, phrases + tuple(scan.supporting))
             mine = bool(scan.strong and scan.personal)  # "what if they lock me in", "agar mujhe band kar dein to"
             return verdict(False, matched=phrases, ask=bool(phrases) and not scan.not_now and (sure or mine))

@@ -4,7 +4,7 @@ on the intent classifier's p(emergency), which moves with every retraining of th
 
 What it learns from (all of it editable without a programmer):
   - nlu/data/<lang>/emergency.yml: danger (1); every other intent file of nlu/data: not a danger (0);
-  - content/safety/urgency/*.tsv and the development near-miss sets (nlu/nearmiss-dev/, nlu/nearmiss-aside/):
+  - nlu/urgency/*.tsv and the development near-miss sets (nlu/nearmiss-dev/, nlu/nearmiss-aside/):
     TSV `lang  label  text` with label `danger` (1) or `ordinary` (0): present dangers told indirectly, and
     ordinary questions full of danger words.
 The measurement sets (nlu/heldout/, nlu/nearmiss/) are never read here.
